@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** A start-up configuration problem, naming the key at fault. */
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`config: ${key || '(root)'}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** YAML or JSON file; PRONTO_CONFIG names one when this is absent. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Applied last: tests and CLI flags. */
+  overrides?: DeepPartial<Config>;
+}
+
+export type DeepPartial<T> = T extends Array<infer _U>
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** Loads file + env + overrides, fills defaults and validates: an error names the bad key. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.PRONTO_CONFIG;
+  const fromFile = file ? readConfigFile(file) : {};
+  const merged = deepMerge(deepMerge(fromFile, fromEnv(env)), options.overrides ?? {});
+  rejectUnknownKeys(merged);
+  const withDefaults = Value.Default(ConfigSchema, Value.Clone(merged));
+  const firstError = Value.Errors(ConfigSchema, withDefaults).First();
+  if (firstError) {
+    throw new ConfigError(firstError.path.slice(1).replaceAll('/', '.'), firstError.message);
+  }
+  const config = withDefaults as Config;
+  checkReferences(config);
+  return config;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new Error('the file must hold an object');
+    }
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError('', `cannot parse ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The documented environment variables (DESIGN.md) mapped onto config keys. */
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, Record<string, unknown> | unknown> = {};
+  const server: Record<string, unknown> = {};
+  const observability: Record<string, unknown> = {};
+  if (env.PORT !== undefined && env.PORT !== '') {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port)) throw new ConfigError('server.port', `PORT is not a number: ${env.PORT}`);
+    server.port = port;
+  }
+  if (env.PRONTO_DATA_DIR) out.data_dir = env.PRONTO_DATA_DIR;
+  if (env.REDIS_URL) out.redis_url = env.REDIS_URL;
+  if (env.LOG_LEVEL) observability.log_level = env.LOG_LEVEL;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) observability.otlp_endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (env.PRONTO_CALLBACK_SECRET) out.jobs = { callbacks: { secret: env.PRONTO_CALLBACK_SECRET } };
+  if (Object.keys(server).length) out.server = server;
+  if (Object.keys(observability).length) out.observability = observability;
+  return out;
+}
+
+function rejectUnknownKeys(value: Record<string, unknown>): void {
+  const known = Object.keys(ConfigSchema.properties);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new ConfigError(key, 'unknown key');
+  }
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
+    const section = value[key];
+    const props = (schema as { properties?: Record<string, unknown> }).properties;
+    if (!props || typeof section !== 'object' || section === null || Array.isArray(section)) continue;
+    for (const sub of Object.keys(section)) {
+      if (!(sub in props)) throw new ConfigError(`${key}.${sub}`, 'unknown key');
+    }
+  }
+}
+
+/** Model names the pipeline points at must exist, with the right role. */
+function checkReferences(config: Config): void {
+  const byName = new Map(config.models.map((m) => [m.name, m]));
+  if (byName.size !== config.models.length) throw new ConfigError('models', 'model names must be unique');
+  const want: Array<[string, string | undefined, string]> = [
+    ['pipeline.embedder', config.pipeline.embedder, 'embedder'],
+    ['pipeline.generator', config.pipeline.generator, 'generator'],
+    ['pipeline.fallback_generator', config.pipeline.fallback_generator, 'generator'],
+    ['pipeline.reranker', config.pipeline.reranker, 'reranker'],
+  ];
+  for (const [key, name, role] of want) {
+    if (name === undefined) continue;
+    const model = byName.get(name);
+    if (!model) throw new ConfigError(key, `no model named "${name}" in models`);
+    if (model.role !== role) throw new ConfigError(key, `model "${name}" is a ${model.role}, not a ${role}`);
+  }
+  config.models.forEach((model, i) => {
+    if (model.fallback === undefined) return;
+    const next = byName.get(model.fallback);
+    if (!next) throw new ConfigError(`models.${i}.fallback`, `no model named "${model.fallback}"`);
+    if (next.role !== model.role) {
+      throw new ConfigError(`models.${i}.fallback`, `"${model.fallback}" is a ${next.role}, not a ${model.role}`);
+    }
+  });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) continue;
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key] as Record<string, unknown>, value) : value;
+  }
+  return out;
+}

@@ -1,0 +1,152 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { DEFAULT_MODELS, ModelSchema } from '../models/config.js';
+import { RetrievalSchema } from '../retrieval/config.js';
+import { JobsSchema } from '../jobs/config.js';
+
+/**
+ * The one configuration schema. Every key has a default that runs with no services and no
+ * downloads; docs/CONFIG.md explains each. Loaded by ./load.ts from a YAML/JSON file and env.
+ */
+
+const StageBudgets = Type.Object(
+  {
+    sanitize: Type.Number({ minimum: 1, default: 50 }),
+    features: Type.Number({ minimum: 1, default: 50 }),
+    embed: Type.Number({ minimum: 1, default: 500 }),
+    retrieve: Type.Number({ minimum: 1, default: 300 }),
+    rerank: Type.Number({ minimum: 1, default: 300 }),
+    generate: Type.Number({ minimum: 1, default: 5000 }),
+    postprocess: Type.Number({ minimum: 1, default: 50 }),
+  },
+  { default: {} },
+);
+
+/** A test hook: make a stage fail or stall, to exercise fallbacks end to end. */
+const Fault = Type.Object({
+  mode: Type.Union([Type.Literal('throw'), Type.Literal('delay')]),
+  delay_ms: Type.Number({ minimum: 0, default: 0 }),
+});
+
+const PiiPattern = Type.Object({
+  name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_]+$' }),
+  regex: Type.String({ minLength: 1 }),
+  flags: Type.String({ default: 'g' }),
+});
+
+const ApiKey = Type.Object({
+  key: Type.String({ minLength: 8 }),
+  tenant: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' }),
+});
+
+export const ConfigSchema = Type.Object({
+  server: Type.Object(
+    {
+      host: Type.String({ default: '0.0.0.0' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+      role: Type.Union([Type.Literal('api'), Type.Literal('all')], { default: 'all' }),
+      body_limit_bytes: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+      shutdown_grace_ms: Type.Integer({ minimum: 0, default: 10000 }),
+      /** Requests carried at once before new ones get 503 (admission at the front door). */
+      max_in_flight: Type.Integer({ minimum: 1, default: 2048 }),
+    },
+    { default: {} },
+  ),
+  auth: Type.Object(
+    {
+      /** Empty: no auth, every caller is the `public` tenant. */
+      api_keys: Type.Array(ApiKey, { default: [] }),
+    },
+    { default: {} },
+  ),
+  rate_limit: Type.Object(
+    {
+      enabled: Type.Boolean({ default: false }),
+      max_per_minute: Type.Integer({ minimum: 1, default: 600 }),
+    },
+    { default: {} },
+  ),
+  limits: Type.Object(
+    {
+      max_text_chars: Type.Integer({ minimum: 1, default: 32000 }),
+      max_messages: Type.Integer({ minimum: 1, default: 64 }),
+      max_embedding_inputs: Type.Integer({ minimum: 1, default: 2048 }),
+      max_tokens: Type.Integer({ minimum: 1, default: 1024 }),
+    },
+    { default: {} },
+  ),
+  deadline: Type.Object(
+    {
+      default_ms: Type.Integer({ minimum: 1, default: 10000 }),
+      /** Requests may ask for less (header `x-pronto-deadline-ms`), never more than this. */
+      max_ms: Type.Integer({ minimum: 1, default: 60000 }),
+      budgets: StageBudgets,
+    },
+    { default: {} },
+  ),
+  pii: Type.Object(
+    {
+      enabled: Type.Boolean({ default: true }),
+      /** Built-in detectors to run. */
+      detectors: Type.Array(
+        Type.Union([
+          Type.Literal('ssn'),
+          Type.Literal('email'),
+          Type.Literal('phone'),
+          Type.Literal('credit_card'),
+          Type.Literal('ipv4'),
+          Type.Literal('ipv6'),
+        ]),
+        { default: ['ssn', 'email', 'credit_card', 'ipv6', 'ipv4', 'phone'] },
+      ),
+      /** Extra patterns, redacted as `[NAME]`. */
+      patterns: Type.Array(PiiPattern, { default: [] }),
+    },
+    { default: {} },
+  ),
+  features: Type.Object(
+    {
+      /** JSON file `{ "user-id": { "tier": "pro", ... } }`; with REDIS_URL the hash `pronto:user:<id>` is read instead. */
+      file: Type.Optional(Type.String()),
+      fields: Type.Array(Type.String(), { default: ['tier'] }),
+      defaults: Type.Record(Type.String(), Type.String(), { default: { tier: 'free' } }),
+    },
+    { default: {} },
+  ),
+  models: Type.Array(ModelSchema, { default: DEFAULT_MODELS }),
+  pipeline: Type.Object(
+    {
+      embedder: Type.String({ default: 'use-lite' }),
+      generator: Type.String({ default: 'extractive' }),
+      reranker: Type.Optional(Type.String()),
+      /** The generator of last resort, used when the configured one fails. */
+      fallback_generator: Type.String({ default: 'extractive' }),
+      max_answer_tokens: Type.Integer({ minimum: 1, default: 256 }),
+    },
+    { default: {} },
+  ),
+  retrieval: RetrievalSchema,
+  jobs: JobsSchema,
+  data_dir: Type.String({ default: './data' }),
+  redis_url: Type.Optional(Type.String()),
+  sample_corpus: Type.Object(
+    {
+      /** Ingest the bundled corpus into `namespace` on start when that namespace is empty. */
+      enabled: Type.Boolean({ default: true }),
+      namespace: Type.String({ default: 'default' }),
+    },
+    { default: {} },
+  ),
+  observability: Type.Object(
+    {
+      log_level: Type.String({ default: 'info' }),
+      otlp_endpoint: Type.Optional(Type.String()),
+      service_name: Type.String({ default: 'pronto' }),
+    },
+    { default: {} },
+  ),
+  /** Test hooks, keyed by stage name. Never set in production. */
+  faults: Type.Record(Type.String(), Fault, { default: {} }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+export type StageName = keyof Static<typeof StageBudgets>;

@@ -1,0 +1,128 @@
+import { ProntoError } from './errors.js';
+
+/**
+ * A request's deadline and the one AbortSignal that carries it to every stage, model call and
+ * store call. The signal aborts when the deadline passes or when the client goes away (`cancel`);
+ * its `reason` is a ProntoError (`deadline_exceeded` or `cancelled`) so whoever sees it can tell
+ * the two apart. Stage budgets are child scopes: they abort on their own timer or their parent.
+ */
+export class Deadline {
+  /** Absolute time (performance.now() clock) at which the deadline passes. */
+  readonly at: number;
+  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(budgetMs: number, parent?: AbortSignal) {
+    this.at = performance.now() + budgetMs;
+    this.signal = this.controller.signal;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, budgetMs));
+    this.timer.unref();
+    if (parent) {
+      if (parent.aborted) this.abortWith(parent.reason);
+      else parent.addEventListener('abort', () => this.abortWith(parent.reason), { once: true });
+    }
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.at - performance.now());
+  }
+
+  get expired(): boolean {
+    return this.signal.aborted;
+  }
+
+  /** The client went away: stop all work for this request. */
+  cancel(): void {
+    this.abortWith(new ProntoError('cancelled'));
+  }
+
+  /** A scope for one stage: aborts after `budgetMs` or when this deadline aborts. */
+  scope(budgetMs: number): StageScope {
+    return new StageScope(Math.min(budgetMs, this.remainingMs()), this.signal);
+  }
+
+  /** Releases the timer once the request is done. */
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+
+  private expire(): void {
+    this.abortWith(new ProntoError('deadline_exceeded'));
+  }
+
+  private abortWith(reason: unknown): void {
+    clearTimeout(this.timer);
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+}
+
+/** A stage's budget. `overran` tells a budget overrun apart from the whole request aborting. */
+export class StageScope {
+  readonly signal: AbortSignal;
+  readonly at: number;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private timedOut = false;
+
+  constructor(budgetMs: number, parent: AbortSignal) {
+    this.at = performance.now() + budgetMs;
+    this.signal = this.controller.signal;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(new ProntoError('deadline_exceeded', 'The stage overran its budget'));
+    }, Math.max(0, budgetMs));
+    this.timer.unref();
+    const onParent = () => {
+      clearTimeout(this.timer);
+      this.controller.abort(parent.reason);
+    };
+    if (parent.aborted) onParent();
+    else parent.addEventListener('abort', onParent, { once: true });
+  }
+
+  get overran(): boolean {
+    return this.timedOut;
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.at - performance.now());
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** Throws the signal's reason if it has aborted: a cheap check between units of work. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new ProntoError('cancelled');
+}
+
+/** Rejects with the signal's reason as soon as it aborts, whatever `promise` is doing. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** A sleep that ends early (rejecting) when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return raceAbort(
+    new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    signal,
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * The one error catalogue. Every error a client can see has a stable code, an HTTP status and a
+ * message; routes, stages and models throw `ProntoError`s made here and never pick statuses
+ * themselves. A 500 is always a bug: anything that is not a ProntoError becomes `internal`.
+ */
+
+export const ERROR_CATALOGUE = {
+  invalid_json: { status: 400, message: 'The request body is not valid JSON' },
+  invalid_input: { status: 400, message: 'The request is invalid' },
+  invalid_utf8: { status: 400, message: 'The request body is not valid UTF-8' },
+  unknown_namespace: { status: 404, message: 'The namespace does not exist' },
+  unknown_model: { status: 404, message: 'The model does not exist' },
+  unknown_field: { status: 400, message: 'The field is not known' },
+  unauthorized: { status: 401, message: 'Missing or invalid credentials' },
+  forbidden: { status: 403, message: 'Not allowed' },
+  not_found: { status: 404, message: 'Not found' },
+  payload_too_large: { status: 413, message: 'The request body is too large' },
+  unsupported_media_type: { status: 415, message: 'Unsupported content type' },
+  rate_limited: { status: 429, message: 'Too many requests' },
+  queue_full: { status: 429, message: 'The queue is full' },
+  overloaded: { status: 503, message: 'The service is overloaded' },
+  not_ready: { status: 503, message: 'The service is not ready' },
+  shutting_down: { status: 503, message: 'The service is shutting down' },
+  circuit_open: { status: 503, message: 'The dependency is failing; its circuit breaker is open' },
+  upstream_failed: { status: 502, message: 'A model or store call failed' },
+  deadline_exceeded: { status: 504, message: 'The deadline passed before a useful answer was ready' },
+  cancelled: { status: 499, message: 'The client went away' },
+  internal: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface ProntoErrorOptions {
+  /** The request field the error is about, as a JSON path such as `messages[0].content`. */
+  field?: string;
+  /** Seconds the client should wait before retrying (sent as `Retry-After`). */
+  retryAfterS?: number;
+  /** Extra machine-readable detail (e.g. the stages completed before a deadline). */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class ProntoError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly field?: string;
+  readonly retryAfterS?: number;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, options: ProntoErrorOptions = {}) {
+    super(message ?? ERROR_CATALOGUE[code].message, { cause: options.cause });
+    this.name = 'ProntoError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.field = options.field;
+    this.retryAfterS = options.retryAfterS;
+    this.details = options.details;
+  }
+
+  /** The JSON body every error response carries: `{"error":{"code","message","field?"}}`. */
+  toBody(): { error: Record<string, unknown> } {
+    const error: Record<string, unknown> = { code: this.code, message: this.message };
+    if (this.field !== undefined) error.field = this.field;
+    if (this.details !== undefined) Object.assign(error, this.details);
+    return { error };
+  }
+}
+
+export function invalidInput(field: string, message: string): ProntoError {
+  return new ProntoError('invalid_input', message, { field });
+}
+
+export function isProntoError(err: unknown): err is ProntoError {
+  return err instanceof ProntoError;
+}
+
+/** Errors worth retrying (the failure is transient and the call idempotent). */
+export function isRetryable(err: unknown): boolean {
+  if (!isProntoError(err)) return true;
+  return ['overloaded', 'upstream_failed', 'rate_limited', 'queue_full', 'circuit_open'].includes(err.code);
+}
+
+export function isAbortError(err: unknown): boolean {
+  return (
+    (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) ||
+    (isProntoError(err) && (err.code === 'deadline_exceeded' || err.code === 'cancelled'))
+  );
+}

@@ -1,0 +1,90 @@
+/**
+ * The model roles. Every backend implements one or more of these; nothing here knows about HTTP.
+ * Every call takes a `CallOptions` whose signal carries the request's deadline: a backend stops
+ * (or drops queued work) as soon as it aborts.
+ */
+
+export type ModelRole = 'embedder' | 'reranker' | 'generator';
+
+export interface CallOptions {
+  signal: AbortSignal;
+  /** Absolute deadline on the performance.now() clock; admission control uses it. */
+  deadlineAt?: number;
+  /** Called when a fallback model serves instead of the one asked for (the caller flags `degraded`). */
+  onFallback?: (event: FallbackEvent) => void;
+}
+
+export interface FallbackEvent {
+  from: string;
+  to: string;
+  /** overloaded | circuit_open | error | too_slow */
+  reason: string;
+}
+
+export interface ModelInfo {
+  /** The name clients use (`model` in the OpenAI-compatible routes). */
+  name: string;
+  role: ModelRole;
+  backend: string;
+}
+
+export interface Embedder extends ModelInfo {
+  role: 'embedder';
+  readonly dimensions: number;
+  /** One vector per input, L2-normalised. */
+  embed(texts: string[], options: CallOptions): Promise<Float32Array[]>;
+}
+
+export interface Reranker extends ModelInfo {
+  role: 'reranker';
+  /** One relevance score per document, higher is better. */
+  rerank(query: string, documents: string[], options: CallOptions): Promise<number[]>;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface GenerationContext {
+  id: string;
+  text: string;
+  title?: string;
+}
+
+export interface GenerateRequest {
+  /** The conversation; the last user message is the question. */
+  messages: ChatMessage[];
+  /** Retrieved passages the answer should be grounded in (may be empty). */
+  contexts: GenerationContext[];
+  maxTokens: number;
+  temperature?: number;
+  stop?: string[];
+}
+
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface Generator extends ModelInfo {
+  role: 'generator';
+  /**
+   * Streams the answer piece by piece. The iterator ends early (without throwing) only when the
+   * model finishes; an abort rejects with the signal's reason. `usage` is filled when it ends.
+   */
+  generate(request: GenerateRequest, options: CallOptions): GenerationStream;
+}
+
+export interface GenerationStream extends AsyncIterable<string> {
+  usage(): TokenUsage;
+}
+
+export type Model = Embedder | Reranker | Generator;
+
+/** Lifecycle every backend has: load weights, run warmup inputs, free resources. */
+export interface ModelLifecycle {
+  load(): Promise<void>;
+  warmup(): Promise<void>;
+  close(): Promise<void>;
+}

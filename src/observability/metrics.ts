@@ -1,0 +1,155 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The metrics catalogue: every metric pronto exports, created per app on its own registry (no
+ * global state, so tests can build many apps in one process). docs/METRICS.md lists them.
+ */
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'pronto_' });
+  const r = { registers: [registry] };
+  return {
+    registry,
+    requests: new Counter({
+      name: 'pronto_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      ...r,
+    }),
+    requestDuration: new Histogram({
+      name: 'pronto_http_request_duration_seconds',
+      help: 'HTTP request duration by route and status (streams: until the last byte)',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: LATENCY_BUCKETS,
+      ...r,
+    }),
+    inFlight: new Gauge({ name: 'pronto_http_in_flight', help: 'Requests being served', ...r }),
+    stageDuration: new Histogram({
+      name: 'pronto_stage_duration_seconds',
+      help: 'Pipeline stage duration',
+      labelNames: ['flow', 'stage', 'outcome'] as const,
+      buckets: LATENCY_BUCKETS,
+      ...r,
+    }),
+    timeToFirstToken: new Histogram({
+      name: 'pronto_time_to_first_token_seconds',
+      help: 'Time from request start to the first generated token',
+      labelNames: ['flow', 'model'] as const,
+      buckets: LATENCY_BUCKETS,
+      ...r,
+    }),
+    tokensGenerated: new Counter({
+      name: 'pronto_generated_tokens_total',
+      help: 'Tokens streamed to clients',
+      labelNames: ['model'] as const,
+      ...r,
+    }),
+    degradations: new Counter({
+      name: 'pronto_degradations_total',
+      help: 'Stages that ran their fallback, by stage and reason',
+      labelNames: ['stage', 'reason'] as const,
+      ...r,
+    }),
+    rejections: new Counter({
+      name: 'pronto_rejections_total',
+      help: 'Requests or model calls refused before work started, by reason',
+      labelNames: ['reason'] as const,
+      ...r,
+    }),
+    batchSize: new Histogram({
+      name: 'pronto_model_batch_size',
+      help: 'Items per model batch',
+      labelNames: ['model'] as const,
+      buckets: SIZE_BUCKETS,
+      ...r,
+    }),
+    batchWait: new Histogram({
+      name: 'pronto_model_batch_wait_seconds',
+      help: 'Time an item waited in the model queue before its batch ran',
+      labelNames: ['model'] as const,
+      buckets: LATENCY_BUCKETS,
+      ...r,
+    }),
+    inferenceDuration: new Histogram({
+      name: 'pronto_model_inference_duration_seconds',
+      help: 'Time one batch spent in the model',
+      labelNames: ['model'] as const,
+      buckets: LATENCY_BUCKETS,
+      ...r,
+    }),
+    batchFlushes: new Counter({
+      name: 'pronto_model_batch_flushes_total',
+      help: 'Batches run, by what triggered them (full, timeout, idle, token_budget)',
+      labelNames: ['model', 'reason'] as const,
+      ...r,
+    }),
+    modelQueueDepth: new Gauge({
+      name: 'pronto_model_queue_depth',
+      help: 'Items waiting for a model batch',
+      labelNames: ['model'] as const,
+      ...r,
+    }),
+    modelDropped: new Counter({
+      name: 'pronto_model_items_dropped_total',
+      help: 'Queued items dropped before inference because their request aborted or expired',
+      labelNames: ['model', 'reason'] as const,
+      ...r,
+    }),
+    modelCalls: new Counter({
+      name: 'pronto_model_calls_total',
+      help: 'Model calls by outcome (ok, error, hedged, fallback)',
+      labelNames: ['model', 'outcome'] as const,
+      ...r,
+    }),
+    cache: new Counter({
+      name: 'pronto_cache_requests_total',
+      help: 'Cache lookups by cache and result',
+      labelNames: ['cache', 'result'] as const,
+      ...r,
+    }),
+    jobQueueDepth: new Gauge({
+      name: 'pronto_job_queue_depth',
+      help: 'Jobs by state',
+      labelNames: ['state'] as const,
+      ...r,
+    }),
+    jobs: new Counter({
+      name: 'pronto_jobs_total',
+      help: 'Finished jobs by kind and outcome',
+      labelNames: ['kind', 'outcome'] as const,
+      ...r,
+    }),
+    jobDuration: new Histogram({
+      name: 'pronto_job_duration_seconds',
+      help: 'Job run time by kind',
+      labelNames: ['kind'] as const,
+      buckets: LATENCY_BUCKETS,
+      ...r,
+    }),
+    jobQueued: new Histogram({
+      name: 'pronto_job_queued_seconds',
+      help: 'Time a job waited before a worker started it',
+      labelNames: ['kind'] as const,
+      buckets: LATENCY_BUCKETS,
+      ...r,
+    }),
+    documents: new Counter({
+      name: 'pronto_ingested_documents_total',
+      help: 'Documents ingested by outcome',
+      labelNames: ['outcome'] as const,
+      ...r,
+    }),
+    modelReady: new Gauge({
+      name: 'pronto_model_ready',
+      help: '1 once the model is loaded and warmed',
+      labelNames: ['model'] as const,
+      ...r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

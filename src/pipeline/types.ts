@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import type { Deadline } from '../core/deadline.js';
+import type { ChatMessage, TokenUsage } from '../models/types.js';
+import type { DocumentInput, Filter, Hit, IngestResult, SearchMode } from '../retrieval/types.js';
+
+/** One request's state as it flows through the stages. */
+export interface RequestContext {
+  requestId: string;
+  /** Tenant from auth (`public` without auth); every namespace is scoped to it. */
+  tenant: string;
+  deadline: Deadline;
+  /** Stage name -> milliseconds, in the order the stages ran (becomes Server-Timing). */
+  timings: Record<string, number>;
+  degraded: Degradation[];
+  logger: Logger;
+}
+
+export interface Degradation {
+  stage: string;
+  reason: string;
+  /** What served instead (e.g. `sparse`, `extractive`, `fused_order`, `no_context`). */
+  fallback: string;
+}
+
+export interface SearchInput {
+  query: string;
+  namespace: string;
+  topK: number;
+  mode: SearchMode;
+  filter?: Filter;
+  rerank: boolean;
+}
+
+export interface SearchResult {
+  hits: Hit[];
+}
+
+export interface AnswerInput {
+  messages: ChatMessage[];
+  namespace: string;
+  topK: number;
+  userId?: string;
+  maxTokens?: number;
+  filter?: Filter;
+}
+
+export interface AnswerStream {
+  /** Resolves once retrieval is done (first SSE event). */
+  contexts: Promise<Hit[]>;
+  tokens: AsyncIterable<string>;
+  /** Resolves after the last token. */
+  done: Promise<{ usage: TokenUsage; model: string }>;
+}
+
+export interface EmbedInput {
+  texts: string[];
+  model?: string;
+}
+
+export interface Pipeline {
+  search(input: SearchInput, ctx: RequestContext): Promise<SearchResult>;
+  answer(input: AnswerInput, ctx: RequestContext): AnswerStream;
+  embed(input: EmbedInput, ctx: RequestContext): Promise<{ vectors: Float32Array[]; model: string; tokens: number }>;
+  ingest(namespace: string, documents: DocumentInput[], ctx: RequestContext): Promise<IngestResult>;
+  deleteDocument(namespace: string, docId: string, ctx: RequestContext): Promise<number>;
+}

@@ -1,0 +1,53 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const RetrievalSchema = Type.Object(
+  {
+    default_mode: Type.Union([Type.Literal('dense'), Type.Literal('sparse'), Type.Literal('hybrid')], {
+      default: 'hybrid',
+    }),
+    fusion: Type.Union([Type.Literal('rrf'), Type.Literal('weighted')], { default: 'rrf' }),
+    rrf_k: Type.Number({ minimum: 1, default: 60 }),
+    weights: Type.Object(
+      {
+        dense: Type.Number({ minimum: 0, default: 0.5 }),
+        sparse: Type.Number({ minimum: 0, default: 0.5 }),
+      },
+      { default: {} },
+    ),
+    /** How many candidates each retriever contributes before fusion. */
+    candidates: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    default_top_k: Type.Integer({ minimum: 1, default: 5 }),
+    max_top_k: Type.Integer({ minimum: 1, default: 100 }),
+    rerank: Type.Object(
+      {
+        /** Rerank by default when a reranker is configured. */
+        enabled: Type.Boolean({ default: true }),
+        top_n: Type.Integer({ minimum: 1, maximum: 200, default: 30 }),
+      },
+      { default: {} },
+    ),
+    chunking: Type.Object(
+      {
+        max_tokens: Type.Integer({ minimum: 16, default: 256 }),
+        overlap_tokens: Type.Integer({ minimum: 0, default: 32 }),
+      },
+      { default: {} },
+    ),
+    ann: Type.Object(
+      {
+        /** Build an ANN index once a namespace holds this many chunks; exact search below. */
+        min_rows: Type.Integer({ minimum: 1, default: 50000 }),
+        num_partitions: Type.Optional(Type.Integer({ minimum: 1 })),
+        num_sub_vectors: Type.Optional(Type.Integer({ minimum: 1 })),
+        nprobes: Type.Integer({ minimum: 1, default: 20 }),
+        refine_factor: Type.Integer({ minimum: 1, default: 5 }),
+      },
+      { default: {} },
+    ),
+    max_document_chars: Type.Integer({ minimum: 1, default: 1_000_000 }),
+    max_documents_per_request: Type.Integer({ minimum: 1, default: 1000 }),
+  },
+  { default: {} },
+);
+
+export type RetrievalConfig = Static<typeof RetrievalSchema>;
