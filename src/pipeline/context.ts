@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Deadline } from '../core/deadline.js';
+import type { RequestContext } from './types.js';
+
+export interface ContextOptions {
+  logger: Logger;
+  tenant: string;
+  deadlineMs: number;
+  requestId?: string;
+  /** Aborts the request's work when it aborts (e.g. the client disconnected, the job was cancelled). */
+  signal?: AbortSignal;
+}
+
+/** A fresh request context: its own deadline, empty timings and degradations. */
+export function createRequestContext(options: ContextOptions): RequestContext {
+  const requestId = options.requestId ?? randomUUID();
+  return {
+    requestId,
+    tenant: options.tenant,
+    deadline: new Deadline(options.deadlineMs, options.signal),
+    timings: {},
+    degraded: [],
+    logger: options.logger.child({ request_id: requestId, tenant: options.tenant }),
+  };
+}
+
+/** The namespace as stored: scoped to the tenant so no tenant can read another's documents. */
+export function scopedNamespace(tenant: string, namespace: string): string {
+  return `${tenant}/${namespace}`;
+}
