@@ -126,3 +126,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal,
   );
 }
+
+/**
+ * Iterates `source`, rejecting as soon as `signal` aborts even when the source is stuck waiting
+ * for its next item (a model that ignores the signal must not hold the request).
+ */
+export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    while (true) {
+      const next = await raceAbort(iterator.next(), signal);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    void iterator.return?.();
+  }
+}

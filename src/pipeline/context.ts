@@ -19,6 +19,7 @@ export function createRequestContext(options: ContextOptions): RequestContext {
     requestId,
     tenant: options.tenant,
     deadline: new Deadline(options.deadlineMs, options.signal),
+    startedAt: performance.now(),
     timings: {},
     degraded: [],
     logger: options.logger.child({ request_id: requestId, tenant: options.tenant }),

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Deadline } from '../core/deadline.js';
 import type { ChatMessage, TokenUsage } from '../models/types.js';
-import type { DocumentInput, Filter, Hit, IngestResult, SearchMode } from '../retrieval/types.js';
+import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode } from '../retrieval/types.js';
 
 /** One request's state as it flows through the stages. */
 export interface RequestContext {
@@ -9,10 +9,14 @@ export interface RequestContext {
   /** Tenant from auth (`public` without auth); every namespace is scoped to it. */
   tenant: string;
   deadline: Deadline;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
   /** Stage name -> milliseconds, in the order the stages ran (becomes Server-Timing). */
   timings: Record<string, number>;
   degraded: Degradation[];
   logger: Logger;
+  /** Filled by the features stage when the request names a user. */
+  features?: Record<string, string>;
 }
 
 export interface Degradation {
@@ -29,6 +33,7 @@ export interface SearchInput {
   mode: SearchMode;
   filter?: Filter;
   rerank: boolean;
+  fusion?: FusionMethod;
 }
 
 export interface SearchResult {
@@ -49,7 +54,7 @@ export interface AnswerStream {
   contexts: Promise<Hit[]>;
   tokens: AsyncIterable<string>;
   /** Resolves after the last token. */
-  done: Promise<{ usage: TokenUsage; model: string }>;
+  done: Promise<{ usage: TokenUsage; model: string; citations: string[] }>;
 }
 
 export interface EmbedInput {

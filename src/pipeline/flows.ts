@@ -1,0 +1,195 @@
+import type { Config } from '../config/schema.js';
+import { ProntoError } from '../core/errors.js';
+import type { ModelRuntime } from '../models/runtime.js';
+import type { ChatMessage, GenerationContext } from '../models/types.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Retrieval } from '../retrieval/retrieval.js';
+import type { Hit } from '../retrieval/types.js';
+import { scopedNamespace } from './context.js';
+import { createStageRunner, type StageRunner } from './stage-runner.js';
+import { createEmbedStage } from './stages/embed.js';
+import type { FeatureSource } from './stages/features.js';
+import { createGenerateStage } from './stages/generate.js';
+import { extractCitations } from './stages/postprocess.js';
+import { createRerankStage } from './stages/rerank.js';
+import { createRetrieveStage } from './stages/retrieve.js';
+import type { Redactor } from './stages/sanitize.js';
+import type { AnswerInput, AnswerStream, Pipeline, RequestContext, SearchInput } from './types.js';
+
+export interface PipelineDeps {
+  config: Config;
+  metrics: Metrics;
+  models: ModelRuntime;
+  retrieval: Retrieval;
+  redactor: Redactor;
+  features: FeatureSource;
+}
+
+/**
+ * The flows: each composes the stages, in order, under the request's deadline:
+ *   search: sanitize -> embed -> retrieve -> rerank -> postprocess
+ *   answer: sanitize -> features -> embed -> retrieve -> rerank -> generate (streamed) -> postprocess
+ *   embed:  sanitize -> embed;  ingest: sanitize -> chunk/embed/upsert
+ */
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const { config, models, retrieval, redactor, features } = deps;
+  const runners = {
+    search: createStageRunner(config, deps.metrics, 'search'),
+    answer: createStageRunner(config, deps.metrics, 'answer'),
+    embed: createStageRunner(config, deps.metrics, 'embed'),
+    ingest: createStageRunner(config, deps.metrics, 'ingest'),
+  };
+  const stages = (runner: StageRunner, flow: string) => ({
+    embed: createEmbedStage({ metrics: deps.metrics, runner }),
+    retrieve: createRetrieveStage({ config, retrieval, runner }),
+    rerank: createRerankStage({ runner }),
+    generate: createGenerateStage({ config, metrics: deps.metrics, runner, flow }),
+  });
+  const searchStages = stages(runners.search, 'search');
+  const answerStages = stages(runners.answer, 'answer');
+  const embedStages = stages(runners.embed, 'embed');
+
+  const sanitize = (runner: StageRunner, ctx: RequestContext, texts: string[]) =>
+    runner.run(ctx, 'sanitize', async () => texts.map((text) => redactor.redact(text)));
+
+  /** An explicitly named namespace must exist; the default one may be empty. */
+  async function resolveNamespace(ctx: RequestContext, namespace: string, signal?: AbortSignal): Promise<string> {
+    const scoped = scopedNamespace(ctx.tenant, namespace);
+    if (namespace !== config.sample_corpus.namespace && !(await retrieval.namespaceExists(scoped))) {
+      throw new ProntoError('unknown_namespace', `namespace "${namespace}" does not exist`, { field: 'namespace' });
+    }
+    signal?.throwIfAborted();
+    return scoped;
+  }
+
+  function reranker(requested: boolean) {
+    const name = config.pipeline.reranker;
+    return requested && name ? models.reranker(name) : undefined;
+  }
+
+  async function retrieveContexts(
+    ctx: RequestContext,
+    run: typeof searchStages,
+    runner: StageRunner,
+    request: { query: string; namespace: string; topK: number; mode: SearchInput['mode']; filter?: SearchInput['filter']; rerank: boolean; fusion?: SearchInput['fusion'] },
+    onFailure: 'throw' | 'no_context',
+  ): Promise<Hit[]> {
+    const namespace = await resolveNamespace(ctx, request.namespace);
+    const rerankWith = reranker(request.rerank);
+    const vector = request.mode === 'sparse' ? null : await run.embed.embedQuery(models.embedder(config.pipeline.embedder), request.query, ctx);
+    const candidates = Math.max(request.topK, rerankWith ? config.retrieval.rerank.top_n : 0, config.retrieval.candidates);
+    const hits = await run.retrieve(
+      ctx,
+      { query: request.query, vector, namespace, mode: request.mode, candidates, filter: request.filter, fusion: request.fusion },
+      onFailure === 'no_context' ? { name: 'no_context', run: () => [] } : undefined,
+    );
+    const ranked = rerankWith ? await run.rerank(ctx, rerankWith, request.query, hits, config.retrieval.rerank.top_n) : hits;
+    return ranked.slice(0, request.topK);
+  }
+
+  return {
+    async search(input, ctx) {
+      const [query] = await sanitize(runners.search, ctx, [input.query]);
+      const hits = await retrieveContexts(ctx, searchStages, runners.search, { ...input, query }, 'throw');
+      return { hits };
+    },
+
+    answer(input: AnswerInput, ctx: RequestContext): AnswerStream {
+      const runner = runners.answer;
+      let messages: ChatMessage[] = [];
+      const contexts = (async () => {
+        const sanitized = await sanitize(runner, ctx, input.messages.map((m) => m.content));
+        messages = input.messages.map((m, i) => ({ role: m.role, content: sanitized[i] }));
+        if (input.userId) {
+          const userId = input.userId;
+          ctx.features = await runner.run(ctx, 'features', (signal) => features.get(userId, signal), {
+            name: 'default_features',
+            run: () => ({ ...config.features.defaults }),
+          });
+        }
+        const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+        return retrieveContexts(
+          ctx,
+          answerStages,
+          runner,
+          { query: question, namespace: input.namespace, topK: input.topK, mode: config.retrieval.default_mode, filter: input.filter, rerank: config.retrieval.rerank.enabled },
+          'no_context',
+        );
+      })();
+      contexts.catch(() => undefined);
+
+      let answerText = '';
+      let resolveDone!: AnswerStream['done'] extends Promise<infer T> ? (value: T) => void : never;
+      let rejectDone!: (err: unknown) => void;
+      const done = new Promise<Awaited<AnswerStream['done']>>((resolve, reject) => {
+        resolveDone = resolve;
+        rejectDone = reject;
+      });
+      done.catch(() => undefined);
+
+      async function* tokens(): AsyncGenerator<string> {
+        try {
+          const hits = await contexts;
+          const generation = answerStages.generate(
+            ctx,
+            { messages, contexts: hits.map(toGenerationContext), maxTokens: input.maxTokens ?? config.pipeline.max_answer_tokens },
+            models.generator(config.pipeline.generator),
+            models.has(config.pipeline.fallback_generator) ? models.generator(config.pipeline.fallback_generator) : undefined,
+          );
+          for await (const token of generation.tokens) {
+            answerText += token;
+            yield token;
+          }
+          const finished = await generation.done;
+          const startedAt = performance.now();
+          const citations = extractCitations(answerText, hits);
+          runner.record(ctx, 'postprocess', startedAt, 'ok');
+          resolveDone({ ...finished, citations });
+        } catch (err) {
+          rejectDone(err);
+          throw err;
+        }
+      }
+
+      return { contexts, tokens: tokens(), done };
+    },
+
+    async embed(input, ctx) {
+      const texts = await sanitize(runners.embed, ctx, input.texts);
+      const embedder = models.embedder(input.model ?? config.pipeline.embedder);
+      const vectors = await runners.embed.run(ctx, 'embed', (signal) => embedStages.embed.embedTexts(embedder, texts, ctx, signal));
+      return { vectors, model: embedder.name, tokens: texts.reduce((sum, text) => sum + countTokens(text), 0) };
+    },
+
+    async ingest(namespace, documents, ctx) {
+      const texts = await sanitize(
+        runners.ingest,
+        ctx,
+        documents.map((d) => d.text),
+      );
+      const clean = documents.map((d, i) => ({ ...d, text: texts[i], title: d.title === undefined ? undefined : redactor.redact(d.title) }));
+      const embedder = models.embedder(config.pipeline.embedder);
+      const result = await retrieval.ingest(scopedNamespace(ctx.tenant, namespace), clean, { embedder, signal: ctx.deadline.signal });
+      deps.metrics.documents.inc({ outcome: 'accepted' }, result.accepted.length);
+      deps.metrics.documents.inc({ outcome: 'failed' }, result.failed.length);
+      return result;
+    },
+
+    async deleteDocument(namespace, docId, ctx) {
+      const deleted = await retrieval.deleteDocument(scopedNamespace(ctx.tenant, namespace), docId);
+      if (deleted === 0) {
+        throw new ProntoError('not_found', `document "${docId}" does not exist in namespace "${namespace}"`, { field: 'id' });
+      }
+      return deleted;
+    },
+  };
+}
+
+function toGenerationContext(hit: Hit): GenerationContext {
+  return { id: hit.id, text: hit.text, title: hit.title };
+}
+
+/** Whitespace-separated words: the usage figure for models without their own tokenizer. */
+export function countTokens(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}

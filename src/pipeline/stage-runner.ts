@@ -1,0 +1,78 @@
+import type { Config, StageName } from '../config/schema.js';
+import { raceAbort, sleep } from '../core/deadline.js';
+import { ProntoError } from '../core/errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RequestContext } from './types.js';
+
+/** What a stage runs instead when it throws or overruns its budget. */
+export interface Fallback<T> {
+  /** Names what served instead, for `degraded` (e.g. `sparse`, `fused_order`). */
+  name: string;
+  run: () => T | Promise<T>;
+}
+
+export interface StageRunner {
+  /**
+   * Runs one stage under its budget with the request's signal. On a throw or an overrun it runs
+   * the fallback (flagging `degraded` and counting it); without one it rethrows. When the whole
+   * request aborted (deadline or client gone) it always rethrows: no fallback can help then.
+   */
+  run<T>(ctx: RequestContext, stage: StageName, work: (signal: AbortSignal) => Promise<T>, fallback?: Fallback<T>): Promise<T>;
+  /** Records a degradation that did not come from a stage failure (e.g. a model fallback chain). */
+  degrade(ctx: RequestContext, stage: string, reason: string, fallback: string): void;
+  /** Adds a stage's timing without running it through `run` (streaming stages). */
+  record(ctx: RequestContext, stage: string, startedAt: number, outcome: string): void;
+}
+
+export function createStageRunner(config: Config, metrics: Metrics, flow: string): StageRunner {
+  const record = (ctx: RequestContext, stage: string, startedAt: number, outcome: string) => {
+    const ms = performance.now() - startedAt;
+    ctx.timings[stage] = (ctx.timings[stage] ?? 0) + ms;
+    metrics.stageDuration.observe({ flow, stage, outcome }, ms / 1000);
+  };
+  const degrade = (ctx: RequestContext, stage: string, reason: string, fallback: string) => {
+    ctx.degraded.push({ stage, reason, fallback });
+    metrics.degradations.inc({ stage, reason });
+    ctx.logger.warn({ stage, reason, fallback }, 'stage degraded');
+  };
+
+  return {
+    record,
+    degrade,
+    async run(ctx, stage, work, fallback) {
+      const startedAt = performance.now();
+      const scope = ctx.deadline.scope(config.deadline.budgets[stage]);
+      try {
+        const result = await raceAbort(withFault(config, stage, scope.signal, work), scope.signal);
+        record(ctx, stage, startedAt, 'ok');
+        return result;
+      } catch (err) {
+        if (ctx.deadline.expired) {
+          record(ctx, stage, startedAt, 'aborted');
+          throw ctx.deadline.signal.reason;
+        }
+        const reason = scope.overran ? 'timeout' : 'error';
+        record(ctx, stage, startedAt, reason);
+        if (!fallback) throw err;
+        ctx.logger.warn({ err, stage }, 'stage failed, running its fallback');
+        degrade(ctx, stage, reason, fallback.name);
+        return fallback.run();
+      } finally {
+        scope.dispose();
+      }
+    },
+  };
+}
+
+/** The `faults` test hook: make a stage throw or stall, to exercise fallbacks end to end. */
+async function withFault<T>(
+  config: Config,
+  stage: StageName,
+  signal: AbortSignal,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const fault = config.faults[stage];
+  if (fault?.mode === 'throw') throw new ProntoError('upstream_failed', `injected fault in stage ${stage}`);
+  if (fault?.mode === 'delay') await sleep(fault.delay_ms, signal);
+  return work(signal);
+}

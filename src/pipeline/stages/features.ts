@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config/schema.js';
+import { raceAbort } from '../../core/deadline.js';
+
+/** User metadata (tier and the fields config names) that later stages and logs may use. */
+export type UserFeatures = Record<string, string>;
+
+export interface FeatureSource {
+  get(userId: string, signal: AbortSignal): Promise<UserFeatures>;
+}
+
+/** Keeps only the configured fields, falling back to the configured defaults. */
+function project(config: Config['features'], found: Record<string, unknown> | undefined): UserFeatures {
+  const out: UserFeatures = {};
+  for (const field of config.fields) {
+    const value = found?.[field];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[field] = String(value);
+    else if (config.defaults[field] !== undefined) out[field] = config.defaults[field];
+  }
+  return out;
+}
+
+/** Features from a JSON file `{ "<user id>": { "tier": "pro" } }`, read once at start. */
+export function fileFeatureSource(config: Config['features']): FeatureSource {
+  const users: Record<string, Record<string, unknown>> = config.file ? JSON.parse(readFileSync(config.file, 'utf8')) : {};
+  return { get: async (userId) => project(config, users[userId]) };
+}
+
+/** Features from the Redis hash `pronto:user:<id>` (shared by every replica). */
+export function redisFeatureSource(config: Config['features'], redis: Redis): FeatureSource {
+  return {
+    get: async (userId, signal) => project(config, await raceAbort(redis.hgetall(`pronto:user:${userId}`), signal)),
+  };
+}
