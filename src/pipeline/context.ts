@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { Bindings } from 'pino';
 import { Deadline } from '../core/deadline.js';
-import type { RequestContext } from './types.js';
+import type { ContextLogger, RequestContext } from './types.js';
 
 export interface ContextOptions {
-  logger: Logger;
+  logger: { child(bindings: Bindings): ContextLogger };
   tenant: string;
   deadlineMs: number;
   requestId?: string;

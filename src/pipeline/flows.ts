@@ -70,7 +70,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   async function retrieveContexts(
     ctx: RequestContext,
     run: typeof searchStages,
-    runner: StageRunner,
     request: { query: string; namespace: string; topK: number; mode: SearchInput['mode']; filter?: SearchInput['filter']; rerank: boolean; fusion?: SearchInput['fusion'] },
     onFailure: 'throw' | 'no_context',
   ): Promise<Hit[]> {
@@ -87,19 +86,59 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return ranked.slice(0, request.topK);
   }
 
+  async function sanitizeMessages(runner: StageRunner, ctx: RequestContext, messages: ChatMessage[]): Promise<ChatMessage[]> {
+    const sanitized = await sanitize(runner, ctx, messages.map((m) => m.content));
+    return messages.map((m, i) => ({ role: m.role, content: sanitized[i] }));
+  }
+
+  /** Generates from prepared messages and contexts; `done` adds the answer's citations. */
+  function streamAnswer(
+    ctx: RequestContext,
+    prepared: Promise<{ messages: ChatMessage[]; contexts: Hit[] }>,
+    generatorName: string,
+    maxTokens: number | undefined,
+    sampling: { temperature?: number; stop?: string[] } = {},
+  ): AnswerStream {
+    prepared.catch(() => undefined);
+    const done = deferred<Awaited<AnswerStream['done']>>();
+    async function* tokens(): AsyncGenerator<string> {
+      try {
+        const { messages, contexts } = await prepared;
+        const generation = answerStages.generate(
+          ctx,
+          { messages, contexts: contexts.map(toGenerationContext), maxTokens: maxTokens ?? config.pipeline.max_answer_tokens, ...sampling },
+          models.generator(generatorName),
+          models.has(config.pipeline.fallback_generator) ? models.generator(config.pipeline.fallback_generator) : undefined,
+        );
+        let answerText = '';
+        for await (const token of generation.tokens) {
+          answerText += token;
+          yield token;
+        }
+        const finished = await generation.done;
+        const startedAt = performance.now();
+        const citations = extractCitations(answerText, contexts);
+        runners.answer.record(ctx, 'postprocess', startedAt, 'ok');
+        done.resolve({ ...finished, citations });
+      } catch (err) {
+        done.reject(err);
+        throw err;
+      }
+    }
+    return { contexts: prepared.then((p) => p.contexts), tokens: tokens(), done: done.promise };
+  }
+
   return {
     async search(input, ctx) {
       const [query] = await sanitize(runners.search, ctx, [input.query]);
-      const hits = await retrieveContexts(ctx, searchStages, runners.search, { ...input, query }, 'throw');
+      const hits = await retrieveContexts(ctx, searchStages, { ...input, query }, 'throw');
       return { hits };
     },
 
     answer(input: AnswerInput, ctx: RequestContext): AnswerStream {
       const runner = runners.answer;
-      let messages: ChatMessage[] = [];
-      const contexts = (async () => {
-        const sanitized = await sanitize(runner, ctx, input.messages.map((m) => m.content));
-        messages = input.messages.map((m, i) => ({ role: m.role, content: sanitized[i] }));
+      const prepared = (async () => {
+        const messages = await sanitizeMessages(runner, ctx, input.messages);
         if (input.userId) {
           const userId = input.userId;
           ctx.features = await runner.run(ctx, 'features', (signal) => features.get(userId, signal), {
@@ -108,50 +147,20 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           });
         }
         const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-        return retrieveContexts(
+        const contexts = await retrieveContexts(
           ctx,
           answerStages,
-          runner,
           { query: question, namespace: input.namespace, topK: input.topK, mode: config.retrieval.default_mode, filter: input.filter, rerank: config.retrieval.rerank.enabled },
           'no_context',
         );
+        return { messages, contexts };
       })();
-      contexts.catch(() => undefined);
+      return streamAnswer(ctx, prepared, config.pipeline.generator, input.maxTokens);
+    },
 
-      let answerText = '';
-      let resolveDone!: AnswerStream['done'] extends Promise<infer T> ? (value: T) => void : never;
-      let rejectDone!: (err: unknown) => void;
-      const done = new Promise<Awaited<AnswerStream['done']>>((resolve, reject) => {
-        resolveDone = resolve;
-        rejectDone = reject;
-      });
-      done.catch(() => undefined);
-
-      async function* tokens(): AsyncGenerator<string> {
-        try {
-          const hits = await contexts;
-          const generation = answerStages.generate(
-            ctx,
-            { messages, contexts: hits.map(toGenerationContext), maxTokens: input.maxTokens ?? config.pipeline.max_answer_tokens },
-            models.generator(config.pipeline.generator),
-            models.has(config.pipeline.fallback_generator) ? models.generator(config.pipeline.fallback_generator) : undefined,
-          );
-          for await (const token of generation.tokens) {
-            answerText += token;
-            yield token;
-          }
-          const finished = await generation.done;
-          const startedAt = performance.now();
-          const citations = extractCitations(answerText, hits);
-          runner.record(ctx, 'postprocess', startedAt, 'ok');
-          resolveDone({ ...finished, citations });
-        } catch (err) {
-          rejectDone(err);
-          throw err;
-        }
-      }
-
-      return { contexts, tokens: tokens(), done };
+    complete(input, ctx) {
+      const prepared = (async () => ({ messages: await sanitizeMessages(runners.answer, ctx, input.messages), contexts: [] as Hit[] }))();
+      return streamAnswer(ctx, prepared, input.model, input.maxTokens, { temperature: input.temperature, stop: input.stop });
     },
 
     async embed(input, ctx) {
@@ -183,6 +192,17 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return deleted;
     },
   };
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 function toGenerationContext(hit: Hit): GenerationContext {

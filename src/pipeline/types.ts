@@ -1,4 +1,7 @@
-import type { Logger } from 'pino';
+import type { BaseLogger } from 'pino';
+
+/** The logging a stage needs; both pino and Fastify's request logger provide it. */
+export type ContextLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
 import type { Deadline } from '../core/deadline.js';
 import type { ChatMessage, TokenUsage } from '../models/types.js';
 import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode } from '../retrieval/types.js';
@@ -14,7 +17,7 @@ export interface RequestContext {
   /** Stage name -> milliseconds, in the order the stages ran (becomes Server-Timing). */
   timings: Record<string, number>;
   degraded: Degradation[];
-  logger: Logger;
+  logger: ContextLogger;
   /** Filled by the features stage when the request names a user. */
   features?: Record<string, string>;
 }
@@ -62,7 +65,17 @@ export interface EmbedInput {
   model?: string;
 }
 
+/** Plain generation with a named model, no retrieval (the OpenAI-compatible route). */
+export interface CompleteInput {
+  model: string;
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  stop?: string[];
+}
+
 export interface Pipeline {
+  complete(input: CompleteInput, ctx: RequestContext): AnswerStream;
   search(input: SearchInput, ctx: RequestContext): Promise<SearchResult>;
   answer(input: AnswerInput, ctx: RequestContext): AnswerStream;
   embed(input: EmbedInput, ctx: RequestContext): Promise<{ vectors: Float32Array[]; model: string; tokens: number }>;

@@ -1,0 +1,83 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { createModelRuntime } from './models/create-runtime.js';
+import type { ModelRuntime } from './models/runtime.js';
+import { createLogger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createPipeline } from './pipeline/flows.js';
+import { fileFeatureSource, redisFeatureSource } from './pipeline/stages/features.js';
+import { createRedactor, type Redactor } from './pipeline/stages/sanitize.js';
+import type { Pipeline } from './pipeline/types.js';
+import { createRetrieval } from './retrieval/create-retrieval.js';
+import type { Retrieval } from './retrieval/retrieval.js';
+import { ensureSampleCorpus } from './retrieval/sample-corpus.js';
+import { scopedNamespace } from './pipeline/context.js';
+
+/** Everything a pronto process serves with, built from config by one function (no globals). */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  models: ModelRuntime;
+  retrieval: Retrieval;
+  pipeline: Pipeline;
+  redactor: Redactor;
+  redis?: Redis;
+  /** True once models are loaded and warmed and the index is open. */
+  readonly ready: boolean;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Skips prom-client's process metrics (tests building many runtimes). */
+  defaultMetrics?: boolean;
+}
+
+export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
+  const logger = options.logger ?? createLogger(config.observability.log_level);
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
+  const redis = config.redis_url ? new Redis(config.redis_url, { lazyConnect: true, maxRetriesPerRequest: 2 }) : undefined;
+  const models = createModelRuntime(config, { metrics, logger });
+  const retrieval = createRetrieval(config, { metrics, logger });
+  const redactor = createRedactor(config.pii);
+  const features = redis ? redisFeatureSource(config.features, redis) : fileFeatureSource(config.features);
+  const pipeline = createPipeline({ config, metrics, models, retrieval, redactor, features });
+  let ready = false;
+
+  return {
+    config,
+    logger,
+    metrics,
+    models,
+    retrieval,
+    pipeline,
+    redactor,
+    redis,
+    get ready() {
+      return ready;
+    },
+    async start() {
+      const startedAt = performance.now();
+      if (redis) await redis.connect();
+      await Promise.all([models.start(), retrieval.start()]);
+      if (config.sample_corpus.enabled) {
+        await ensureSampleCorpus(
+          retrieval,
+          models.embedder(config.pipeline.embedder),
+          scopedNamespace('public', config.sample_corpus.namespace),
+          logger,
+        );
+      }
+      ready = true;
+      logger.info({ ms: Math.round(performance.now() - startedAt) }, 'runtime ready: models loaded and warmed');
+    },
+    async close() {
+      ready = false;
+      await Promise.allSettled([models.close(), retrieval.close()]);
+      redis?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { Readable } from 'node:stream';
+import type { AnswerStream, RequestContext } from '../pipeline/types.js';
+import { toProntoError } from './plugins/errors.js';
+import { pipelineReport, presentHit } from './present.js';
+import type { Hit } from '../retrieval/types.js';
+
+/** One answer event, as sent over SSE (`event:` name + JSON data) or WebSocket (`{type, ...data}`). */
+export interface AnswerEvent {
+  type: 'contexts' | 'token' | 'done' | 'error';
+  data: Record<string, unknown>;
+}
+
+/**
+ * The events of an answer in order: `contexts` (once retrieval is done), a `token` per piece of
+ * text as the model produces it, then `done` with timings, degradations and usage. A failure
+ * after the stream started becomes an `error` event (the status line has gone already).
+ */
+export async function* answerEvents(answer: StartedAnswer, ctx: RequestContext): AsyncGenerator<AnswerEvent> {
+  yield { type: 'contexts', data: { contexts: answer.contexts.map(presentHit) } };
+  try {
+    for await (const text of answer.tokens) yield { type: 'token', data: { text } };
+    const done = await answer.done;
+    yield { type: 'done', data: { ...pipelineReport(ctx), usage: done.usage, model: done.model, citations: done.citations } };
+  } catch (err) {
+    if (ctx.deadline.signal.aborted && (ctx.deadline.signal.reason as { code?: string })?.code === 'cancelled') return;
+    yield { type: 'error', data: { ...toProntoError(err).toBody(), ...pipelineReport(ctx) } };
+  }
+}
+
+export interface StartedAnswer {
+  contexts: Hit[];
+  tokens: AsyncIterable<string>;
+  done: AnswerStream['done'];
+}
+
+/**
+ * Waits for retrieval and the first token before a stream's status line goes out, so a request
+ * that cannot produce an answer still gets its real status (404 namespace, 504 deadline...) and
+ * Server-Timing carries every stage up to the first token.
+ */
+export async function startAnswer(answer: AnswerStream): Promise<StartedAnswer> {
+  const contexts = await answer.contexts;
+  const iterator = answer.tokens[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  async function* tokens(): AsyncGenerator<string> {
+    try {
+      if (first.done) return;
+      yield first.value;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      await iterator.return?.();
+    }
+  }
+  return { contexts, tokens: tokens(), done: answer.done };
+}
+
+/** The whole answer at once, for the non-streaming routes. */
+export async function collectAnswer(answer: AnswerStream, ctx: RequestContext) {
+  const contexts = await answer.contexts;
+  let text = '';
+  for await (const token of answer.tokens) text += token;
+  const done = await answer.done;
+  return { answer: text, contexts: contexts.map(presentHit), citations: done.citations, usage: done.usage, model: done.model, ...pipelineReport(ctx) };
+}
+
+/**
+ * Server-sent events framing. Written by hand because it is four lines of a fixed format; the
+ * stream is a Readable so Fastify pipes it with backpressure and destroys it (stopping generation)
+ * when the client disconnects.
+ */
+export function toSse(events: AsyncIterable<AnswerEvent>): Readable {
+  async function* frames() {
+    for await (const event of events) yield `event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+  }
+  return Readable.from(frames(), { objectMode: false });
+}

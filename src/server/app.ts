@@ -1,0 +1,90 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Runtime } from '../runtime.js';
+import { registerAdmission, type AdmissionState } from './plugins/admission.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandler } from './plugins/errors.js';
+import { registerHttpMetrics } from './plugins/http-metrics.js';
+import { registerJsonBodyParser } from './plugins/json-body.js';
+import { registerRequestContext } from './plugins/request-context.js';
+import { registerRequestId, requestIdFrom } from './plugins/request-id.js';
+import { registerAnswerRoutes } from './routes/answer.js';
+import { registerChatCompletionsRoute } from './routes/chat-completions.js';
+import { registerChatWebSocketRoute } from './routes/chat-ws.js';
+import { registerDashboardRoute } from './routes/dashboard.js';
+import { registerDocumentRoutes } from './routes/documents.js';
+import { registerEmbeddingsRoute } from './routes/embeddings.js';
+import { registerOperationalRoutes } from './routes/health.js';
+import { registerModelsRoute } from './routes/models.js';
+import { registerSearchRoute } from './routes/search.js';
+import { createSchemas } from './schemas.js';
+import './types.js';
+
+export interface App {
+  server: FastifyInstance;
+  /** Readiness and draining, shared with the admission plugin and /readyz. */
+  state: AdmissionState & { shuttingDown: boolean };
+}
+
+/** Builds the HTTP app over a runtime. Many apps can live in one process (tests do this). */
+export async function buildApp(runtime: Runtime): Promise<App> {
+  const { config } = runtime;
+  const server = Fastify({
+    loggerInstance: runtime.logger as FastifyBaseLogger,
+    genReqId: requestIdFrom,
+    bodyLimit: config.server.body_limit_bytes,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+  });
+  const state = {
+    shuttingDown: false,
+    get ready() {
+      return runtime.ready;
+    },
+  };
+
+  registerJsonBodyParser(server);
+  registerErrorHandler(server);
+  registerRequestId(server);
+  registerAuth(server, config.auth);
+  registerAdmission(server, config.server, runtime.metrics, state);
+  registerHttpMetrics(server, runtime.metrics);
+  if (config.rate_limit.enabled) {
+    await server.register(fastifyRateLimit, {
+      max: config.rate_limit.max_per_minute,
+      timeWindow: 60_000,
+      redis: runtime.redis,
+      nameSpace: 'pronto:ratelimit:',
+      keyGenerator: (request) => (request.tenant === 'public' ? request.ip : request.tenant),
+      allowList: (request) => !request.url.startsWith('/v1/'),
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        error: { code: 'rate_limited', message: `Rate limit of ${context.max} per minute exceeded; retry in ${context.after}` },
+      }),
+    });
+  }
+  registerRequestContext(server, config);
+  await server.register(fastifyWebsocket, { options: { maxPayload: config.server.body_limit_bytes } });
+  await server.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'pronto', version: '0.1.0', description: 'Real-time RAG chat, search and embeddings. Errors are {"error":{"code","message","field?"}}.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await server.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const schemas = createSchemas(config);
+  registerOperationalRoutes(server, runtime, state);
+  registerDashboardRoute(server);
+  registerAnswerRoutes(server, runtime, schemas);
+  registerChatWebSocketRoute(server, runtime, schemas);
+  registerSearchRoute(server, runtime, schemas);
+  registerEmbeddingsRoute(server, runtime, schemas);
+  registerChatCompletionsRoute(server, runtime, schemas);
+  registerModelsRoute(server, runtime);
+  registerDocumentRoutes(server, runtime, schemas);
+  return { server, state };
+}

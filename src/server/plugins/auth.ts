@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import type { Config } from '../../config/schema.js';
+import { ProntoError } from '../../core/errors.js';
+
+const PUBLIC_TENANT = 'public';
+
+/**
+ * API keys map callers to tenants: `Authorization: Bearer <key>` or `x-api-key`. With no keys
+ * configured the service is open and every caller is the `public` tenant. Health, readiness,
+ * metrics, docs and the dashboard stay open (probes and scrapers carry no keys).
+ */
+export function registerAuth(app: FastifyInstance, config: Config['auth']): void {
+  const keys = config.api_keys.map((k) => ({ key: Buffer.from(k.key), tenant: k.tenant }));
+  app.decorateRequest('tenant', PUBLIC_TENANT);
+  if (keys.length === 0) return;
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const header = request.headers.authorization;
+    const presented = header?.startsWith('Bearer ') ? header.slice(7) : request.headers['x-api-key'];
+    if (typeof presented !== 'string' || presented === '') {
+      throw new ProntoError('unauthorized', 'Send an API key as "Authorization: Bearer <key>"');
+    }
+    const candidate = Buffer.from(presented);
+    const match = keys.find((k) => k.key.length === candidate.length && timingSafeEqual(k.key, candidate));
+    if (!match) throw new ProntoError('unauthorized', 'The API key is not valid');
+    request.tenant = match.tenant;
+  });
+}

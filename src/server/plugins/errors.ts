@@ -1,0 +1,82 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ProntoError, invalidInput, isProntoError } from '../../core/errors.js';
+
+/**
+ * Every error leaves as `{"error":{"code","message","field?"}}` with its catalogue status and,
+ * for 429/503, a Retry-After. Anything that is not a ProntoError or a Fastify client error is a
+ * bug: logged in full, answered 500 without details.
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const pronto = toProntoError(error);
+    if (pronto.status >= 500 && pronto.code === 'internal') request.log.error({ err: error }, 'unhandled error');
+    else request.log.info({ code: pronto.code, field: pronto.field }, pronto.message);
+    return sendError(request, reply, pronto);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new ProntoError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: ProntoError) {
+  if (error.retryAfterS !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterS))));
+  const body = error.toBody();
+  if (error.code === 'deadline_exceeded' && request.ctx) {
+    // Say what was done before the deadline passed, so the client can judge a retry.
+    body.error.completed_stages = request.ctx.timings;
+    body.error.degraded = request.ctx.degraded;
+  }
+  return reply.status(error.status).send(body);
+}
+
+export function toProntoError(error: unknown): ProntoError {
+  if (isProntoError(error)) return error;
+  const e = error as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
+  if (e.validation && e.validation.length > 0) return fromValidation(e.validation[0], e.validationContext ?? 'body');
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ProntoError('payload_too_large', e.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ProntoError('unsupported_media_type', e.message);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ProntoError('invalid_json', e.message);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ProntoError('invalid_input', e.message);
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ProntoError('invalid_input', e.message);
+  }
+  return new ProntoError('internal', undefined, { cause: error });
+}
+
+interface ValidationIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Turns an ajv issue into a 400 naming the field as a JSON path (`messages[0].content`). */
+function fromValidation(issue: ValidationIssue, context: string): ProntoError {
+  const base = issue.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+  const join = (name: string) => (base ? `${base}.${name}` : name);
+  if (issue.keyword === 'required') {
+    const name = String(issue.params.missingProperty);
+    return invalidInput(join(name), `${join(name)} is required`);
+  }
+  if (issue.keyword === 'additionalProperties') {
+    const name = String(issue.params.additionalProperty);
+    return new ProntoError('unknown_field', `${join(name)} is not a known field`, { field: join(name) });
+  }
+  const field = base || context;
+  if (issue.keyword === 'maxLength' || issue.keyword === 'maxItems') {
+    return new ProntoError('payload_too_large', `${field} ${issue.message ?? 'is too large'}`, { field });
+  }
+  return invalidInput(field, `${field} ${issue.message ?? 'is invalid'}`);
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { ProntoError } from '../../core/errors.js';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON bodies are decoded as strict UTF-8: Fastify's own parser would silently turn invalid bytes
+ * into U+FFFD and we would embed and store garbage. Parsing itself stays Fastify's (secure-json-parse,
+ * proto-poisoning safe).
+ */
+export function registerJsonBodyParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+    } catch {
+      done(new ProntoError('invalid_utf8'), undefined);
+      return;
+    }
+    if (text.trim() === '') {
+      done(new ProntoError('invalid_json', 'The request body is empty'), undefined);
+      return;
+    }
+    parseJson(request, text, (err, parsed) => {
+      if (err) done(new ProntoError('invalid_json', `The request body is not valid JSON: ${err.message}`), undefined);
+      else done(null, parsed);
+    });
+  });
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../../config/schema.js';
+import { ProntoError } from '../../core/errors.js';
+import { createRequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../pipeline/types.js';
+
+export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
+
+/**
+ * Gives each /v1 request its pipeline context: a deadline (the configured default, or less when the
+ * client asks with `x-pronto-deadline-ms`), and cancellation when the client goes away before the
+ * response is done, so queued model work for it is dropped and generation stops.
+ */
+export function registerRequestContext(app: FastifyInstance, config: Config): void {
+  app.decorateRequest('ctx', undefined);
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const ctx = createRequestContext({
+      logger: request.log,
+      tenant: request.tenant,
+      deadlineMs: deadlineFor(request, config),
+      requestId: request.id,
+    });
+    request.ctx = ctx;
+    const onClose = () => {
+      if (!reply.raw.writableFinished) ctx.deadline.cancel();
+    };
+    reply.raw.once('close', onClose);
+  });
+  app.addHook('onResponse', async (request) => request.ctx?.deadline.dispose());
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.ctx && !reply.hasHeader('server-timing')) reply.header('server-timing', serverTiming(request.ctx));
+    return payload;
+  });
+}
+
+function deadlineFor(request: FastifyRequest, config: Config): number {
+  const asked = request.headers[DEADLINE_HEADER];
+  if (asked === undefined) return config.deadline.default_ms;
+  const ms = Number(asked);
+  if (typeof asked !== 'string' || !Number.isFinite(ms) || ms <= 0) {
+    throw new ProntoError('invalid_input', `${DEADLINE_HEADER} must be a positive number of milliseconds`, {
+      field: DEADLINE_HEADER,
+    });
+  }
+  return Math.min(ms, config.deadline.max_ms);
+}
+
+/** `Server-Timing: sanitize;dur=0.1, embed;dur=4.2, ..., total;dur=12.3` */
+export function serverTiming(ctx: RequestContext): string {
+  const parts = Object.entries(ctx.timings).map(([stage, ms]) => `${stage};dur=${ms.toFixed(1)}`);
+  parts.push(`total;dur=${(performance.now() - ctx.startedAt).toFixed(1)}`);
+  return parts.join(', ');
+}

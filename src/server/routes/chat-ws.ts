@@ -1,0 +1,80 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { ProntoError } from '../../core/errors.js';
+import { createRequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../pipeline/types.js';
+import type { Runtime } from '../../runtime.js';
+import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
+import { toProntoError } from '../plugins/errors.js';
+import { conversationOf } from '../present.js';
+import type { Schemas } from '../schemas.js';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * `GET /v1/chat/ws`: the chat stream over WebSocket. Each text frame is one chat request (the
+ * `/v1/chat` body); the server answers with frames `{type:"contexts"|"token"|"done"|"error", ...}`.
+ * Requests on one socket run one after another; closing the socket cancels the one running.
+ */
+export function registerChatWebSocketRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
+  const { config, pipeline } = runtime;
+  const check = TypeCompiler.Compile(s.ChatRequest);
+
+  app.get('/v1/chat/ws', { websocket: true, schema: { summary: 'Chat over WebSocket (same events as /v1/chat)', tags: ['answers'] } }, (socket: WebSocket, request) => {
+    let current: RequestContext | undefined;
+    let queue = Promise.resolve();
+    const send = (event: AnswerEvent) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: event.type, ...event.data }));
+    };
+    socket.on('close', () => current?.deadline.cancel());
+    socket.on('message', (raw: Buffer, isBinary: boolean) => {
+      queue = queue.then(async () => {
+        const ctx = createRequestContext({ logger: request.log, tenant: request.tenant, deadlineMs: config.deadline.default_ms });
+        current = ctx;
+        try {
+          const body = parseFrame(raw, isBinary, check);
+          const answer = pipeline.answer(
+            {
+              messages: conversationOf(body),
+              namespace: body.namespace ?? config.sample_corpus.namespace,
+              topK: body.top_k ?? config.retrieval.default_top_k,
+              userId: body.user_id,
+              filter: body.filter,
+              maxTokens: body.max_tokens,
+            },
+            ctx,
+          );
+          for await (const event of answerEvents(await startAnswer(answer), ctx)) send(event);
+        } catch (err) {
+          send({ type: 'error', data: toProntoError(err).toBody() });
+        } finally {
+          ctx.deadline.dispose();
+          current = undefined;
+        }
+      });
+    });
+  });
+}
+
+function parseFrame(raw: Buffer, isBinary: boolean, check: ReturnType<typeof TypeCompiler.Compile>) {
+  if (isBinary) throw new ProntoError('invalid_input', 'Send requests as text frames of JSON');
+  let body: unknown;
+  try {
+    body = JSON.parse(strictUtf8.decode(raw));
+  } catch {
+    throw new ProntoError('invalid_json', 'The frame is not valid UTF-8 JSON');
+  }
+  const issue = check.Errors(body).First();
+  if (issue) {
+    const field = issue.path.slice(1).replaceAll('/', '.') || 'body';
+    throw new ProntoError('invalid_input', `${field}: ${issue.message}`, { field });
+  }
+  return body as Parameters<typeof conversationOf>[0] & {
+    namespace?: string;
+    top_k?: number;
+    user_id?: string;
+    filter?: Record<string, never>;
+    max_tokens?: number;
+  };
+}

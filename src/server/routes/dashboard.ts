@@ -1,0 +1,9 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+
+const page = readFileSync(new URL('../../ui/dashboard.html', import.meta.url), 'utf8');
+
+/** `GET /`: the dashboard, one static page that talks to the public API. */
+export function registerDashboardRoute(app: FastifyInstance): void {
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+}

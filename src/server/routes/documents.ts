@@ -1,0 +1,85 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { ProntoError } from '../../core/errors.js';
+import type { DocumentInput } from '../../retrieval/types.js';
+import type { Runtime } from '../../runtime.js';
+import { contextOf } from '../present.js';
+import { errorResponses, type Schemas } from '../schemas.js';
+
+/** `POST /v1/documents` (ingest, upsert by id) and `DELETE /v1/documents/:id`. */
+export function registerDocumentRoutes(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
+  const { config, pipeline } = runtime;
+  const Document = Type.Object(
+    {
+      id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,256}$', description: 'Your id; re-sending it replaces the document' }),
+      text: Type.String({ minLength: 1, maxLength: config.retrieval.max_document_chars }),
+      title: Type.Optional(Type.String({ maxLength: 1024 })),
+      metadata: Type.Optional(s.Metadata),
+    },
+    { additionalProperties: false },
+  );
+  const Body = Type.Object(
+    {
+      namespace: Type.Optional(s.Namespace),
+      documents: Type.Array(Document, { minItems: 1, maxItems: config.retrieval.max_documents_per_request }),
+    },
+    { additionalProperties: false },
+  );
+  const Failure = Type.Object({
+    id: Type.String(),
+    index: Type.Integer(),
+    error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
+  });
+
+  app.post<{ Body: Static<typeof Body> }>(
+    '/v1/documents',
+    {
+      schema: {
+        summary: 'Ingest documents (chunk, embed, upsert by id); searchable within a second',
+        tags: ['retrieval'],
+        body: Body,
+        response: {
+          200: Type.Object({
+            namespace: Type.String(),
+            accepted: Type.Array(Type.Object({ id: Type.String(), chunks: Type.Integer() })),
+            failed: Type.Array(Failure),
+          }),
+          ...errorResponses(s),
+        },
+      },
+    },
+    async (request) => {
+      const namespace = request.body.namespace ?? config.sample_corpus.namespace;
+      // Metadata values are checked by retrieval (scalars and lists only), per document.
+      const result = await pipeline.ingest(namespace, request.body.documents as DocumentInput[], contextOf(request));
+      if (result.accepted.length === 0) {
+        const first = result.failed[0];
+        throw new ProntoError('invalid_input', `No document was ingested: documents[${first.index}]: ${first.error.message}`, {
+          field: `documents[${first.index}]${first.error.field ? `.${first.error.field}` : ''}`,
+          details: { failed: result.failed },
+        });
+      }
+      return { namespace, ...result };
+    },
+  );
+
+  const Params = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,256}$' }) });
+  const Query = Type.Object({ namespace: Type.Optional(s.Namespace) }, { additionalProperties: false });
+  app.delete<{ Params: Static<typeof Params>; Querystring: Static<typeof Query> }>(
+    '/v1/documents/:id',
+    {
+      schema: {
+        summary: 'Delete a document and its chunks',
+        tags: ['retrieval'],
+        params: Params,
+        querystring: Query,
+        response: { 200: Type.Object({ id: Type.String(), namespace: Type.String(), deleted_chunks: Type.Integer() }), ...errorResponses(s) },
+      },
+    },
+    async (request) => {
+      const namespace = request.query.namespace ?? config.sample_corpus.namespace;
+      const deleted = await pipeline.deleteDocument(namespace, request.params.id, contextOf(request));
+      return { id: request.params.id, namespace, deleted_chunks: deleted };
+    },
+  );
+}

@@ -1,0 +1,68 @@
+import type { Config } from '../config/schema.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
+import { buildApp, type App } from './app.js';
+
+export interface RunningServer {
+  url: string;
+  app: App;
+  runtime: Runtime;
+  /** Resolves once models are loaded and warmed (readiness). */
+  ready: Promise<void>;
+  /** Stops accepting, lets in-flight requests and streams finish (up to the grace period), frees everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listens first and loads models after, so /healthz answers at once and /readyz turns 200 only
+ * when every model is warm. A failed start (model file missing...) is logged and exits non-zero.
+ */
+export async function startServer(config: Config, options: RuntimeOptions = {}): Promise<RunningServer> {
+  const runtime = createRuntime(config, options);
+  const app = await buildApp(runtime);
+  const address = await app.server.listen({ host: config.server.host, port: config.server.port });
+  const url = address.replace('[::]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+  const ready = runtime.start();
+  ready.catch(() => undefined);
+  let closing: Promise<void> | undefined;
+
+  return {
+    url,
+    app,
+    runtime,
+    ready,
+    close() {
+      closing ??= (async () => {
+        app.state.shuttingDown = true;
+        const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdown_grace_ms).unref());
+        await Promise.race([app.server.close(), grace]);
+        await runtime.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** `pronto serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */
+export async function serveForever(config: Config): Promise<void> {
+  const server = await startServer(config);
+  const { logger } = server.runtime;
+  server.ready.then(
+    () => logger.info({ url: server.url }, 'pronto is ready'),
+    (err) => {
+      logger.fatal({ err }, 'start-up failed');
+      process.exit(1);
+    },
+  );
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'draining: no new requests, finishing in-flight ones');
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
