@@ -44,6 +44,18 @@ export const RetrievalSchema = Type.Object(
       },
       { default: {} },
     ),
+    bm25: Type.Object(
+      {
+        k1: Type.Number({ minimum: 0, default: 1.2 }),
+        b: Type.Number({ minimum: 0, maximum: 1, default: 0.75 }),
+        /** BM25+ floor for a matching term (0 = plain BM25). */
+        d: Type.Number({ minimum: 0, default: 0.5 }),
+        title_boost: Type.Number({ minimum: 0, default: 1 }),
+      },
+      { default: {} },
+    ),
+    /** Chunks per embedder call during ingestion (the model runtime may merge calls into bigger batches). */
+    embed_batch_size: Type.Integer({ minimum: 1, maximum: 1024, default: 64 }),
     max_document_chars: Type.Integer({ minimum: 1, default: 1_000_000 }),
     max_documents_per_request: Type.Integer({ minimum: 1, default: 1000 }),
   },

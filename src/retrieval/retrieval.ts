@@ -1,5 +1,21 @@
 import type { Embedder } from '../models/types.js';
-import type { DocumentInput, FusionMethod, Hit, IngestResult, SparseIndex, VectorStore } from './types.js';
+import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode, SparseIndex, VectorStore } from './types.js';
+
+/** One search as the pipeline and `pronto eval` run it (rerank is a separate stage). */
+export interface SearchRequest {
+  query: string;
+  namespace: string;
+  topK: number;
+  mode: SearchMode;
+  filter?: Filter;
+  signal: AbortSignal;
+  /** Embeds the query for dense and hybrid modes. */
+  embedder: Embedder;
+  /** A query vector computed already (skips the embedder). */
+  vector?: Float32Array;
+  /** Defaults to `retrieval.fusion` from config. */
+  fusion?: FusionMethod;
+}
 
 /**
  * The retrieval facade the pipeline uses. Namespaces are opaque strings already scoped to the
@@ -14,8 +30,13 @@ export interface Retrieval {
   ingest(
     namespace: string,
     documents: DocumentInput[],
-    options: { embedder: Embedder; signal: AbortSignal },
+    options: { embedder: Embedder; signal: AbortSignal; onProgress?: (done: number, total: number) => void },
   ): Promise<IngestResult>;
+  /**
+   * Dense, sparse or hybrid search, filters applied inside each index, `topK` hits best first.
+   * Throws invalid_input for `top_k` above `retrieval.max_top_k` or a bad filter (`filter.<field>`).
+   */
+  search(request: SearchRequest): Promise<Hit[]>;
   deleteDocument(namespace: string, docId: string): Promise<number>;
   namespaceExists(namespace: string): Promise<boolean>;
   /** Opens the store and rebuilds in-memory indexes from it. */

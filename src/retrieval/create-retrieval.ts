@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { invalidInput } from '../core/errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { fuse } from './fusion.js';
+import { ingestDocuments, type IngestDeps } from './ingest.js';
+import { LanceVectorStore } from './lance-store.js';
+import type { Retrieval, SearchRequest } from './retrieval.js';
+import { Bm25Index } from './sparse.js';
+import type { FusionMethod, Hit } from './types.js';
+
+export interface RetrievalDeps {
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * Builds retrieval from config: the LanceDB store under `${data_dir}/lancedb`, the in-memory BM25
+ * index rebuilt from it at `start()`, fusion with the configured weights, and ingestion.
+ */
+export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval {
+  const rc = config.retrieval;
+  const logger = deps.logger.child({ component: 'retrieval' });
+  const store = new LanceVectorStore({
+    dir: join(config.data_dir, 'lancedb'),
+    logger,
+    ann: {
+      minRows: rc.ann.min_rows,
+      numPartitions: rc.ann.num_partitions,
+      numSubVectors: rc.ann.num_sub_vectors,
+      nprobes: rc.ann.nprobes,
+      refineFactor: rc.ann.refine_factor,
+    },
+  });
+  const sparse = new Bm25Index(
+    { k1: rc.bm25.k1, b: rc.bm25.b, d: rc.bm25.d, titleBoost: rc.bm25.title_boost },
+    (namespace) => store.fieldTypes(namespace),
+  );
+  const ingestDeps: IngestDeps = {
+    store,
+    sparse,
+    chunking: { maxTokens: rc.chunking.max_tokens, overlapTokens: rc.chunking.overlap_tokens },
+    maxDocumentChars: rc.max_document_chars,
+    embedBatchSize: rc.embed_batch_size,
+    metrics: deps.metrics,
+  };
+  const fuseWith = (dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) =>
+    fuse(dense, sparseHits, { method, topK, weights: rc.weights, rrfK: rc.rrf_k });
+
+  return {
+    store,
+    sparse,
+    fuse: (dense, sparseHits, { method, topK }) => fuseWith(dense, sparseHits, method, topK),
+    ingest: (namespace, documents, options) => ingestDocuments(ingestDeps, namespace, documents, options),
+    deleteDocument: async (namespace, docId) => {
+      const removed = await store.deleteDocument(namespace, docId);
+      await sparse.deleteDocument(namespace, docId);
+      return removed;
+    },
+    namespaceExists: async (namespace) => (await store.count(namespace)) > 0,
+
+    async search(request: SearchRequest): Promise<Hit[]> {
+      if (!Number.isInteger(request.topK) || request.topK < 1 || request.topK > rc.max_top_k) {
+        throw invalidInput('top_k', `top_k is an integer from 1 to ${rc.max_top_k}`);
+      }
+      const candidates = request.mode === 'hybrid' ? Math.max(rc.candidates, request.topK) : request.topK;
+      const options = { namespace: request.namespace, topK: candidates, filter: request.filter, signal: request.signal };
+      const denseSearch = async () => {
+        const vector = request.vector ?? (await request.embedder.embed([request.query], { signal: request.signal }))[0];
+        return store.search(vector, options);
+      };
+      if (request.mode === 'dense') return denseSearch();
+      if (request.mode === 'sparse') return sparse.search(request.query, options);
+      const [dense, sparseHits] = await Promise.all([denseSearch(), sparse.search(request.query, options)]);
+      return fuseWith(dense, sparseHits, request.fusion ?? rc.fusion, request.topK);
+    },
+
+    async start() {
+      await store.open();
+      const started = performance.now();
+      let chunks = 0;
+      for (const namespace of await store.namespaces()) {
+        for await (const batch of store.scan(namespace)) {
+          await sparse.upsert(namespace, batch);
+          chunks += batch.length;
+        }
+      }
+      logger.info({ chunks, ms: Math.round(performance.now() - started) }, 'rebuilt the BM25 index from the store');
+    },
+
+    async close() {
+      await store.close();
+      sparse.clear();
+    },
+  };
+}

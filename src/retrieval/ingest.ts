@@ -1,0 +1,142 @@
+import { isAbortError, isProntoError, ProntoError, invalidInput } from '../core/errors.js';
+import type { Embedder } from '../models/types.js';
+import type { Metrics } from '../observability/metrics.js';
+import { chunkDocument, embeddingText, type ChunkingOptions } from './chunking.js';
+import { fieldTypeOf, type FieldType } from './filter.js';
+import type { LanceVectorStore } from './lance-store.js';
+import type { Bm25Index } from './sparse.js';
+import type { Chunk, DocumentInput, IngestResult } from './types.js';
+import { duplicateIdError, validateDocument } from './validate.js';
+
+export interface IngestDeps {
+  store: LanceVectorStore;
+  sparse: Bm25Index;
+  chunking: ChunkingOptions;
+  maxDocumentChars: number;
+  embedBatchSize: number;
+  metrics: Metrics;
+}
+
+export interface IngestOptions {
+  embedder: Embedder;
+  signal: AbortSignal;
+  /** Called after each group of documents is written, with documents done (accepted or failed) so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+type Failure = IngestResult['failed'][number];
+
+/** Chunks per write: big enough to amortise a LanceDB commit, small enough to show progress. */
+const CHUNKS_PER_WRITE = 512;
+
+/**
+ * Ingests documents into a namespace: validate each, chunk, embed in batches, then upsert into the
+ * vector store and the BM25 index (a re-ingested id replaces its chunks). A document that fails
+ * validation, or a group whose embedding or write fails, is reported in `failed` with its index
+ * and reason; the others are kept. An abort stops the work and rejects.
+ */
+export async function ingestDocuments(
+  deps: IngestDeps,
+  namespace: string,
+  documents: DocumentInput[],
+  options: IngestOptions,
+): Promise<IngestResult> {
+  const result: IngestResult = { accepted: [], failed: [] };
+  const fail = (id: unknown, index: number, err: ProntoError) => {
+    result.failed.push({ id: typeof id === 'string' ? id : '', index, error: errorBody(err) });
+  };
+  const valid = await validateAll(deps, namespace, documents, fail);
+  let group: Array<{ doc: DocumentInput; index: number; chunks: Chunk[] }> = [];
+  let groupChunks = 0;
+  const flush = async () => {
+    if (group.length === 0) return;
+    await writeGroup(deps, namespace, group, options, result, fail);
+    group = [];
+    groupChunks = 0;
+    options.onProgress?.(result.accepted.length + result.failed.length, documents.length);
+  };
+  for (const { doc, index } of valid) {
+    const chunks = chunkDocument(doc, deps.chunking);
+    group.push({ doc, index, chunks });
+    groupChunks += chunks.length;
+    if (groupChunks >= CHUNKS_PER_WRITE) await flush();
+  }
+  await flush();
+  options.onProgress?.(documents.length, documents.length);
+  deps.metrics.documents.inc({ outcome: 'accepted' }, result.accepted.length);
+  deps.metrics.documents.inc({ outcome: 'failed' }, result.failed.length);
+  result.failed.sort((a, b) => a.index - b.index);
+  return result;
+}
+
+/** Validation, duplicate ids and metadata types (which must agree with the namespace's columns). */
+async function validateAll(
+  deps: IngestDeps,
+  namespace: string,
+  documents: DocumentInput[],
+  fail: (id: unknown, index: number, err: ProntoError) => void,
+): Promise<Array<{ doc: DocumentInput; index: number }>> {
+  const types = new Map<string, FieldType>(await deps.store.fieldTypes(namespace));
+  const ids = new Map<string, number>();
+  const valid: Array<{ doc: DocumentInput; index: number }> = [];
+  documents.forEach((doc, index) => {
+    const id = (doc as { id?: unknown } | null)?.id;
+    const error =
+      validateDocument(doc, index, deps.maxDocumentChars) ??
+      duplicateIdError(ids, doc.id, index) ??
+      metadataTypeError(doc, index, types);
+    if (error) fail(id, index, error);
+    else valid.push({ doc, index });
+  });
+  return valid;
+}
+
+function metadataTypeError(doc: DocumentInput, index: number, types: Map<string, FieldType>): ProntoError | undefined {
+  const claims: Array<[string, FieldType]> = [];
+  for (const [field, value] of Object.entries(doc.metadata ?? {})) {
+    const type = fieldTypeOf(value);
+    if (!type) continue;
+    const known = types.get(field);
+    if (known !== undefined && known !== type) {
+      return invalidInput(`documents[${index}].metadata.${field}`, `"${field}" holds ${known} values in this namespace`);
+    }
+    claims.push([field, type]);
+  }
+  // Only a valid document fixes the type of a new field for the ones after it.
+  for (const [field, type] of claims) types.set(field, type);
+  return undefined;
+}
+
+async function writeGroup(
+  deps: IngestDeps,
+  namespace: string,
+  group: Array<{ doc: DocumentInput; index: number; chunks: Chunk[] }>,
+  options: IngestOptions,
+  result: IngestResult,
+  fail: (id: unknown, index: number, err: ProntoError) => void,
+): Promise<void> {
+  const chunks = group.flatMap((g) => g.chunks);
+  try {
+    const vectors = await embedAll(chunks.map(embeddingText), deps.embedBatchSize, options);
+    await deps.store.upsert(namespace, chunks, vectors);
+    await deps.sparse.upsert(namespace, chunks);
+    for (const { doc, chunks: c } of group) result.accepted.push({ id: doc.id, chunks: c.length });
+  } catch (err) {
+    if (isAbortError(err) || options.signal.aborted) throw err;
+    const error = isProntoError(err) ? err : new ProntoError('upstream_failed', `ingest failed: ${(err as Error).message}`);
+    for (const { doc, index } of group) fail(doc.id, index, error);
+  }
+}
+
+/** Embeds in batches, all submitted at once so the model runtime can keep its batches full. */
+async function embedAll(texts: string[], batchSize: number, options: IngestOptions): Promise<Float32Array[]> {
+  const batches: Promise<Float32Array[]>[] = [];
+  for (let i = 0; i < texts.length; i += batchSize) {
+    batches.push(options.embedder.embed(texts.slice(i, i + batchSize), { signal: options.signal }));
+  }
+  return (await Promise.all(batches)).flat();
+}
+
+function errorBody(err: ProntoError): Failure['error'] {
+  return err.field === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, field: err.field };
+}

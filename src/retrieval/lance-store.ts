@@ -1,0 +1,319 @@
+import * as lancedb from '@lancedb/lancedb';
+import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
+import type { Logger } from 'pino';
+import { raceAbort, throwIfAborted } from '../core/deadline.js';
+import { invalidInput, ProntoError } from '../core/errors.js';
+import { compileFilter, fieldTypeOf, metadataColumn, metadataField, type FieldType } from './filter.js';
+import { namespaceOf, tableName } from './namespace.js';
+import type { Chunk, Hit, Metadata, SearchOptions, VectorStore } from './types.js';
+
+export interface AnnOptions {
+  /** Build an ANN index once a namespace holds this many chunks; search is exact below that. */
+  minRows: number;
+  numPartitions?: number;
+  numSubVectors?: number;
+  nprobes: number;
+  refineFactor: number;
+}
+
+export interface LanceStoreOptions {
+  dir: string;
+  ann: AnnOptions;
+  logger: Logger;
+  /** Compact fragments (and drop old versions) after this many writes to a table. */
+  optimizeEvery?: number;
+}
+
+interface TableState {
+  table: lancedb.Table;
+  dimensions: number;
+  /** Metadata field -> filterable type, from the table's `m_*` columns. */
+  fields: Map<string, FieldType>;
+  indexed: boolean;
+  writesSinceOptimize: number;
+}
+
+const SQL_TYPE: Record<FieldType, string> = { string: 'STRING', number: 'DOUBLE', boolean: 'BOOLEAN' };
+const ARROW_TYPE_TO_FIELD: Record<string, FieldType> = { Utf8: 'string', Float64: 'number', Bool: 'boolean' };
+const RESULT_COLUMNS = ['id', 'doc_id', 'idx', 'text', 'title', 'metadata', '_distance'];
+
+/**
+ * The vector store: LanceDB embedded in `dir`, one table per namespace. Rows are chunks with their
+ * vector, text, title, metadata (as JSON, returned with hits) and one typed `m_<hex>` column per
+ * scalar metadata field, so filters run inside the search as SQL. Vectors are L2-normalised and
+ * searched by cosine distance: exact scan below `ann.minRows` rows, IVF-PQ with refine above.
+ * Writes to one table are serialised (LanceDB commits are optimistic; a queue avoids retries).
+ */
+export class LanceVectorStore implements VectorStore {
+  private db?: lancedb.Connection;
+  private readonly states = new Map<string, Promise<TableState | undefined>>();
+  private readonly writeQueues = new Map<string, Promise<unknown>>();
+  private readonly indexing = new Set<string>();
+
+  constructor(private readonly options: LanceStoreOptions) {}
+
+  async open(): Promise<void> {
+    this.db ??= await lancedb.connect(this.options.dir);
+  }
+
+  private connection(): lancedb.Connection {
+    if (!this.db) throw new ProntoError('not_ready', 'the vector store is not open');
+    return this.db;
+  }
+
+  async namespaces(): Promise<string[]> {
+    const names = await this.connection().tableNames();
+    return names.map(namespaceOf).filter((ns): ns is string => ns !== undefined);
+  }
+
+  async count(namespace: string): Promise<number> {
+    const state = await this.state(namespace);
+    return state ? state.table.countRows() : 0;
+  }
+
+  /** Filterable metadata fields of a namespace and their types (empty when it does not exist). */
+  async fieldTypes(namespace: string): Promise<ReadonlyMap<string, FieldType>> {
+    return (await this.state(namespace))?.fields ?? new Map();
+  }
+
+  async upsert(namespace: string, chunks: Chunk[], vectors: Float32Array[]): Promise<void> {
+    if (chunks.length !== vectors.length) throw new Error('one vector per chunk');
+    if (chunks.length === 0) return;
+    await this.serialised(namespace, async () => {
+      const state = await this.stateForWrite(namespace, vectors[0].length);
+      await this.addMissingColumns(state, chunks);
+      const docIds = [...new Set(chunks.map((c) => c.docId))];
+      // One commit: insert or replace each chunk, and delete the doc's chunks this version no longer has.
+      await state.table
+        .mergeInsert('id')
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .whenNotMatchedBySourceDelete({ where: `doc_id IN (${docIds.map(quote).join(', ')})` })
+        .execute(chunks.map((chunk, i) => toRow(chunk, vectors[i], state)));
+      await this.afterWrite(namespace, state);
+    });
+  }
+
+  async deleteDocument(namespace: string, docId: string): Promise<number> {
+    return this.serialised(namespace, async () => {
+      const state = await this.state(namespace);
+      if (!state) return 0;
+      const predicate = `doc_id = ${quote(docId)}`;
+      const n = await state.table.countRows(predicate);
+      if (n > 0) {
+        await state.table.delete(predicate);
+        await this.afterWrite(namespace, state);
+      }
+      return n;
+    });
+  }
+
+  async search(vector: Float32Array, options: SearchOptions): Promise<Hit[]> {
+    throwIfAborted(options.signal);
+    const state = await this.state(options.namespace);
+    if (!state) return [];
+    const filter = compileFilter(options.filter, state.fields);
+    if (vector.length !== state.dimensions) {
+      throw invalidInput('namespace', `the namespace holds ${state.dimensions}-d vectors, the query is ${vector.length}-d`);
+    }
+    let query = state.table.vectorSearch(vector).distanceType('cosine').select(RESULT_COLUMNS).limit(options.topK);
+    if (filter) query = query.where(filter.where);
+    if (state.indexed) query = query.nprobes(this.options.ann.nprobes).refineFactor(this.options.ann.refineFactor);
+    const rows = await raceAbort(query.toArray(), options.signal);
+    return rows.map(toHit);
+  }
+
+  /** Every chunk of a namespace without vectors, in batches: the sparse index rebuilds from it. */
+  async *scan(namespace: string, batchSize = 10_000): AsyncGenerator<Chunk[]> {
+    const state = await this.state(namespace);
+    if (!state) return;
+    const columns = ['id', 'doc_id', 'idx', 'text', 'title', 'metadata'];
+    for await (const batch of state.table.query().select(columns)) {
+      const rows = batch.toArray().map((row: Record<string, unknown>) => toChunk(row));
+      for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize);
+    }
+  }
+
+  /** Builds the ANN index now (benchmarks; normally it builds itself once `ann.minRows` is reached). */
+  async buildIndex(namespace: string): Promise<void> {
+    const state = await this.state(namespace);
+    if (!state) return;
+    const rows = await state.table.countRows();
+    const { numPartitions, numSubVectors } = this.options.ann;
+    await state.table.createIndex('vector', {
+      replace: true,
+      config: lancedb.Index.ivfPq({
+        distanceType: 'cosine',
+        // LanceDB's guidance: about sqrt(rows) partitions; sub-vectors of 8 dimensions.
+        numPartitions: numPartitions ?? Math.max(1, Math.round(Math.sqrt(rows))),
+        numSubVectors: numSubVectors ?? Math.max(1, Math.floor(state.dimensions / 8)),
+      }),
+    });
+    state.indexed = true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.writeQueues.values()]);
+    for (const pending of this.states.values()) (await pending.catch(() => undefined))?.table.close();
+    this.states.clear();
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  private state(namespace: string): Promise<TableState | undefined> {
+    const name = tableName(namespace);
+    let pending = this.states.get(namespace);
+    if (!pending) {
+      pending = this.openState(name);
+      this.states.set(namespace, pending);
+      // A table that does not exist yet may be created later: do not cache its absence.
+      pending.then((s) => s ?? this.states.delete(namespace), () => this.states.delete(namespace));
+    }
+    return pending;
+  }
+
+  private async openState(name: string): Promise<TableState | undefined> {
+    const db = this.connection();
+    if (!(await db.tableNames()).includes(name)) return undefined;
+    const table = await db.openTable(name);
+    const schema = await table.schema();
+    const vectorType = schema.fields.find((f) => f.name === 'vector')?.type as FixedSizeList | undefined;
+    const indices = await table.listIndices();
+    return {
+      table,
+      dimensions: vectorType?.listSize ?? 0,
+      fields: fieldsOf(schema),
+      indexed: indices.some((index) => index.columns.includes('vector')),
+      writesSinceOptimize: 0,
+    };
+  }
+
+  private async stateForWrite(namespace: string, dimensions: number): Promise<TableState> {
+    const existing = await this.state(namespace);
+    if (existing) {
+      if (existing.dimensions !== dimensions) {
+        throw invalidInput('namespace', `the namespace holds ${existing.dimensions}-d vectors; this embedder gives ${dimensions}-d`);
+      }
+      return existing;
+    }
+    const table = await this.connection().createEmptyTable(tableName(namespace), baseSchema(dimensions), {
+      existOk: true,
+    });
+    const state: TableState = { table, dimensions, fields: new Map(), indexed: false, writesSinceOptimize: 0 };
+    this.states.set(namespace, Promise.resolve(state));
+    return state;
+  }
+
+  private async addMissingColumns(state: TableState, chunks: Chunk[]): Promise<void> {
+    const added: Array<{ name: string; valueSql: string }> = [];
+    for (const chunk of chunks) {
+      for (const [field, value] of Object.entries(chunk.metadata)) {
+        const type = fieldTypeOf(value);
+        if (!type) continue;
+        const known = state.fields.get(field);
+        if (known === undefined) {
+          state.fields.set(field, type);
+          added.push({ name: metadataColumn(field), valueSql: `CAST(NULL AS ${SQL_TYPE[type]})` });
+        } else if (known !== type) {
+          throw invalidInput(`metadata.${field}`, `"${field}" holds ${known} values in this namespace`);
+        }
+      }
+    }
+    if (added.length > 0) await state.table.addColumns(added);
+  }
+
+  private async afterWrite(namespace: string, state: TableState): Promise<void> {
+    state.writesSinceOptimize++;
+    if (state.writesSinceOptimize >= (this.options.optimizeEvery ?? 50)) {
+      state.writesSinceOptimize = 0;
+      // Many small commits leave many small fragments, which slows every scan: compact them.
+      await state.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    }
+    if (!state.indexed && !this.indexing.has(namespace)) {
+      const rows = await state.table.countRows();
+      if (rows >= this.options.ann.minRows) this.buildIndexInBackground(namespace, rows);
+    }
+  }
+
+  private buildIndexInBackground(namespace: string, rows: number): void {
+    this.indexing.add(namespace);
+    const started = performance.now();
+    this.buildIndex(namespace)
+      .then(() =>
+        this.options.logger.info({ namespace, rows, ms: Math.round(performance.now() - started) }, 'built the ANN index'),
+      )
+      .catch((err) => this.options.logger.error({ err, namespace }, 'building the ANN index failed; search stays exact'))
+      .finally(() => this.indexing.delete(namespace));
+  }
+
+  private serialised<T>(namespace: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.writeQueues.get(namespace) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    const tail = next.catch(() => undefined);
+    this.writeQueues.set(namespace, tail);
+    tail.then(() => {
+      if (this.writeQueues.get(namespace) === tail) this.writeQueues.delete(namespace);
+    });
+    return next;
+  }
+}
+
+function baseSchema(dimensions: number): Schema {
+  return new Schema([
+    new Field('id', new Utf8(), false),
+    new Field('doc_id', new Utf8(), false),
+    new Field('idx', new Int32(), false),
+    new Field('text', new Utf8(), false),
+    new Field('title', new Utf8(), true),
+    new Field('metadata', new Utf8(), false),
+    new Field('vector', new FixedSizeList(dimensions, new Field('item', new Float32(), true)), false),
+  ]);
+}
+
+function fieldsOf(schema: Schema): Map<string, FieldType> {
+  const fields = new Map<string, FieldType>();
+  for (const f of schema.fields) {
+    const name = metadataField(f.name);
+    const type = ARROW_TYPE_TO_FIELD[String(f.type)];
+    if (name !== undefined && type) fields.set(name, type);
+  }
+  return fields;
+}
+
+function quote(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+function toRow(chunk: Chunk, vector: Float32Array, state: TableState): Record<string, unknown> {
+  const row: Record<string, unknown> = {
+    id: chunk.id,
+    doc_id: chunk.docId,
+    idx: chunk.index,
+    text: chunk.text,
+    title: chunk.title ?? null,
+    metadata: JSON.stringify(chunk.metadata),
+    vector: Array.from(vector),
+  };
+  // Every metadata column gets a value (null when this chunk lacks the field) so rows match the schema.
+  for (const field of state.fields.keys()) {
+    const value = chunk.metadata[field];
+    row[metadataColumn(field)] = fieldTypeOf(value) === state.fields.get(field) ? value : null;
+  }
+  return row;
+}
+
+function toChunk(row: Record<string, unknown>): Chunk {
+  return {
+    id: row.id as string,
+    docId: row.doc_id as string,
+    index: row.idx as number,
+    text: row.text as string,
+    title: (row.title as string | null) ?? undefined,
+    metadata: JSON.parse(row.metadata as string) as Metadata,
+  };
+}
+
+function toHit(row: Record<string, unknown>): Hit {
+  const { index: _index, ...chunk } = toChunk(row);
+  return { ...chunk, score: 1 - (row._distance as number) };
+}
