@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fuse } from '../../src/retrieval/fusion.js';
+import type { Hit } from '../../src/retrieval/types.js';
+
+const hit = (id: string, score: number): Hit => ({ id, docId: id, score, text: id, metadata: {} });
+const weights = { dense: 1, sparse: 1 };
+
+test('RRF rewards agreement between the lists and ignores score scales', () => {
+  const dense = [hit('a', 0.9), hit('b', 0.8), hit('c', 0.7)];
+  const sparse = [hit('b', 40), hit('d', 30), hit('a', 1)];
+  const fused = fuse(dense, sparse, { method: 'rrf', topK: 10, weights, rrfK: 60 });
+  assert.deepEqual(fused.map((h) => h.id), ['b', 'a', 'd', 'c']);
+  assert.ok(Math.abs(fused[0].score - (1 / 62 + 1 / 61)) < 1e-12);
+});
+
+test('weighted fusion min-max normalises each list, so weights decide', () => {
+  const dense = [hit('a', 0.9), hit('b', 0.5)];
+  const sparse = [hit('b', 12), hit('c', 2)];
+  const denseHeavy = fuse(dense, sparse, { method: 'weighted', topK: 3, weights: { dense: 0.9, sparse: 0.1 }, rrfK: 60 });
+  const sparseHeavy = fuse(dense, sparse, { method: 'weighted', topK: 3, weights: { dense: 0.1, sparse: 0.9 }, rrfK: 60 });
+  assert.equal(denseHeavy[0].id, 'a');
+  assert.equal(sparseHeavy[0].id, 'b');
+  assert.ok(Math.abs(sparseHeavy[0].score - 0.9) < 1e-12);
+});
+
+test('fusion keeps topK, tolerates an empty list and keeps the hit fields', () => {
+  const dense = [hit('a', 0.9), hit('b', 0.8), hit('c', 0.1)];
+  for (const method of ['rrf', 'weighted'] as const) {
+    const fused = fuse(dense, [], { method, topK: 2, weights, rrfK: 60 });
+    assert.deepEqual(fused.map((h) => h.id), ['a', 'b'], method);
+    assert.equal(fused[0].text, 'a');
+  }
+  assert.deepEqual(fuse([], [], { method: 'rrf', topK: 5, weights, rrfK: 60 }), []);
+});
