@@ -24,7 +24,7 @@ const StageBudgets = Type.Object(
 /** A test hook: make a stage fail or stall, to exercise fallbacks end to end. */
 const Fault = Type.Object({
   mode: Type.Union([Type.Literal('throw'), Type.Literal('delay')]),
-  delay_ms: Type.Number({ minimum: 0, default: 0 }),
+  delay_ms: Type.Optional(Type.Number({ minimum: 0 })),
 });
 
 const PiiPattern = Type.Object({

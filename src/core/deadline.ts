@@ -17,7 +17,6 @@ export class Deadline {
     this.at = performance.now() + budgetMs;
     this.signal = this.controller.signal;
     this.timer = setTimeout(() => this.expire(), Math.max(0, budgetMs));
-    this.timer.unref();
     if (parent) {
       if (parent.aborted) this.abortWith(parent.reason);
       else parent.addEventListener('abort', () => this.abortWith(parent.reason), { once: true });
@@ -72,7 +71,6 @@ export class StageScope {
       this.timedOut = true;
       this.controller.abort(new ProntoError('deadline_exceeded', 'The stage overran its budget'));
     }, Math.max(0, budgetMs));
-    this.timer.unref();
     const onParent = () => {
       clearTimeout(this.timer);
       this.controller.abort(parent.reason);

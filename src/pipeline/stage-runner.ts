@@ -73,6 +73,6 @@ async function withFault<T>(
 ): Promise<T> {
   const fault = config.faults[stage];
   if (fault?.mode === 'throw') throw new ProntoError('upstream_failed', `injected fault in stage ${stage}`);
-  if (fault?.mode === 'delay') await sleep(fault.delay_ms, signal);
+  if (fault?.mode === 'delay') await sleep(fault.delay_ms ?? 0, signal);
   return work(signal);
 }

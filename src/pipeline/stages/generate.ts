@@ -57,7 +57,7 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
             return;
           } catch (err) {
             const cancelled = ctx.deadline.expired && (ctx.deadline.signal.reason as ProntoError)?.code === 'cancelled';
-            const reason = ctx.deadline.expired ? 'deadline' : scope.overran ? 'timeout' : 'error';
+            const reason = cancelled ? 'cancelled' : ctx.deadline.expired ? 'deadline' : scope.overran ? 'timeout' : 'error';
             outcome = reason;
             if (cancelled) throw ctx.deadline.signal.reason;
             if (produced > 0) {

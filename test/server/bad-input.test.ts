@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const ROUTES = ['/v1/infer', '/v1/chat', '/v1/search', '/v1/embeddings', '/v1/chat/completions', '/v1/documents'];
+
+describe('bad input gets a clear error, never a 5xx', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ limits: { max_text_chars: 2000 } });
+  });
+  after(() => server.close());
+
+  async function expectError(res: Response, status: number, code: string, field?: string) {
+    const body = await res.json();
+    assert.equal(res.status, status, JSON.stringify(body));
+    assert.equal(body.error.code, code, JSON.stringify(body));
+    assert.equal(typeof body.error.message, 'string');
+    if (field !== undefined) assert.equal(body.error.field, field, JSON.stringify(body));
+    assert.ok(res.headers.get('x-request-id'));
+  }
+
+  test('malformed JSON', async () => expectError(await server.post('/v1/infer', '{"text": "hi"'), 400, 'invalid_json'));
+  test('empty body', async () => expectError(await server.post('/v1/infer', ''), 400, 'invalid_json'));
+  test('missing field', async () => expectError(await server.post('/v1/infer', {}), 400, 'invalid_input', 'text'));
+  test('wrong type', async () => expectError(await server.post('/v1/infer', { text: 42 }), 400, 'invalid_input', 'text'));
+  test('empty text', async () => expectError(await server.post('/v1/infer', { text: '' }), 400, 'invalid_input', 'text'));
+  test('blank text', async () => expectError(await server.post('/v1/search', { query: '   ' }), 400, 'invalid_input', 'query'));
+  test('oversized text', async () => expectError(await server.post('/v1/infer', { text: 'x'.repeat(2001) }), 413, 'payload_too_large', 'text'));
+  test('oversized body', async () => expectError(await server.post('/v1/infer', { text: 'x '.repeat(600_000) }), 413, 'payload_too_large'));
+  test('huge top_k', async () => expectError(await server.post('/v1/search', { query: 'q', top_k: 100000 }), 400, 'invalid_input', 'top_k'));
+  test('string top_k is not coerced', async () => expectError(await server.post('/v1/search', { query: 'q', top_k: '5' }), 400, 'invalid_input', 'top_k'));
+  test('unknown field', async () => expectError(await server.post('/v1/search', { query: 'q', tokp: 5 }), 400, 'unknown_field', 'tokp'));
+  test('nested field path', async () =>
+    expectError(await server.post('/v1/chat', { messages: [{ role: 'user', content: 'a' }, { role: 'robot', content: 'b' }] }), 400, 'invalid_input', 'messages[1].role'));
+  test('conversation must end with the user', async () =>
+    expectError(await server.post('/v1/chat', { messages: [{ role: 'assistant', content: 'a' }] }), 400, 'invalid_input', 'messages[0].role'));
+  test('unknown namespace', async () => expectError(await server.post('/v1/search', { query: 'q', namespace: 'nope' }), 404, 'unknown_namespace', 'namespace'));
+  test('unknown model', async () => expectError(await server.post('/v1/embeddings', { input: 'q', model: 'gpt-9' }), 404, 'unknown_model', 'model'));
+  test('unknown generator in chat completions', async () =>
+    expectError(await server.post('/v1/chat/completions', { model: 'gpt-9', messages: [{ role: 'user', content: 'hi' }] }), 404, 'unknown_model', 'model'));
+  test('an embedder is not a chat model', async () =>
+    expectError(await server.post('/v1/chat/completions', { model: 'use-lite', messages: [{ role: 'user', content: 'hi' }] }), 404, 'unknown_model', 'model'));
+  test('invalid UTF-8', async () => {
+    const body = Buffer.concat([Buffer.from('{"text":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const res = await fetch(`${server.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await expectError(res, 400, 'invalid_utf8');
+  });
+  test('wrong content type', async () => {
+    const res = await fetch(`${server.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    await expectError(res, 415, 'unsupported_media_type');
+  });
+  test('bad deadline header', async () =>
+    expectError(await server.post('/v1/infer', { text: 'hi' }, { 'x-pronto-deadline-ms': 'soon' }), 400, 'invalid_input', 'x-pronto-deadline-ms'));
+  test('unknown route', async () => expectError(await fetch(`${server.url}/v1/nothing`), 404, 'not_found'));
+  test('a document batch reports the bad one and keeps the others', async () => {
+    const res = await server.post('/v1/documents', {
+      namespace: 'bad-input',
+      documents: [
+        { id: 'ok-1', text: 'A perfectly fine document about otters.' },
+        { id: 'bad-1', text: '   ' },
+      ],
+    });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.deepEqual(body.accepted.map((a: { id: string }) => a.id), ['ok-1']);
+    assert.equal(body.failed[0].id, 'bad-1');
+    assert.equal(body.failed[0].index, 1);
+  });
+
+  test('property: random bodies on every route never give a 5xx', async () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.array(fc.record({ role: fc.constantFrom('user', 'system', 'assistant', 'x'), content: fc.string() }), { maxLength: 3 }),
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.oneof(fc.string(), fc.integer(), fc.constant(null)), { maxKeys: 3 }),
+    );
+    const keys = fc.constantFrom('text', 'query', 'messages', 'input', 'model', 'namespace', 'top_k', 'filter', 'mode', 'documents', 'stream', 'rerank', 'user_id', '__proto__', 'constructor');
+    const body = fc.oneof(
+      fc.dictionary(keys, value, { maxKeys: 5 }).map((o) => JSON.stringify(o)),
+      fc.json(),
+      fc.string(),
+      fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...ROUTES), body, async (route, payload) => {
+        const res = await fetch(`${server.url}${route}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-pronto-deadline-ms': '3000' },
+          body: payload,
+        });
+        await res.arrayBuffer();
+        assert.ok(res.status < 500, `${route} answered ${res.status} to ${String(payload).slice(0, 200)}`);
+      }),
+      { numRuns: 150 },
+    );
+    const health = await fetch(`${server.url}/healthz`);
+    assert.equal(health.status, 200, 'the process is still up');
+  });
+});
