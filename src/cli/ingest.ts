@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import pino from 'pino';
+import { loadConfig } from '../config/load.js';
+import { createMetrics } from '../observability/metrics.js';
+import { scopedNamespace } from '../pipeline/context.js';
+import { createRetrieval } from '../retrieval/create-retrieval.js';
+import { ingestFiles } from '../retrieval/ingest-files.js';
+import { UseLiteEmbedder } from '../models/backends/use-lite.js';
+import type { Config } from '../config/schema.js';
+import type { Embedder } from '../models/types.js';
+
+const USAGE = 'pronto ingest PATH... [--namespace NS] [--tenant T] [--config FILE]';
+
+/**
+ * `pronto ingest PATH...`: parses .jsonl/.md/.txt files (directories are walked) and ingests them
+ * into `tenant/namespace` of the local index, with a progress bar on stderr and a JSON summary on
+ * stdout. Bad lines and documents are listed in the summary; the rest are kept.
+ */
+export async function runIngest(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      namespace: { type: 'string' },
+      tenant: { type: 'string', default: 'public' },
+      config: { type: 'string' },
+    },
+  });
+  if (positionals.length === 0) throw new Error(`no PATH given\nusage: ${USAGE}`);
+  const config = loadConfig({ file: values.config });
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const metrics = createMetrics({ defaultMetrics: false });
+  const retrieval = createRetrieval(config, { metrics, logger });
+  const embedder = await openEmbedder(config);
+  const namespace = scopedNamespace(values.tenant!, values.namespace ?? config.sample_corpus.namespace);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'ingest {bar} {percentage}% | {value}/{total} docs | {speed} docs/s | ETA {eta_formatted}',
+      stream: process.stderr,
+      etaBuffer: 20,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = performance.now();
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted')));
+  try {
+    await retrieval.start();
+    const summary = await ingestFiles(retrieval, namespace, positionals, {
+      embedder,
+      signal: controller.signal,
+      onProgress: (done, total) => {
+        const speed = (done / Math.max(1e-3, (performance.now() - started) / 1000)).toFixed(1);
+        if (done === 0) bar.start(total, 0, { speed });
+        else bar.update(done, { speed });
+      },
+    });
+    bar.stop();
+    console.log(JSON.stringify({ namespace, ...summary, failed: summary.failed.slice(0, 100) }, null, 2));
+    if (summary.accepted === 0 && summary.documents + summary.failed.length > 0) process.exitCode = 1;
+  } finally {
+    bar.stop();
+    await retrieval.close();
+  }
+}
+
+/** The configured embedder, loaded and ready, for the offline commands (ingest, eval). */
+export async function openEmbedder(config: Config): Promise<Embedder> {
+  const model = config.models.find((m) => m.name === config.pipeline.embedder);
+  if (model?.backend !== 'use-lite') {
+    throw new Error(`pronto ingest/eval run the use-lite embedder; "${config.pipeline.embedder}" is ${model?.backend}`);
+  }
+  const embedder = new UseLiteEmbedder(model.name);
+  await embedder.load();
+  return embedder;
+}
