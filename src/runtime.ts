@@ -5,6 +5,8 @@ import { createModelRuntime } from './models/create-runtime.js';
 import type { ModelRuntime } from './models/runtime.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createPipeline } from './pipeline/flows.js';
 import { fileFeatureSource, redisFeatureSource } from './pipeline/stages/features.js';
 import { createRedactor, type Redactor } from './pipeline/stages/sanitize.js';
@@ -19,6 +21,7 @@ export interface Runtime {
   config: Config;
   logger: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   models: ModelRuntime;
   retrieval: Retrieval;
   pipeline: Pipeline;
@@ -34,6 +37,8 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Skips prom-client's process metrics (tests building many runtimes). */
   defaultMetrics?: boolean;
+  /** Where spans go instead of OTLP (tests). */
+  spanExporter?: SpanExporter;
 }
 
 export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
@@ -43,14 +48,16 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const models = createModelRuntime(config, { metrics, logger });
   const retrieval = createRetrieval(config, { metrics, logger });
   const redactor = createRedactor(config.pii);
+  const tracing = createTracing(config.observability, options.spanExporter);
   const features = redis ? redisFeatureSource(config.features, redis) : fileFeatureSource(config.features);
-  const pipeline = createPipeline({ config, metrics, models, retrieval, redactor, features });
+  const pipeline = createPipeline({ config, metrics, models, retrieval, redactor, features, tracer: tracing.tracer });
   let ready = false;
 
   return {
     config,
     logger,
     metrics,
+    tracing,
     models,
     retrieval,
     pipeline,
@@ -76,7 +83,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     },
     async close() {
       ready = false;
-      await Promise.allSettled([models.close(), retrieval.close()]);
+      await Promise.allSettled([models.close(), retrieval.close(), tracing.shutdown()]);
       redis?.disconnect();
     },
   };

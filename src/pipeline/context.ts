@@ -10,6 +10,8 @@ export interface ContextOptions {
   requestId?: string;
   /** Aborts the request's work when it aborts (e.g. the client disconnected, the job was cancelled). */
   signal?: AbortSignal;
+  /** The request's trace context (see observability/tracing.ts). */
+  trace?: RequestContext['trace'];
 }
 
 /** A fresh request context: its own deadline, empty timings and degradations. */
@@ -23,6 +25,7 @@ export function createRequestContext(options: ContextOptions): RequestContext {
     timings: {},
     degraded: [],
     logger: options.logger.child({ request_id: requestId, tenant: options.tenant }),
+    trace: options.trace,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Config } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
 import type { ModelRuntime } from '../models/runtime.js';
@@ -23,6 +24,7 @@ export interface PipelineDeps {
   retrieval: Retrieval;
   redactor: Redactor;
   features: FeatureSource;
+  tracer: Tracer;
 }
 
 /**
@@ -34,10 +36,10 @@ export interface PipelineDeps {
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { config, models, retrieval, redactor, features } = deps;
   const runners = {
-    search: createStageRunner(config, deps.metrics, 'search'),
-    answer: createStageRunner(config, deps.metrics, 'answer'),
-    embed: createStageRunner(config, deps.metrics, 'embed'),
-    ingest: createStageRunner(config, deps.metrics, 'ingest'),
+    search: createStageRunner(config, deps.metrics, deps.tracer, 'search'),
+    answer: createStageRunner(config, deps.metrics, deps.tracer, 'answer'),
+    embed: createStageRunner(config, deps.metrics, deps.tracer, 'embed'),
+    ingest: createStageRunner(config, deps.metrics, deps.tracer, 'ingest'),
   };
   const stages = (runner: StageRunner, flow: string) => ({
     embed: createEmbedStage({ metrics: deps.metrics, runner }),

@@ -1,7 +1,9 @@
 import type { Config, StageName } from '../config/schema.js';
 import { raceAbort, sleep } from '../core/deadline.js';
 import { ProntoError } from '../core/errors.js';
+import type { Tracer } from '@opentelemetry/api';
 import type { Metrics } from '../observability/metrics.js';
+import { endSpan } from '../observability/tracing.js';
 import type { RequestContext } from './types.js';
 
 /** What a stage runs instead when it throws or overruns its budget. */
@@ -20,15 +22,17 @@ export interface StageRunner {
   run<T>(ctx: RequestContext, stage: StageName, work: (signal: AbortSignal) => Promise<T>, fallback?: Fallback<T>): Promise<T>;
   /** Records a degradation that did not come from a stage failure (e.g. a model fallback chain). */
   degrade(ctx: RequestContext, stage: string, reason: string, fallback: string): void;
-  /** Adds a stage's timing without running it through `run` (streaming stages). */
+  /** Adds a stage's timing, metric and span without running it through `run` (streaming stages). */
   record(ctx: RequestContext, stage: string, startedAt: number, outcome: string): void;
 }
 
-export function createStageRunner(config: Config, metrics: Metrics, flow: string): StageRunner {
+export function createStageRunner(config: Config, metrics: Metrics, tracer: Tracer, flow: string): StageRunner {
   const record = (ctx: RequestContext, stage: string, startedAt: number, outcome: string) => {
     const ms = performance.now() - startedAt;
     ctx.timings[stage] = (ctx.timings[stage] ?? 0) + ms;
     metrics.stageDuration.observe({ flow, stage, outcome }, ms / 1000);
+    const span = tracer.startSpan(stage, { startTime: performance.timeOrigin + startedAt, attributes: { 'pronto.flow': flow } }, ctx.trace);
+    endSpan(span, outcome);
   };
   const degrade = (ctx: RequestContext, stage: string, reason: string, fallback: string) => {
     ctx.degraded.push({ stage, reason, fallback });
@@ -42,22 +46,21 @@ export function createStageRunner(config: Config, metrics: Metrics, flow: string
     async run(ctx, stage, work, fallback) {
       const startedAt = performance.now();
       const scope = ctx.deadline.scope(config.deadline.budgets[stage]);
+      let outcome = 'ok';
       try {
-        const result = await raceAbort(withFault(config, stage, scope.signal, work), scope.signal);
-        record(ctx, stage, startedAt, 'ok');
-        return result;
+        return await raceAbort(withFault(config, stage, scope.signal, work), scope.signal);
       } catch (err) {
         if (ctx.deadline.expired) {
-          record(ctx, stage, startedAt, 'aborted');
+          outcome = 'aborted';
           throw ctx.deadline.signal.reason;
         }
-        const reason = scope.overran ? 'timeout' : 'error';
-        record(ctx, stage, startedAt, reason);
+        outcome = scope.overran ? 'timeout' : 'error';
         if (!fallback) throw err;
         ctx.logger.warn({ err, stage }, 'stage failed, running its fallback');
-        degrade(ctx, stage, reason, fallback.name);
+        degrade(ctx, stage, outcome, fallback.name);
         return fallback.run();
       } finally {
+        record(ctx, stage, startedAt, outcome);
         scope.dispose();
       }
     },

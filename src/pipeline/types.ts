@@ -1,3 +1,4 @@
+import type { Context as TraceContext } from '@opentelemetry/api';
 import type { BaseLogger } from 'pino';
 
 /** The logging a stage needs; both pino and Fastify's request logger provide it. */
@@ -18,6 +19,8 @@ export interface RequestContext {
   timings: Record<string, number>;
   degraded: Degradation[];
   logger: ContextLogger;
+  /** The request's trace context: stage spans are its children. */
+  trace?: TraceContext;
   /** Filled by the features stage when the request names a user. */
   features?: Record<string, string>;
 }

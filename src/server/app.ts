@@ -66,7 +66,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
       }),
     });
   }
-  registerRequestContext(server, config);
+  registerRequestContext(server, config, runtime.tracing);
   await server.register(fastifyWebsocket, { options: { maxPayload: config.server.body_limit_bytes } });
   await server.register(fastifySwagger, {
     openapi: {

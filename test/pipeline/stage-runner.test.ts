@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { trace } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { sleep } from '../../src/core/deadline.js';
@@ -13,7 +14,7 @@ const logger = pino({ level: 'silent' });
 function setup(overrides = {}) {
   const config = loadConfig({ env: {}, overrides: { deadline: { budgets: { rerank: 20 } }, ...overrides } });
   const metrics = createMetrics({ defaultMetrics: false });
-  const runner = createStageRunner(config, metrics, 'test');
+  const runner = createStageRunner(config, metrics, trace.getTracer('test'), 'test');
   const ctx = createRequestContext({ logger, tenant: 't', deadlineMs: 5000 });
   return { runner, ctx, metrics };
 }

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig, type DeepPartial } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import type { RuntimeOptions } from '../../src/runtime.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 
 export interface TestServer extends RunningServer {
@@ -17,7 +18,7 @@ export interface TestServer extends RunningServer {
  * Starts the real server on an ephemeral port over a scratch data dir, waits for readiness, and
  * cleans up on close. Overrides go on top of the embedded defaults.
  */
-export async function startTestServer(overrides: DeepPartial<Config> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: DeepPartial<Config> = {}, options: RuntimeOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pronto-test-'));
   const config = loadConfig({
     env: {},
@@ -36,7 +37,7 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}): Prom
     },
   });
   const logger = pino({ level: config.observability.log_level }, sink);
-  const server = await startServer(config, { logger, defaultMetrics: false });
+  const server = await startServer(config, { logger, defaultMetrics: false, ...options });
   await server.ready;
   return {
     ...server,

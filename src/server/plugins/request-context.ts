@@ -3,6 +3,7 @@ import type { Config } from '../../config/schema.js';
 import { ProntoError } from '../../core/errors.js';
 import { createRequestContext } from '../../pipeline/context.js';
 import type { RequestContext } from '../../pipeline/types.js';
+import { endSpan, type Tracing } from '../../observability/tracing.js';
 
 export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
 
@@ -11,17 +12,28 @@ export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
  * client asks with `x-pronto-deadline-ms`), and cancellation when the client goes away before the
  * response is done, so queued model work for it is dropped and generation stops.
  */
-export function registerRequestContext(app: FastifyInstance, config: Config): void {
+export function registerRequestContext(app: FastifyInstance, config: Config, tracing: Tracing): void {
   app.decorateRequest('ctx', undefined);
   app.addHook('preHandler', async (request, reply) => {
     if (!request.url.startsWith('/v1/')) return;
+    const { span, context } = tracing.startRequest(`${request.method} ${request.routeOptions.url}`, request.headers, {
+      'http.request.method': request.method,
+      'http.route': request.routeOptions.url ?? '',
+      'pronto.request_id': request.id,
+      'pronto.tenant': request.tenant,
+    });
     const ctx = createRequestContext({
       logger: request.log,
       tenant: request.tenant,
       deadlineMs: deadlineFor(request, config),
       requestId: request.id,
+      trace: context,
     });
     request.ctx = ctx;
+    reply.raw.once('close', () => {
+      span.setAttribute('pronto.degraded', ctx.degraded.map((d) => `${d.stage}:${d.fallback}`).join(','));
+      endSpan(span, reply.statusCode < 500 ? 'ok' : String(reply.statusCode), { 'http.response.status_code': reply.statusCode });
+    });
     const onClose = () => {
       if (!reply.raw.writableFinished) ctx.deadline.cancel();
     };
