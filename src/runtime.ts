@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { createModelRuntime } from './models/create-runtime.js';
 import type { ModelRuntime } from './models/runtime.js';
+import { createFeedbackSink, type FeedbackSink } from './observability/feedback.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
@@ -26,6 +27,7 @@ export interface Runtime {
   retrieval: Retrieval;
   pipeline: Pipeline;
   redactor: Redactor;
+  feedback: FeedbackSink;
   redis?: Redis;
   /** True once models are loaded and warmed and the index is open. */
   readonly ready: boolean;
@@ -62,6 +64,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     retrieval,
     pipeline,
     redactor,
+    feedback: createFeedbackSink(redis),
     redis,
     get ready() {
       return ready;

@@ -143,6 +143,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['outcome'] as const,
       ...r,
     }),
+    feedback: new Counter({
+      name: 'pronto_feedback_total',
+      help: 'Feedback received, by rating',
+      labelNames: ['rating'] as const,
+      ...r,
+    }),
     modelReady: new Gauge({
       name: 'pronto_model_ready',
       help: '1 once the model is loaded and warmed',

@@ -16,6 +16,7 @@ import { registerChatCompletionsRoute } from './routes/chat-completions.js';
 import { registerChatWebSocketRoute } from './routes/chat-ws.js';
 import { registerDashboardRoute } from './routes/dashboard.js';
 import { registerDocumentRoutes } from './routes/documents.js';
+import { registerFeedbackRoute } from './routes/feedback.js';
 import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerOperationalRoutes } from './routes/health.js';
 import { registerModelsRoute } from './routes/models.js';
@@ -86,5 +87,6 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerChatCompletionsRoute(server, runtime, schemas);
   registerModelsRoute(server, runtime);
   registerDocumentRoutes(server, runtime, schemas);
+  registerFeedbackRoute(server, runtime, schemas);
   return { server, state };
 }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-const ROUTES = ['/v1/infer', '/v1/chat', '/v1/search', '/v1/embeddings', '/v1/chat/completions', '/v1/documents'];
+const ROUTES = ['/v1/infer', '/v1/chat', '/v1/search', '/v1/embeddings', '/v1/chat/completions', '/v1/documents', '/v1/feedback'];
 
 describe('bad input gets a clear error, never a 5xx', () => {
   let server: TestServer;

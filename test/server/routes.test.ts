@@ -166,6 +166,15 @@ describe('serving routes on embedded defaults', () => {
     assert.equal(again.status, 404);
   });
 
+  test('POST /v1/feedback accepts a rating for an answer', async () => {
+    const res = await server.post('/v1/feedback', { request_id: 'trace-123', rating: 1, comment: 'great, mail me at a@b.co' });
+    assert.equal(res.status, 202);
+    const [record] = await server.runtime.feedback.recent('public', 1);
+    assert.equal(record.request_id, 'trace-123');
+    assert.equal(record.comment, 'great, mail me at [EMAIL]');
+    assert.equal((await server.post('/v1/feedback', { request_id: 'x', rating: 9 })).status, 400);
+  });
+
   test('/metrics, /docs and the dashboard are served', async () => {
     const metrics = await fetch(`${server.url}/metrics`);
     assert.equal(metrics.status, 200);
@@ -175,7 +184,7 @@ describe('serving routes on embedded defaults', () => {
     }
     assert.ok((await metricValue(server.url, 'pronto_http_requests_total', { route: '/v1/infer', status: '200' })) >= 1);
     const openapi = await (await fetch(`${server.url}/docs/json`)).json();
-    for (const path of ['/v1/infer', '/v1/chat', '/v1/search', '/v1/embeddings', '/v1/chat/completions', '/v1/models', '/v1/documents', '/v1/documents/{id}', '/healthz', '/readyz']) {
+    for (const path of ['/v1/infer', '/v1/chat', '/v1/search', '/v1/embeddings', '/v1/chat/completions', '/v1/models', '/v1/documents', '/v1/documents/{id}', '/v1/feedback', '/healthz', '/readyz']) {
       assert.ok(openapi.paths[path], `OpenAPI documents ${path}`);
     }
     assert.ok(openapi.paths['/v1/search'].post.requestBody, 'with request schemas');

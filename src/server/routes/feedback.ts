@@ -1,0 +1,39 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../../runtime.js';
+import { errorResponses, type Schemas } from '../schemas.js';
+
+/** `POST /v1/feedback`: a rating for an earlier answer, joined to it by request id. */
+export function registerFeedbackRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
+  const Body = Type.Object(
+    {
+      request_id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'The x-request-id of the answer' }),
+      rating: Type.Integer({ minimum: -1, maximum: 5, description: '-1/1 for thumbs down/up, or 1-5 stars' }),
+      comment: Type.Optional(Type.String({ maxLength: 4000 })),
+    },
+    { additionalProperties: false },
+  );
+  app.post<{ Body: Static<typeof Body> }>(
+    '/v1/feedback',
+    {
+      schema: {
+        summary: 'Rate an answer',
+        tags: ['answers'],
+        body: Body,
+        response: { 202: Type.Object({ status: Type.Literal('accepted') }), ...errorResponses(s, [400, 401, 413, 429, 503]) },
+      },
+    },
+    async (request, reply) => {
+      const { request_id, rating, comment } = request.body;
+      await runtime.feedback.add({
+        request_id,
+        tenant: request.tenant,
+        rating,
+        comment: comment === undefined ? undefined : runtime.redactor.redact(comment),
+        received_at: new Date().toISOString(),
+      });
+      runtime.metrics.feedback.inc({ rating: String(rating) });
+      return reply.status(202).send({ status: 'accepted' as const });
+    },
+  );
+}
