@@ -44,7 +44,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     tokensGenerated: new Counter({
       name: 'pronto_generated_tokens_total',
-      help: 'Tokens streamed to clients',
+      help: 'Tokens of generations that finished (whole or truncated); cancelled ones are not counted',
       labelNames: ['model'] as const,
       ...r,
     }),

@@ -62,6 +62,7 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
             if (cancelled) throw ctx.deadline.signal.reason;
             if (produced > 0) {
               runner.degrade(ctx, 'generate', reason, 'truncated');
+              metrics.tokensGenerated.inc({ model: generator.name }, produced);
               resolveDone({ usage: { prompt_tokens: 0, completion_tokens: produced }, model: generator.name });
               return;
             }
