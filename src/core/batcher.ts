@@ -1,0 +1,311 @@
+import { raceAbort } from './deadline.js';
+import { ProntoError } from './errors.js';
+import { DecayingRate, Ewma } from './rate.js';
+
+/**
+ * A dynamic micro-batcher for one model instance (the TEI/Triton idea, written for Node's event
+ * loop). It batches ITEMS, not requests: one `submit` may carry many inputs and they may be split
+ * over several batches. A batch runs when a slot is free and one of these holds:
+ *  - full: the queue holds `maxBatchSize` items (or `maxBatchTokens` tokens: token_budget);
+ *  - timeout: the oldest item has waited `maxWaitMs`;
+ *  - idle: after one event-loop turn (setImmediate, so inputs that arrived in the same I/O phase
+ *    join) the arrival rate says no further item is expected within the rest of the wait window,
+ *    so waiting would only add latency. At one connection this flushes at once; at many
+ *    connections the rate is high and the batcher waits (up to maxWaitMs) for a fuller batch.
+ * Items whose request aborted, whose deadline passed or that waited longer than `queueTimeoutMs`
+ * are dropped before their batch runs. Nothing here knows about metrics: an observer is told.
+ */
+
+export type FlushReason = 'full' | 'token_budget' | 'timeout' | 'idle';
+export type DropReason = 'aborted' | 'deadline' | 'queue_timeout';
+
+export interface BatchObserver {
+  batchStarted?(event: { size: number; reason: FlushReason; waitsMs: number[] }): void;
+  batchFinished?(event: { size: number; durationMs: number; error?: unknown }): void;
+  dropped?(reason: DropReason, count: number): void;
+  queueChanged?(delta: number): void;
+}
+
+export interface BatcherOptions<I, O> {
+  maxBatchSize: number;
+  maxWaitMs: number;
+  /** Optional cap on the summed `tokens(input)` of one batch. */
+  maxBatchTokens?: number;
+  maxConcurrentBatches: number;
+  queueTimeoutMs: number;
+  executionTimeoutMs: number;
+  tokens?: (input: I) => number;
+  /** Runs one batch; must return one output per input, in order. */
+  run: (inputs: I[], signal: AbortSignal) => Promise<O[]>;
+  observer?: BatchObserver;
+}
+
+export interface SubmitOptions {
+  signal: AbortSignal;
+  /** Absolute deadline on the performance.now() clock. */
+  deadlineAt?: number;
+}
+
+interface Group<O> {
+  results: O[];
+  remaining: number;
+  settled: boolean;
+  resolve(results: O[]): void;
+  reject(err: unknown): void;
+  deadlineAt: number;
+  enqueuedAt: number;
+  detach(): void;
+}
+
+interface Item<I, O> {
+  group: Group<O>;
+  index: number;
+  input: I;
+  tokens: number;
+}
+
+/** Over how long the arrival rate is averaged (ms). */
+const ARRIVAL_WINDOW_MS = 100;
+/** Timers may fire a fraction of a millisecond early against performance.now(). */
+const TIMER_SLACK_MS = 0.25;
+
+export class MicroBatcher<I, O> {
+  private queue: Array<Item<I, O>> = [];
+  private queuedTokens = 0;
+  private running = 0;
+  private immediate?: NodeJS.Immediate;
+  private waitTimer?: NodeJS.Timeout;
+  private expiryTimer?: NodeJS.Timeout;
+  private readonly arrivals = new DecayingRate(ARRIVAL_WINDOW_MS);
+  private readonly perItemMs = new Ewma(0.2);
+  private readonly batchMs = new Ewma(0.2);
+  private closed = false;
+
+  constructor(private readonly options: BatcherOptions<I, O>) {}
+
+  /** Items waiting for a batch. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get activeBatches(): number {
+    return this.running;
+  }
+
+  /**
+   * How long `extra` more items would wait before their results are ready, from observed batch
+   * costs; undefined until a batch has run (admission lets everything in until then).
+   */
+  estimateMs(extra: number): number | undefined {
+    const perItem = this.perItemMs.value;
+    if (perItem === undefined) return undefined;
+    const inFlight = this.running >= this.options.maxConcurrentBatches ? (this.batchMs.value ?? 0) : 0;
+    return inFlight + ((this.queue.length + extra) * perItem) / this.options.maxConcurrentBatches;
+  }
+
+  submit(inputs: I[], options: SubmitOptions): Promise<O[]> {
+    if (this.closed) return Promise.reject(new ProntoError('shutting_down'));
+    if (inputs.length === 0) return Promise.resolve([]);
+    if (options.signal.aborted) return Promise.reject(options.signal.reason);
+    const now = performance.now();
+    return new Promise<O[]>((resolve, reject) => {
+      const onAbort = () => this.abandon(group, options.signal.reason, 'aborted');
+      const group: Group<O> = {
+        results: new Array<O>(inputs.length),
+        remaining: inputs.length,
+        settled: false,
+        resolve,
+        reject,
+        deadlineAt: options.deadlineAt ?? Infinity,
+        enqueuedAt: now,
+        detach: () => options.signal.removeEventListener('abort', onAbort),
+      };
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      for (const [index, input] of inputs.entries()) {
+        const tokens = this.options.tokens?.(input) ?? 0;
+        this.queue.push({ group, index, input, tokens });
+        this.queuedTokens += tokens;
+      }
+      this.options.observer?.queueChanged?.(inputs.length);
+      this.arrivals.record(inputs.length, now);
+      this.armExpiry();
+      this.schedule();
+    });
+  }
+
+  /** Rejects everything queued; running batches finish. */
+  close(): void {
+    this.closed = true;
+    for (const group of new Set(this.queue.map((item) => item.group))) {
+      this.abandon(group, new ProntoError('shutting_down'));
+    }
+    clearImmediate(this.immediate);
+    clearTimeout(this.waitTimer);
+    clearTimeout(this.expiryTimer);
+  }
+
+  private schedule(): void {
+    if (this.running >= this.options.maxConcurrentBatches || this.queue.length === 0) return;
+    const reason = this.readyReason(performance.now());
+    if (reason) {
+      this.flush(reason);
+      return;
+    }
+    this.immediate ??= setImmediate(() => {
+      this.immediate = undefined;
+      this.decide();
+    });
+  }
+
+  /** After one event-loop turn: flush now, or wait for the batch to fill while items are arriving. */
+  private decide(): void {
+    if (this.running >= this.options.maxConcurrentBatches || this.queue.length === 0) return;
+    const now = performance.now();
+    const reason = this.readyReason(now);
+    if (reason) {
+      this.flush(reason);
+      return;
+    }
+    const left = this.options.maxWaitMs - (now - this.queue[0].group.enqueuedAt);
+    if (left <= TIMER_SLACK_MS) {
+      this.flush('timeout');
+    } else if (this.arrivals.perMs(now) * left < 1) {
+      this.flush('idle');
+    } else if (!this.waitTimer) {
+      this.waitTimer = setTimeout(() => {
+        this.waitTimer = undefined;
+        this.decide();
+      }, left);
+    }
+  }
+
+  private readyReason(now: number): FlushReason | undefined {
+    const { maxBatchSize, maxBatchTokens, maxWaitMs } = this.options;
+    if (this.queue.length >= maxBatchSize) return 'full';
+    if (maxBatchTokens !== undefined && this.queuedTokens >= maxBatchTokens) return 'token_budget';
+    if (now - this.queue[0].group.enqueuedAt >= maxWaitMs) return 'timeout';
+    return undefined;
+  }
+
+  private flush(reason: FlushReason): void {
+    clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+    const now = performance.now();
+    const batch = this.take(now);
+    if (batch.length > 0) void this.execute(batch, reason, now);
+    this.schedule();
+  }
+
+  /** Removes the next batch from the queue, dropping items that can no longer be useful. */
+  private take(now: number): Array<Item<I, O>> {
+    const { maxBatchSize, maxBatchTokens, queueTimeoutMs } = this.options;
+    const batch: Array<Item<I, O>> = [];
+    let tokens = 0;
+    while (this.queue.length > 0 && batch.length < maxBatchSize) {
+      const item = this.queue[0];
+      if (maxBatchTokens !== undefined && batch.length > 0 && tokens + item.tokens > maxBatchTokens) break;
+      this.queue.shift();
+      this.queuedTokens -= item.tokens;
+      this.options.observer?.queueChanged?.(-1);
+      const { group } = item;
+      if (group.settled) continue;
+      if (now >= group.deadlineAt) {
+        this.abandon(group, new ProntoError('deadline_exceeded'), 'deadline', 1);
+      } else if (now - group.enqueuedAt >= queueTimeoutMs) {
+        this.abandon(group, queueTimeout(), 'queue_timeout', 1);
+      } else {
+        batch.push(item);
+        tokens += item.tokens;
+      }
+    }
+    return batch;
+  }
+
+  private async execute(batch: Array<Item<I, O>>, reason: FlushReason, startedAt: number): Promise<void> {
+    this.running++;
+    const { observer, executionTimeoutMs } = this.options;
+    observer?.batchStarted?.({ size: batch.length, reason, waitsMs: batch.map((item) => startedAt - item.group.enqueuedAt) });
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new ProntoError('upstream_failed', `the model batch ran past its ${executionTimeoutMs} ms execution timeout`)),
+      executionTimeoutMs,
+    );
+    let error: unknown;
+    try {
+      const outputs = await raceAbort(
+        this.options.run(
+          batch.map((item) => item.input),
+          controller.signal,
+        ),
+        controller.signal,
+      );
+      if (outputs.length !== batch.length) {
+        throw new ProntoError('upstream_failed', `the model returned ${outputs.length} outputs for ${batch.length} inputs`);
+      }
+      batch.forEach((item, i) => deliver(item, outputs[i]));
+    } catch (err) {
+      error = err;
+      for (const group of new Set(batch.map((item) => item.group))) this.abandon(group, err);
+    } finally {
+      clearTimeout(timer);
+      const durationMs = performance.now() - startedAt;
+      if (error === undefined) {
+        this.batchMs.add(durationMs);
+        this.perItemMs.add(durationMs / batch.length);
+      }
+      this.running--;
+      observer?.batchFinished?.({ size: batch.length, durationMs, error });
+      this.schedule();
+    }
+  }
+
+  /** Settles a group with an error and takes its remaining items out of the queue. */
+  private abandon(group: Group<O>, err: unknown, dropReason?: DropReason, alreadyTaken = 0): void {
+    if (group.settled) return;
+    group.settled = true;
+    group.detach();
+    const before = this.queue.length;
+    this.queue = this.queue.filter((item) => {
+      if (item.group !== group) return true;
+      this.queuedTokens -= item.tokens;
+      return false;
+    });
+    const removed = before - this.queue.length;
+    if (removed > 0) this.options.observer?.queueChanged?.(-removed);
+    if (dropReason) this.options.observer?.dropped?.(dropReason, removed + alreadyTaken);
+    group.reject(err);
+  }
+
+  /** Drops items that outstay queueTimeoutMs even while every slot is busy. */
+  private armExpiry(): void {
+    if (this.expiryTimer || this.queue.length === 0) return;
+    const head = this.queue[0].group;
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        const now = performance.now();
+        while (this.queue.length > 0 && now - this.queue[0].group.enqueuedAt >= this.options.queueTimeoutMs - TIMER_SLACK_MS) {
+          this.abandon(this.queue[0].group, queueTimeout(), 'queue_timeout');
+        }
+        this.armExpiry();
+      },
+      Math.max(0, head.enqueuedAt + this.options.queueTimeoutMs - performance.now()),
+    );
+    this.expiryTimer.unref();
+  }
+}
+
+function deliver<I, O>(item: Item<I, O>, output: O): void {
+  const { group } = item;
+  if (group.settled) return;
+  group.results[item.index] = output;
+  if (--group.remaining === 0) {
+    group.settled = true;
+    group.detach();
+    group.resolve(group.results);
+  }
+}
+
+function queueTimeout(): ProntoError {
+  return new ProntoError('overloaded', 'The item waited in the model queue past its queue timeout', { retryAfterS: 1 });
+}

@@ -1,0 +1,70 @@
+import { MicroBatcher, type BatchObserver } from '../core/batcher.js';
+import { AdmissionRejected, admit } from '../core/limiter.js';
+import { ProntoError } from '../core/errors.js';
+import type { BatchingConfig } from './config.js';
+import type { CallOptions } from './types.js';
+
+/**
+ * The `instances` micro-batchers of one model behind admission control. A request's items go to
+ * the instance with the least queued work; admission refuses at once (queue_full / overloaded)
+ * rather than queue items that would miss the request's deadline.
+ */
+export class BatchedPool<I, O> {
+  private batchers: Array<MicroBatcher<I, O>> = [];
+
+  constructor(
+    readonly name: string,
+    private readonly batching: BatchingConfig,
+    private readonly observer: BatchObserver & { rejected?(error: AdmissionRejected): void },
+    private readonly tokens?: (input: I) => number,
+  ) {}
+
+  /** Attaches one batcher per loaded backend instance (called by start()). */
+  attach(runners: Array<(inputs: I[], signal: AbortSignal) => Promise<O[]>>): void {
+    const b = this.batching;
+    this.batchers = runners.map(
+      (run) =>
+        new MicroBatcher<I, O>({
+          maxBatchSize: b.max_batch_size,
+          maxWaitMs: b.max_wait_ms,
+          maxBatchTokens: b.max_batch_tokens,
+          maxConcurrentBatches: b.max_concurrent_batches,
+          queueTimeoutMs: b.queue_timeout_ms,
+          executionTimeoutMs: b.execution_timeout_ms,
+          tokens: this.tokens,
+          run,
+          observer: this.observer,
+        }),
+    );
+  }
+
+  submit(inputs: I[], options: CallOptions): Promise<O[]> {
+    if (this.batchers.length === 0) return Promise.reject(new ProntoError('not_ready', `Model ${this.name} is not loaded yet`));
+    const batcher = this.leastLoaded();
+    try {
+      admit({
+        queued: batcher.queued,
+        adding: inputs.length,
+        maxQueue: this.batching.max_queue_items,
+        estimateMs: batcher.estimateMs(inputs.length),
+        deadlineAt: options.deadlineAt,
+      });
+    } catch (err) {
+      if (err instanceof AdmissionRejected) this.observer.rejected?.(err);
+      return Promise.reject(err);
+    }
+    return batcher.submit(inputs, options);
+  }
+
+  close(): void {
+    for (const batcher of this.batchers) batcher.close();
+  }
+
+  private leastLoaded(): MicroBatcher<I, O> {
+    let best = this.batchers[0];
+    for (const batcher of this.batchers) {
+      if (batcher.queued + batcher.activeBatches < best.queued + best.activeBatches) best = batcher;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,145 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { ProntoError } from '../core/errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ModelConfig } from './config.js';
+import { createBackendRegistry, type BackendFactory, type BackendModel } from './registry.js';
+import type { ModelRuntime } from './runtime.js';
+import { ServedEmbedder, ServedGenerator, ServedReranker, type ServedModel } from './served.js';
+import type { Embedder, Generator, Model, ModelRole, Reranker } from './types.js';
+import { warmUp } from './warmup.js';
+
+export interface ModelRuntimeDeps {
+  metrics: Metrics;
+  logger: Logger;
+  /** Extra or replacement backends (tests, plugins): backend name -> factory. */
+  backends?: Record<string, BackendFactory>;
+}
+
+/**
+ * Builds every model in `config.models` through the backend registry, each wrapped in its
+ * batchers, admission control and fallback chain. Nothing loads until `start()`, which loads and
+ * warms every instance of every model (in parallel across models) and then reports ready.
+ */
+export function createModelRuntime(config: Pick<Config, 'models'>, deps: ModelRuntimeDeps): ModelRuntime {
+  const registry = createBackendRegistry(deps.backends);
+  checkChains(config.models, registry);
+  const served = new Map<string, ServedModel>();
+  const started = new Map(config.models.map((m) => [m.name, deferred<Model>()]));
+  const loaded: BackendModel[] = [];
+  let ready = false;
+
+  for (const model of config.models) {
+    const servedDeps = {
+      metrics: deps.metrics,
+      next: () => (model.fallback === undefined ? undefined : served.get(model.fallback)),
+    };
+    const wrapper =
+      model.role === 'embedder'
+        ? new ServedEmbedder(model, servedDeps)
+        : model.role === 'reranker'
+          ? new ServedReranker(model, servedDeps)
+          : new ServedGenerator(model, servedDeps);
+    served.set(model.name, wrapper);
+    deps.metrics.modelReady.set({ model: model.name }, 0);
+  }
+
+  function byRole<T extends Model>(name: string, role: ModelRole): T {
+    const model = served.get(name);
+    if (!model || model.role !== role) {
+      throw new ProntoError('unknown_model', `There is no ${role} named "${name}"`, { field: 'model' });
+    }
+    return model as unknown as T;
+  }
+
+  async function startModel(model: ModelConfig): Promise<void> {
+    const factory = registry.get(model.backend)!;
+    const startedAt = performance.now();
+    const context = {
+      logger: deps.logger.child({ model: model.name }),
+      model: (name: string) => started.get(name)?.promise ?? Promise.reject(new Error(`config: model "${model.name}" needs model "${name}", which is not configured`)),
+    };
+    const instances = await Promise.all(
+      Array.from({ length: model.batching.instances }, async () => {
+        const instance = await factory(model, context);
+        loaded.push(instance);
+        if (instance.role !== model.role) throw new Error(`config: model "${model.name}": backend ${model.backend} built a ${instance.role}, not a ${model.role}`);
+        await instance.load();
+        return instance;
+      }),
+    );
+    const loadMs = performance.now() - startedAt;
+    for (const instance of instances) await warmUp(instance, model.warmup.batch_sizes);
+    const wrapper = served.get(model.name)!;
+    // The role was checked above; each wrapper takes backends of its own role.
+    (wrapper.attach as (backends: Model[]) => void)(instances);
+    deps.metrics.modelReady.set({ model: model.name }, 1);
+    started.get(model.name)!.resolve(wrapper);
+    deps.logger.info(
+      {
+        model: model.name,
+        backend: model.backend,
+        instances: instances.length,
+        load_ms: Math.round(loadMs),
+        warmup_ms: Math.round(performance.now() - startedAt - loadMs),
+        warmup_batch_sizes: model.warmup.batch_sizes,
+      },
+      'model loaded and warmed',
+    );
+  }
+
+  return {
+    list: () => config.models.map((m) => ({ name: m.name, role: m.role, backend: m.backend })),
+    has: (name) => served.has(name),
+    embedder: (name) => byRole<Embedder>(name, 'embedder'),
+    reranker: (name) => byRole<Reranker>(name, 'reranker'),
+    generator: (name) => byRole<Generator>(name, 'generator'),
+    get ready() {
+      return ready;
+    },
+    async start() {
+      await Promise.all(
+        config.models.map((model) =>
+          startModel(model).catch((err: unknown) => {
+            started.get(model.name)!.reject(err);
+            throw err;
+          }),
+        ),
+      );
+      ready = true;
+    },
+    async close() {
+      ready = false;
+      for (const model of served.values()) model.close();
+      await Promise.allSettled(loaded.map((instance) => instance.close()));
+      for (const model of config.models) deps.metrics.modelReady.set({ model: model.name }, 0);
+    },
+  };
+}
+
+/** Every backend must exist and every fallback chain must end (a cycle would retry forever). */
+function checkChains(models: ModelConfig[], registry: Map<string, BackendFactory>): void {
+  const byName = new Map(models.map((m) => [m.name, m]));
+  for (const model of models) {
+    if (!registry.has(model.backend)) throw new Error(`config: model "${model.name}": backend "${model.backend}" is not available`);
+    const seen = new Set([model.name]);
+    for (let next = model.fallback; next !== undefined; next = byName.get(next)?.fallback) {
+      const target = byName.get(next);
+      if (!target) throw new Error(`config: model "${model.name}": fallback "${next}" does not exist`);
+      if (target.role !== model.role) throw new Error(`config: model "${model.name}": fallback "${next}" is a ${target.role}, not a ${model.role}`);
+      if (seen.has(next)) throw new Error(`config: model "${model.name}": fallback chain loops back to "${next}"`);
+      seen.add(next);
+    }
+  }
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,247 @@
+import { ConcurrencyLimiter, AdmissionRejected } from '../core/limiter.js';
+import { ProntoError } from '../core/errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { BatchedPool } from './batched-pool.js';
+import type { ModelConfig } from './config.js';
+import { fallbackReason, withFallback } from './fallback.js';
+import { batchMetrics } from './model-metrics.js';
+import type {
+  CallOptions,
+  Embedder,
+  FallbackEvent,
+  GenerateRequest,
+  GenerationStream,
+  Generator,
+  Model,
+  Reranker,
+  TokenUsage,
+} from './types.js';
+
+/**
+ * What the pipeline calls: each configured model wrapped in its batchers (or, for streaming
+ * generators, its concurrency slots), admission control and fallback chain. The backends behind
+ * it are attached once they are loaded and warmed.
+ */
+
+export interface ServedDeps {
+  metrics: Metrics;
+  /** The next model of the chain (already served), when `fallback` is configured. */
+  next(): Model | undefined;
+}
+
+/** Roughly four characters per token: the token budget of a batch is an estimate, not a tokenizer. */
+const approxTokens = (text: string) => Math.ceil(text.length / 4);
+
+abstract class ServedBase {
+  readonly name: string;
+  readonly backend: string;
+
+  constructor(
+    protected readonly config: ModelConfig,
+    protected readonly deps: ServedDeps,
+  ) {
+    this.name = config.name;
+    this.backend = config.backend;
+  }
+
+  protected reportFallback = (event: FallbackEvent) => {
+    this.deps.metrics.modelCalls.inc({ model: this.name, outcome: 'fallback' });
+    this.deps.metrics.degradations.inc({ stage: 'model', reason: event.reason });
+  };
+
+  protected observer() {
+    const metrics = this.deps.metrics;
+    return {
+      ...batchMetrics(metrics, this.name),
+      rejected: (err: AdmissionRejected) => metrics.rejections.inc({ reason: `model_${err.reason}` }),
+    };
+  }
+}
+
+export class ServedEmbedder extends ServedBase implements Embedder {
+  readonly role = 'embedder' as const;
+  private readonly pool: BatchedPool<string, Float32Array>;
+  private dims = 0;
+
+  constructor(config: ModelConfig, deps: ServedDeps) {
+    super(config, deps);
+    this.pool = new BatchedPool(config.name, config.batching, this.observer(), approxTokens);
+  }
+
+  get dimensions(): number {
+    return this.dims;
+  }
+
+  attach(backends: Embedder[]): void {
+    this.dims = backends[0].dimensions;
+    this.pool.attach(backends.map((b) => (texts, signal) => b.embed(texts, { signal })));
+  }
+
+  embed(texts: string[], options: CallOptions): Promise<Float32Array[]> {
+    const next = this.deps.next() as Embedder | undefined;
+    return withFallback(
+      this.name,
+      options,
+      () => this.pool.submit(texts, options),
+      next && { name: next.name, call: () => next.embed(texts, options) },
+      this.reportFallback,
+    );
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}
+
+interface RerankPair {
+  query: string;
+  document: string;
+}
+
+export class ServedReranker extends ServedBase implements Reranker {
+  readonly role = 'reranker' as const;
+  private readonly pool: BatchedPool<RerankPair, number>;
+
+  constructor(config: ModelConfig, deps: ServedDeps) {
+    super(config, deps);
+    this.pool = new BatchedPool(config.name, config.batching, this.observer(), (p) => approxTokens(p.query) + approxTokens(p.document));
+  }
+
+  /** A batch may mix queries from several requests: each query's documents go to the backend together. */
+  attach(backends: Reranker[]): void {
+    this.pool.attach(
+      backends.map((backend) => async (pairs, signal) => {
+        const byQuery = new Map<string, number[]>();
+        pairs.forEach((pair, i) => byQuery.set(pair.query, [...(byQuery.get(pair.query) ?? []), i]));
+        const scores = new Array<number>(pairs.length);
+        for (const [query, indexes] of byQuery) {
+          const out = await backend.rerank(
+            query,
+            indexes.map((i) => pairs[i].document),
+            { signal },
+          );
+          indexes.forEach((i, j) => (scores[i] = out[j]));
+        }
+        return scores;
+      }),
+    );
+  }
+
+  rerank(query: string, documents: string[], options: CallOptions): Promise<number[]> {
+    const next = this.deps.next() as Reranker | undefined;
+    return withFallback(
+      this.name,
+      options,
+      () => this.pool.submit(documents.map((document) => ({ query, document })), options),
+      next && { name: next.name, call: () => next.rerank(query, documents, options) },
+      this.reportFallback,
+    );
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}
+
+interface GeneratorSlot {
+  backend: Generator;
+  limiter: ConcurrencyLimiter;
+}
+
+/**
+ * Generation streams, so it is not micro-batched here: each instance has `max_concurrent_batches`
+ * slots (a llama context pool sized to match) and a bounded, admission-controlled wait for one.
+ * A fallback serves only before the first token; after it, a failure ends the stream.
+ */
+export class ServedGenerator extends ServedBase implements Generator {
+  readonly role = 'generator' as const;
+  private slots: GeneratorSlot[] = [];
+
+  attach(backends: Generator[]): void {
+    const { max_concurrent_batches, max_queue_items } = this.config.batching;
+    this.slots = backends.map((backend) => ({
+      backend,
+      limiter: new ConcurrencyLimiter({ maxConcurrent: max_concurrent_batches, maxQueue: max_queue_items }),
+    }));
+  }
+
+  generate(request: GenerateRequest, options: CallOptions): GenerationStream {
+    let usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0 };
+    const self = this;
+    async function* stream(): AsyncGenerator<string> {
+      let produced = 0;
+      try {
+        const source = await self.start(request, options);
+        try {
+          for await (const token of source.stream) {
+            produced++;
+            yield token;
+          }
+          usage = source.stream.usage();
+          self.deps.metrics.modelCalls.inc({ model: self.name, outcome: 'ok' });
+        } finally {
+          source.finish();
+        }
+      } catch (err) {
+        if (!options.signal.aborted) self.deps.metrics.modelCalls.inc({ model: self.name, outcome: 'error' });
+        const next = self.deps.next() as Generator | undefined;
+        const reason = produced === 0 && next ? fallbackReason(err, options.signal) : undefined;
+        if (!next || !reason) throw err;
+        const event = { from: self.name, to: next.name, reason };
+        self.reportFallback(event);
+        options.onFallback?.(event);
+        const fallback = next.generate(request, options);
+        yield* fallback;
+        usage = fallback.usage();
+      }
+    }
+    return Object.assign(stream(), { usage: () => usage });
+  }
+
+  close(): void {
+    for (const slot of this.slots) slot.limiter.close(new ProntoError('shutting_down'));
+  }
+
+  /** Waits (admission-controlled) for a slot, then starts the backend's stream under the execution timeout. */
+  private async start(request: GenerateRequest, options: CallOptions) {
+    if (this.slots.length === 0) throw new ProntoError('not_ready', `Model ${this.name} is not loaded yet`);
+    const { metrics } = this.deps;
+    const { queue_timeout_ms, execution_timeout_ms } = this.config.batching;
+    const slot = this.slots.reduce((a, b) => (b.limiter.running + b.limiter.waiting < a.limiter.running + a.limiter.waiting ? b : a));
+    const queuedAt = performance.now();
+    const queueDeadline = Math.min(options.deadlineAt ?? Infinity, queuedAt + queue_timeout_ms);
+    const depth = metrics.modelQueueDepth.labels({ model: this.name });
+    depth.inc();
+    let release: () => void;
+    try {
+      const waitSignal = AbortSignal.any([options.signal, AbortSignal.timeout(queue_timeout_ms)]);
+      release = await slot.limiter.acquire({ signal: waitSignal, deadlineAt: queueDeadline });
+    } catch (err) {
+      if (err instanceof AdmissionRejected) metrics.rejections.inc({ reason: `model_${err.reason}` });
+      if (!options.signal.aborted && !(err instanceof ProntoError)) {
+        throw new ProntoError('overloaded', `Waited ${queue_timeout_ms} ms for a free ${this.name} slot`, { retryAfterS: 1 });
+      }
+      throw err;
+    } finally {
+      depth.dec();
+    }
+    metrics.batchWait.observe({ model: this.name }, (performance.now() - queuedAt) / 1000);
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new ProntoError('upstream_failed', `Generation ran past its ${execution_timeout_ms} ms execution timeout`)),
+      execution_timeout_ms,
+    );
+    const signal = AbortSignal.any([options.signal, timeout.signal]);
+    const startedAt = performance.now();
+    return {
+      stream: slot.backend.generate(request, { ...options, signal }),
+      finish: () => {
+        clearTimeout(timer);
+        release();
+        metrics.inferenceDuration.observe({ model: this.name }, (performance.now() - startedAt) / 1000);
+      },
+    };
+  }
+}
+
+export type ServedModel = ServedEmbedder | ServedReranker | ServedGenerator;

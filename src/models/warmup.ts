@@ -1,0 +1,31 @@
+import type { BackendModel } from './registry.js';
+
+const WARMUP_TEXT = 'Warm-up input: how fast can the model answer this question?';
+
+/**
+ * Runs dummy inputs through a freshly loaded backend at every configured batch size, so the first
+ * real request does not pay for lazy initialisation (graph compilation, allocator growth, JIT).
+ */
+export async function warmUp(model: BackendModel, batchSizes: number[]): Promise<void> {
+  await model.warmup();
+  const signal = new AbortController().signal;
+  for (const size of batchSizes) {
+    const texts = Array.from({ length: size }, (_, i) => `${WARMUP_TEXT} (${i})`);
+    switch (model.role) {
+      case 'embedder':
+        await model.embed(texts, { signal });
+        break;
+      case 'reranker':
+        await model.rerank(WARMUP_TEXT, texts, { signal });
+        break;
+      case 'generator': {
+        const stream = model.generate(
+          { messages: [{ role: 'user', content: WARMUP_TEXT }], contexts: texts.map((text, i) => ({ id: String(i), text })), maxTokens: 4 },
+          { signal },
+        );
+        for await (const _ of stream);
+        break;
+      }
+    }
+  }
+}
