@@ -4,17 +4,31 @@ export const JobsSchema = Type.Object(
   {
     /** Jobs accepted but not finished; POST /v1/jobs answers 429 beyond it. */
     max_queue_depth: Type.Integer({ minimum: 1, default: 10000 }),
+    /** Seconds a client is told to wait (Retry-After) when the queue is full. */
+    retry_after_s: Type.Integer({ minimum: 1, default: 5 }),
+    /** Jobs one worker (process) runs at once. */
     concurrency: Type.Integer({ minimum: 1, default: 4 }),
+    /** Per-job timeout: the job's deadline, for each attempt. */
     timeout_ms: Type.Integer({ minimum: 1, default: 120000 }),
+    /** Attempts for failures marked retryable (1 = no retry). */
     attempts: Type.Integer({ minimum: 1, default: 3 }),
+    /** First retry delay; doubles on each further attempt. */
     backoff_ms: Type.Integer({ minimum: 0, default: 1000 }),
     /** How long finished jobs and their results are kept. */
     result_ttl_s: Type.Integer({ minimum: 1, default: 86400 }),
+    /** Redis key prefix of the BullMQ queues (one prefix per deployment). */
+    prefix: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', default: 'pronto' }),
+    /** A worker's lock on a running job; a worker that dies loses it after this long. */
+    lock_ms: Type.Integer({ minimum: 100, default: 30000 }),
+    /** How often workers look for jobs whose worker died (stalled) and requeue them. */
+    stalled_interval_ms: Type.Integer({ minimum: 100, default: 30000 }),
     callbacks: Type.Object(
       {
         /** Secret for the HMAC-SHA256 signature; set it in production (PRONTO_CALLBACK_SECRET). */
         secret: Type.String({ default: 'change-me' }),
         attempts: Type.Integer({ minimum: 1, default: 5 }),
+        /** First redelivery delay after a non-2xx answer; doubles on each further attempt. */
+        backoff_ms: Type.Integer({ minimum: 0, default: 1000 }),
         timeout_ms: Type.Integer({ minimum: 1, default: 5000 }),
         /** Allow callbacks to loopback, link-local and private addresses (tests, trusted networks). */
         allow_private: Type.Boolean({ default: false }),

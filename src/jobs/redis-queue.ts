@@ -1,0 +1,294 @@
+import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { isProntoError } from '../core/errors.js';
+import { createRedactor } from '../pipeline/stages/sanitize.js';
+import { createCallbackSender } from './callbacks/sender.js';
+import { requireHandlers, type JobQueueDeps } from './deps.js';
+import { isJobId } from './ids.js';
+import { cancelledError, isFinalFailure, recordAttempt, runAttempt, toJobError, type JobRecord } from './run.js';
+import { jobNotFound, prepareJob, queueFull } from './submission.js';
+import type { JobError, JobQueue, JobStatus, JobView } from './types.js';
+import { isFinished, jobView } from './view.js';
+
+const JOBS_QUEUE = 'jobs';
+const CALLBACKS_QUEUE = 'callbacks';
+/** States of a job that is accepted but not finished: what max_queue_depth bounds. */
+const OPEN_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children'] as const;
+const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
+/** How long a callback delivery waits for its job's outcome to be committed before looking again. */
+const CALLBACK_RECHECK_MS = 250;
+const DEPTH_REFRESH_MS = 2000;
+
+interface Tombstone {
+  tenant: string;
+  view: JobView;
+}
+
+/**
+ * Jobs on BullMQ. BullMQ owns the hard parts: atomic add-if-absent by job id (idempotency),
+ * priorities, retries with exponential backoff, locks and stalled-job recovery (a worker killed
+ * mid-job loses its lock and another worker reruns the job; only the lock holder can complete
+ * it, so it completes once). Around it: a cancel flag plus a pub/sub channel to stop a job
+ * running on another process, a tombstone for jobs cancelled before they started (BullMQ has no
+ * "cancelled" state), and callbacks as jobs of their own so deliveries survive restarts.
+ */
+export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueue {
+  if (!config.redis_url) throw new Error('createRedisJobQueue needs redis_url');
+  const jobsConfig = config.jobs;
+  const prefix = jobsConfig.prefix;
+  const ttlMs = jobsConfig.result_ttl_s * 1000;
+  const redact = deps.redact ?? createRedactor(config.pii).redact;
+  const connection = { url: config.redis_url, maxRetriesPerRequest: null };
+  const queue = new Queue<JobRecord>(JOBS_QUEUE, { connection, prefix });
+  const callbacks = new Queue<{ jobId: string; url: string }>(CALLBACKS_QUEUE, { connection, prefix });
+  const redis = new Redis(config.redis_url, { maxRetriesPerRequest: 2 });
+  const cancelKey = (id: string) => `${prefix}:pronto:cancel:${id}`;
+  const tombKey = (id: string) => `${prefix}:pronto:tomb:${id}`;
+  const cancelChannel = `${prefix}:pronto:cancel`;
+  const closers: Array<() => Promise<unknown>> = [];
+
+  const depthTimer = setInterval(() => void refreshDepth().catch(() => undefined), DEPTH_REFRESH_MS);
+  depthTimer.unref();
+
+  async function refreshDepth(): Promise<void> {
+    const counts = await queue.getJobCounts(...OPEN_STATES);
+    const running = counts.active ?? 0;
+    const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    deps.metrics.jobQueueDepth.set({ state: 'queued' }, total - running);
+    deps.metrics.jobQueueDepth.set({ state: 'running' }, running);
+  }
+
+  async function openJobs(): Promise<number> {
+    const counts = await queue.getJobCounts(...OPEN_STATES);
+    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  }
+
+  function isExpired(finishedAt: number | undefined): boolean {
+    return finishedAt !== undefined && Date.now() - finishedAt >= ttlMs;
+  }
+
+  /**
+   * The job's view regardless of tenant, or undefined when it is unknown or expired. `committed`:
+   * BullMQ has recorded the outcome (a cancelled job may show `cancelled` a moment before).
+   */
+  async function loadView(id: string): Promise<{ tenant: string; view: JobView; job?: Job<JobRecord>; committed: boolean } | undefined> {
+    const job = await queue.getJob(id);
+    if (!job) {
+      const tomb = await redis.get(tombKey(id));
+      return tomb ? { ...(JSON.parse(tomb) as Tombstone), committed: true } : undefined;
+    }
+    const [state, cancelRequested] = await Promise.all([job.getState(), redis.exists(cancelKey(id))]);
+    if (state === 'unknown' || isExpired(job.finishedOn)) return undefined;
+    const error = job.failedReason ? parseJobError(job.failedReason) : undefined;
+    let status: JobStatus;
+    if (state === 'completed') status = 'succeeded';
+    else if (state === 'failed') status = error?.code === 'cancelled' ? 'cancelled' : 'failed';
+    else status = state === 'active' ? 'running' : 'queued';
+    // A cancel that is still stopping the job already decides the outcome.
+    if (cancelRequested && !isFinished(status)) status = 'cancelled';
+    const view = jobView(job.data, {
+      status,
+      attempts: job.attemptsStarted,
+      result: job.returnvalue,
+      error: isFinished(status) ? (error ?? (status === 'cancelled' ? toJobError(cancelledError(), redact) : undefined)) : undefined,
+      progress: status === 'running' && typeof job.progress === 'number' ? job.progress : undefined,
+      startedAt: job.processedOn,
+      finishedAt: isFinished(status) ? (job.finishedOn ?? Date.now()) : undefined,
+    });
+    return { tenant: job.data.tenant, view, job, committed: state === 'completed' || state === 'failed' };
+  }
+
+  async function find(tenant: string, id: string) {
+    const found = isJobId(id) ? await loadView(id) : undefined;
+    if (!found || found.tenant !== tenant) throw jobNotFound(id);
+    return found;
+  }
+
+  /** Queues the callback once per job (the job id dedupes it, even when a rerun asks again). */
+  async function scheduleCallback(record: JobRecord): Promise<void> {
+    if (!record.callbackUrl) return;
+    await callbacks.add(
+      'deliver',
+      { jobId: record.id, url: record.callbackUrl },
+      {
+        jobId: `cb-${record.id}`,
+        attempts: jobsConfig.callbacks.attempts,
+        backoff: { type: 'exponential', delay: jobsConfig.callbacks.backoff_ms },
+        removeOnComplete: { age: jobsConfig.result_ttl_s },
+        removeOnFail: { age: jobsConfig.result_ttl_s },
+      },
+    );
+  }
+
+  return {
+    backend: 'redis',
+
+    async submit(request) {
+      const record = await prepareJob(request, jobsConfig, redact);
+      if (request.idempotencyKey !== undefined) {
+        const existing = await loadView(record.id);
+        if (existing) return { jobId: record.id, created: false };
+        // An expired job still holding the id would swallow the add: clear it first.
+        await queue.remove(record.id).catch(() => undefined);
+      }
+      if ((await openJobs()) >= jobsConfig.max_queue_depth) {
+        deps.metrics.rejections.inc({ reason: 'queue_full' });
+        throw queueFull(jobsConfig);
+      }
+      await queue.add(record.kind, record, {
+        jobId: record.id,
+        priority: record.priority,
+        attempts: jobsConfig.attempts,
+        backoff: { type: 'exponential', delay: jobsConfig.backoff_ms },
+        removeOnComplete: { age: jobsConfig.result_ttl_s },
+        removeOnFail: { age: jobsConfig.result_ttl_s },
+      });
+      return { jobId: record.id, created: true };
+    },
+
+    async get(tenant, id) {
+      return (await find(tenant, id)).view;
+    },
+
+    async cancel(tenant, id) {
+      const found = await find(tenant, id);
+      if (isFinished(found.view.status) || !found.job) return found.view;
+      const job = found.job;
+      await redis.set(cancelKey(id), '1', 'PX', ttlMs);
+      const removed = QUEUED_STATES.has(await job.getState()) && (await job.remove().then(() => true, () => false));
+      if (!removed) {
+        // Running somewhere: tell every worker; the one running it aborts the handler.
+        await redis.publish(cancelChannel, id);
+        return (await find(tenant, id)).view;
+      }
+      const view = jobView(job.data, {
+        status: 'cancelled',
+        attempts: job.attemptsStarted,
+        error: toJobError(cancelledError(), redact),
+        finishedAt: Date.now(),
+      });
+      await redis.set(tombKey(id), JSON.stringify({ tenant, view } satisfies Tombstone), 'PX', ttlMs);
+      deps.metrics.jobs.inc({ kind: job.data.kind, outcome: 'cancelled' });
+      await scheduleCallback(job.data);
+      return view;
+    },
+
+    async startWorker() {
+      const handlers = requireHandlers(deps);
+      const running = new Map<string, AbortController>();
+      const subscriber = redis.duplicate();
+      subscriber.on('message', (_channel: string, id: string) => running.get(id)?.abort(cancelledError()));
+      await subscriber.subscribe(cancelChannel);
+      const sender = createCallbackSender(jobsConfig.callbacks);
+
+      const worker = new Worker<JobRecord>(
+        JOBS_QUEUE,
+        async (job) => {
+          const record = job.data;
+          const startedAt = Date.now();
+          if (job.attemptsStarted <= 1) deps.metrics.jobQueued.observe({ kind: record.kind }, (startedAt - record.createdAt) / 1000);
+          const controller = new AbortController();
+          running.set(record.id, controller);
+          try {
+            if (await redis.exists(cancelKey(record.id))) throw cancelledError();
+            const result = await runAttempt(record, {
+              handlers,
+              logger: deps.logger,
+              redact,
+              timeoutMs: jobsConfig.timeout_ms,
+              signal: controller.signal,
+              onProgress: (fraction) => void job.updateProgress(fraction).catch(() => undefined),
+            });
+            if (await redis.exists(cancelKey(record.id))) throw cancelledError();
+            await scheduleCallback(record);
+            recordAttempt(deps.metrics, record.kind, startedAt, 'succeeded');
+            return result;
+          } catch (err) {
+            const cancelled = isProntoError(err) && err.code === 'cancelled';
+            const final = cancelled || isFinalFailure(err, job.attemptsMade + 1, jobsConfig.attempts);
+            recordAttempt(deps.metrics, record.kind, startedAt, cancelled ? 'cancelled' : final ? 'failed' : 'retried');
+            const reason = JSON.stringify(toJobError(err, redact));
+            if (!final) throw new Error(reason);
+            await scheduleCallback(record);
+            throw new UnrecoverableError(reason);
+          } finally {
+            running.delete(record.id);
+          }
+        },
+        {
+          connection,
+          prefix,
+          concurrency: jobsConfig.concurrency,
+          lockDuration: jobsConfig.lock_ms,
+          stalledInterval: jobsConfig.stalled_interval_ms,
+          maxStalledCount: 1,
+        },
+      );
+
+      const callbackWorker = new Worker<{ jobId: string; url: string }>(
+        CALLBACKS_QUEUE,
+        async (delivery, token) => {
+          const found = await loadView(delivery.data.jobId);
+          if (!found) return 'job expired';
+          if (!found.committed) {
+            // Queued by the worker just before it commits the outcome: look again shortly.
+            await delivery.moveToDelayed(Date.now() + CALLBACK_RECHECK_MS, token);
+            throw new DelayedError();
+          }
+          try {
+            await sender.send(delivery.data.url, found.view, delivery.attemptsMade + 1);
+          } catch (err) {
+            if (isProntoError(err) && err.code === 'forbidden') throw new UnrecoverableError(err.message);
+            throw err;
+          }
+          return 'delivered';
+        },
+        { connection, prefix, concurrency: 8 },
+      );
+      for (const w of [worker, callbackWorker]) {
+        w.on('error', (err) => deps.logger.error({ err }, 'job worker error'));
+      }
+      worker.on('failed', (job, err) => deps.logger.info({ job_id: job?.id, err: err.message }, 'job attempt failed'));
+
+      const cleaner = setInterval(
+        () => void Promise.all([queue.clean(ttlMs, 1000, 'completed'), queue.clean(ttlMs, 1000, 'failed')]).catch(() => undefined),
+        Math.min(ttlMs, 60_000),
+      );
+      cleaner.unref();
+      await Promise.all([worker.waitUntilReady(), callbackWorker.waitUntilReady()]);
+
+      closers.push(async () => {
+        clearInterval(cleaner);
+        // Let running jobs finish within the grace period; past it, leave them to the stalled
+        // check of another worker rather than failing them.
+        let timer: NodeJS.Timeout | undefined;
+        const graceful = Promise.all([worker.close(), callbackWorker.close()]).then(() => true);
+        const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, config.server.shutdown_grace_ms, false)));
+        const done = await Promise.race([graceful, timeout]);
+        clearTimeout(timer);
+        if (!done) await Promise.all([worker.close(true), callbackWorker.close(true)]);
+        await subscriber.quit().catch(() => undefined);
+        await sender.close();
+      });
+    },
+
+    async close() {
+      clearInterval(depthTimer);
+      for (const close of closers.splice(0)) await close();
+      await Promise.all([queue.close(), callbacks.close()]);
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+/** Failures are stored as the JSON of their JobError in BullMQ's failedReason (a string). */
+function parseJobError(reason: string): JobError {
+  try {
+    const parsed = JSON.parse(reason) as JobError;
+    if (typeof parsed.code === 'string' && typeof parsed.message === 'string') return parsed;
+  } catch {
+    // Not ours: BullMQ's own reasons (e.g. "job stalled more than allowable limit").
+  }
+  return { code: 'internal', message: reason };
+}

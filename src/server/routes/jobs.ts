@@ -1,0 +1,141 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config/schema.js';
+import { DEFAULT_PRIORITY, JOB_KINDS, type JobKind, type JobQueue } from '../../jobs/types.js';
+import { createSchemas, errorResponses, type Schemas } from '../schemas.js';
+import '../types.js';
+
+export interface JobRouteDeps {
+  jobs: JobQueue;
+  config: Config;
+}
+
+/** `POST /v1/jobs` (202 {job_id}), `GET /v1/jobs/:id`, `DELETE /v1/jobs/:id` (cancel). */
+export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
+  const { jobs, config } = deps;
+  const s = createSchemas(config);
+  const inputs = jobInputSchemas(config, s);
+  const Body = Type.Object(
+    {
+      kind: Type.Union(
+        JOB_KINDS.map((kind) => Type.Literal(kind)),
+        { description: 'infer | chat (the full answer) | embed (many texts) | ingest (documents)' },
+      ),
+      input: Type.Object({}, { additionalProperties: true, description: 'The input of the kind (see the kind schemas)' }),
+      callback_url: Type.Optional(
+        Type.String({ maxLength: 2048, description: 'POSTed the finished job, signed (x-pronto-signature); public http(s) only' }),
+      ),
+      idempotency_key: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 256, description: 'Same key from the same tenant: same job, run once' }),
+      ),
+      priority: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 10, default: DEFAULT_PRIORITY, description: '1 runs first, 10 last' }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      // The input schema follows from the kind; ajv reports the failing field as input.<path>.
+      allOf: JOB_KINDS.map((kind) => ({
+        if: { properties: { kind: { const: kind } }, required: ['kind'] },
+        then: { properties: { input: inputs[kind] } },
+      })),
+    },
+  );
+  const Params = Type.Object({ id: Type.String({ maxLength: 128, description: 'The job id from POST /v1/jobs' }) });
+  const JobView = Type.Object({
+    job_id: Type.String(),
+    kind: Type.String(),
+    status: Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((status) => Type.Literal(status))),
+    priority: Type.Integer(),
+    attempts: Type.Integer(),
+    result: Type.Optional(Type.Unknown({ description: 'When succeeded: the same shape as the synchronous route' })),
+    error: Type.Optional(s.Error.properties.error),
+    progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    created_at: Type.String({ format: 'date-time' }),
+    started_at: Type.Optional(Type.String({ format: 'date-time' })),
+    finished_at: Type.Optional(Type.String({ format: 'date-time' })),
+  });
+
+  app.post<{ Body: Static<typeof Body> }>(
+    '/v1/jobs',
+    {
+      schema: {
+        summary: 'Submit a job; poll GET /v1/jobs/:id or receive a signed callback',
+        tags: ['jobs'],
+        body: Body,
+        response: { 202: Type.Object({ job_id: Type.String() }), ...errorResponses(s) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const { jobId } = await jobs.submit({
+        tenant: request.tenant,
+        kind: body.kind as JobKind,
+        input: body.input,
+        callbackUrl: body.callback_url,
+        idempotencyKey: body.idempotency_key,
+        priority: body.priority,
+      });
+      return reply.status(202).header('location', `/v1/jobs/${jobId}`).send({ job_id: jobId });
+    },
+  );
+
+  app.get<{ Params: Static<typeof Params> }>(
+    '/v1/jobs/:id',
+    {
+      schema: {
+        summary: 'A job: status, and its result or error once finished',
+        tags: ['jobs'],
+        params: Params,
+        response: { 200: JobView, ...errorResponses(s) },
+      },
+    },
+    async (request) => jobs.get(request.tenant, request.params.id),
+  );
+
+  app.delete<{ Params: Static<typeof Params> }>(
+    '/v1/jobs/:id',
+    {
+      schema: {
+        summary: 'Cancel a queued or running job (a finished job is returned as it is)',
+        tags: ['jobs'],
+        params: Params,
+        response: { 200: JobView, ...errorResponses(s) },
+      },
+    },
+    async (request) => jobs.cancel(request.tenant, request.params.id),
+  );
+}
+
+/** Each kind's input: the same fields and limits as the synchronous route it mirrors. */
+function jobInputSchemas(config: Config, s: Schemas): Record<JobKind, TSchema> {
+  const closed = { additionalProperties: false } as const;
+  const Document = Type.Object(
+    {
+      id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,256}$' }),
+      text: Type.String({ minLength: 1, maxLength: config.retrieval.max_document_chars }),
+      title: Type.Optional(Type.String({ maxLength: 1024 })),
+      metadata: Type.Optional(s.Metadata),
+    },
+    closed,
+  );
+  const { stream: _stream, ...chat } = s.ChatRequest.properties;
+  return {
+    infer: Type.Object({ text: s.Text('The question'), ...s.AnswerOptions }, closed),
+    chat: Type.Object(chat, closed),
+    embed: Type.Object(
+      {
+        texts: Type.Array(s.Text('Text to embed'), { minItems: 1, maxItems: config.limits.max_embedding_inputs }),
+        model: Type.Optional(Type.String({ minLength: 1, description: 'An embedder from GET /v1/models' })),
+      },
+      closed,
+    ),
+    ingest: Type.Object(
+      {
+        namespace: Type.Optional(s.Namespace),
+        documents: Type.Array(Document, { minItems: 1, maxItems: config.retrieval.max_documents_per_request }),
+      },
+      closed,
+    ),
+  };
+}
