@@ -136,8 +136,10 @@ export function createMemoryJobQueue(config: Config, deps: JobQueueDeps): JobQue
 
   function viewOf(job: MemoryJob): JobView {
     // A cancel that is still stopping the handler already decides the outcome.
-    const status = job.cancelRequested && !isFinished(job.status) ? 'cancelled' : job.status;
-    return jobView(job.record, { ...job, status });
+    if (job.cancelRequested && !isFinished(job.status)) {
+      return jobView(job.record, { ...job, status: 'cancelled', error: toJobError(cancelledError(), redact), finishedAt: Date.now() });
+    }
+    return jobView(job.record, job);
   }
 
   return {

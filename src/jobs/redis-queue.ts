@@ -16,6 +16,7 @@ const CALLBACKS_QUEUE = 'callbacks';
 /** States of a job that is accepted but not finished: what max_queue_depth bounds. */
 const OPEN_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children'] as const;
 const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
+const FINISHED_STATES = new Set(['completed', 'failed']);
 /** How long a callback delivery waits for its job's outcome to be committed before looking again. */
 const CALLBACK_RECHECK_MS = 250;
 const DEPTH_REFRESH_MS = 2000;
@@ -73,12 +74,15 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
    * BullMQ has recorded the outcome (a cancelled job may show `cancelled` a moment before).
    */
   async function loadView(id: string): Promise<{ tenant: string; view: JobView; job?: Job<JobRecord>; committed: boolean } | undefined> {
+    // State before data: a job finishing between the two reads then shows its outcome, never
+    // a finished state without its result.
+    const [firstState, cancelRequested] = await Promise.all([queue.getJobState(id), redis.exists(cancelKey(id))]);
     const job = await queue.getJob(id);
     if (!job) {
       const tomb = await redis.get(tombKey(id));
       return tomb ? { ...(JSON.parse(tomb) as Tombstone), committed: true } : undefined;
     }
-    const [state, cancelRequested] = await Promise.all([job.getState(), redis.exists(cancelKey(id))]);
+    const state = job.finishedOn !== undefined && !FINISHED_STATES.has(firstState) ? await job.getState() : firstState;
     if (state === 'unknown' || isExpired(job.finishedOn)) return undefined;
     const error = job.failedReason ? parseJobError(job.failedReason) : undefined;
     let status: JobStatus;
@@ -96,7 +100,7 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
       startedAt: job.processedOn,
       finishedAt: isFinished(status) ? (job.finishedOn ?? Date.now()) : undefined,
     });
-    return { tenant: job.data.tenant, view, job, committed: state === 'completed' || state === 'failed' };
+    return { tenant: job.data.tenant, view, job, committed: FINISHED_STATES.has(state) };
   }
 
   async function find(tenant: string, id: string) {

@@ -1,0 +1,3 @@
+import { jobQueueContract } from './support/contract.js';
+
+jobQueueContract('memory');
