@@ -9,7 +9,7 @@ const MODELS = [
   { name: 'extractive', role: 'generator', backend: 'extractive' },
   { name: 'sim-gen', role: 'generator', backend: 'sim', options: { base_ms: 0, per_item_ms: 1 } },
   { name: 'sim-rerank', role: 'reranker', backend: 'sim', options: { base_ms: 0, per_item_ms: 0 } },
-] as Config['models'];
+] as unknown as Config['models'];
 
 /** A server whose pipeline uses sim-gen and sim-rerank, with `faults` injected into stages. */
 async function withServer(faults: Config['faults'], run: (server: Awaited<ReturnType<typeof startTestServer>>) => Promise<void>, extra: DeepPartial<Config> = {}) {

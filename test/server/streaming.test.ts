@@ -8,7 +8,7 @@ const MODELS = [
   { name: 'use-lite', role: 'embedder', backend: 'use-lite', warmup: { batch_sizes: [1] } },
   { name: 'extractive', role: 'generator', backend: 'extractive' },
   { name: 'slow-gen', role: 'generator', backend: 'sim', options: { base_ms: 0, per_item_ms: 25, answer_tokens: 40 } },
-] as Config['models'];
+] as unknown as Config['models'];
 
 describe('streaming and cancellation', () => {
   let server: TestServer;

@@ -11,6 +11,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
+  // JSON is the only body we take: anything else is a 415, not a confusing schema error.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     let text: string;
     try {
