@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { collect, metric, modelConfig, never, startRuntime } from './helpers.js';
+
+const slowSim = (name: string, batching: Record<string, number>, role: 'embedder' | 'generator' = 'embedder') =>
+  modelConfig({ name, role, backend: 'sim', options: { base_ms: 30, per_item_ms: 0, answer_tokens: 2 }, batching: batching as never, warmup: { batch_sizes: [1] } });
+
+test('a full model queue rejects at once with 429 queue_full and Retry-After, counted', async () => {
+  const { runtime, metrics } = await startRuntime([slowSim('sim', { max_batch_size: 4, max_queue_items: 4 })]);
+  const embedder = runtime.embedder('sim');
+  try {
+    const busy = embedder.embed(['running'], { signal: never() });
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = embedder.embed(['a', 'b', 'c', 'd'], { signal: never() });
+    await assert.rejects(embedder.embed(['one too many'], { signal: never() }), (err: { code?: string; status?: number; retryAfterS?: number }) => {
+      return err.code === 'queue_full' && err.status === 429 && (err.retryAfterS ?? 0) >= 1;
+    });
+    await Promise.all([busy, queued]);
+    assert.equal(await metric(metrics, 'pronto_rejections_total', { reason: 'model_queue_full' }), 1);
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('a request whose budget is shorter than the queued work is refused with 503 overloaded', async () => {
+  const { runtime, metrics } = await startRuntime([slowSim('sim', { max_batch_size: 1 })]);
+  const embedder = runtime.embedder('sim');
+  try {
+    await embedder.embed(['observe one batch'], { signal: never() });
+    const queued = ['a', 'b', 'c', 'd'].map((t) => embedder.embed([t], { signal: never() }));
+    await assert.rejects(embedder.embed(['hurry'], { signal: never(), deadlineAt: performance.now() + 40 }), (err: { code?: string; status?: number }) => {
+      return err.code === 'overloaded' && err.status === 503;
+    });
+    // With enough budget the same request is admitted.
+    await embedder.embed(['patient'], { signal: never(), deadlineAt: performance.now() + 60_000 });
+    await Promise.all(queued);
+    assert.equal(await metric(metrics, 'pronto_rejections_total', { reason: 'model_too_slow' }), 1);
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('a generator serves max_concurrent_batches streams at once and bounds its waiting line', async () => {
+  const { runtime } = await startRuntime([slowSim('gen', { max_concurrent_batches: 1, max_queue_items: 1 }, 'generator')]);
+  const generator = runtime.generator('gen');
+  const request = { messages: [{ role: 'user' as const, content: 'one two' }], contexts: [], maxTokens: 8 };
+  try {
+    const running = collect(generator.generate(request, { signal: never() }));
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = collect(generator.generate(request, { signal: never() }));
+    await new Promise((resolve) => setImmediate(resolve));
+    await assert.rejects(collect(generator.generate(request, { signal: never() })), (err: { code?: string }) => err.code === 'queue_full');
+    assert.deepEqual(await running, ['one', ' two']);
+    assert.deepEqual(await waiting, ['one', ' two']);
+  } finally {
+    await runtime.close();
+  }
+});
