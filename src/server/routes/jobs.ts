@@ -2,6 +2,9 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import { DEFAULT_PRIORITY, JOB_KINDS, type JobKind, type JobQueue } from '../../jobs/types.js';
+import { ProntoError, isProntoError } from '../../core/errors.js';
+import type { AnswerJobInput } from '../../jobs/handlers.js';
+import { conversationOf } from '../present.js';
 import { createSchemas, errorResponses, type Schemas } from '../schemas.js';
 import '../types.js';
 
@@ -68,6 +71,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
     },
     async (request, reply) => {
       const body = request.body;
+      if (body.kind === 'chat') checkConversation(body.input as AnswerJobInput);
       const { jobId } = await jobs.submit({
         tenant: request.tenant,
         kind: body.kind as JobKind,
@@ -138,4 +142,14 @@ function jobInputSchemas(config: Config, s: Schemas): Record<JobKind, TSchema> {
       closed,
     ),
   };
+}
+
+/** A chat job needs messages or text ending with a user turn: refuse it now, not when it runs. */
+function checkConversation(input: AnswerJobInput): void {
+  try {
+    conversationOf(input);
+  } catch (err) {
+    if (!isProntoError(err)) throw err;
+    throw new ProntoError(err.code, err.message, { field: `input.${err.field ?? 'messages'}` });
+  }
 }

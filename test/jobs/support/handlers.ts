@@ -4,7 +4,8 @@ import type { JobHandler, JobHandlers } from '../../../src/jobs/types.js';
 
 /**
  * Scriptable handlers for the queue contract: the input says what to do, so one handler set
- * serves every test. `behave`:
+ * serves every test. `behave` (or, through the routes, which refuse unknown fields, the id of the
+ * first document of an ingest job):
  * - `echo` (default): returns `{ echo: input }`
  * - `fail:<n>:<code>`: throws ProntoError(code) on the first n attempts, then echoes
  * - `gate:<name>`: waits until `open(name)` (or the job's signal aborts), then echoes
@@ -38,7 +39,8 @@ export function scriptedHandlers(): ScriptedHandlers {
   };
 
   const handler: JobHandler = async (input, ctx, run) => {
-    const behave = String((input as { behave?: string }).behave ?? 'echo');
+    const { behave: given, documents } = input as { behave?: string; documents?: Array<{ id: string }> };
+    const behave = given ?? documents?.[0]?.id ?? 'echo';
     const attempt = (attempts.get(run.jobId) ?? 0) + 1;
     attempts.set(run.jobId, attempt);
     starts.push(run.jobId);
