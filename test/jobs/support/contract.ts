@@ -36,11 +36,22 @@ export function jobQueueContract(backend: Backend): void {
     const skip = backend === 'redis' ? await redisUnavailable() : false;
     let script: ScriptedHandlers;
     const open: TestQueue[] = [];
+    let metrics: TestQueue['metrics'];
     const start = async (overrides: DeepPartial<Config['jobs']> = {}) => {
       script = scriptedHandlers();
       const q = await startQueue(backend, script.handlers, overrides);
       open.push(q);
+      metrics = q.metrics;
       return q.queue;
+    };
+    const sample = async (name: string, labels: Record<string, string>) => {
+      // Histograms list buckets, sum and count under the base name, each with its own metricName.
+      const base = name.replace(/_count$/, '');
+      const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === base);
+      const match = metric?.values.find(
+        (v) => ((v as { metricName?: string }).metricName ?? base) === name && Object.entries(labels).every(([k, want]) => v.labels[k] === want),
+      );
+      return match?.value;
     };
     after(async () => {
       for (const q of open) await q.close();
@@ -171,6 +182,23 @@ export function jobQueueContract(backend: Backend): void {
       const { jobId } = await queue.submit({ tenant: 't', kind: 'embed', input: {} });
       await waitForStatus(queue, 't', jobId);
       await waitFor(() => queue.get('t', jobId).then(() => undefined, (err: unknown) => (isProntoError(err) && err.code === 'not_found' ? true : undefined)), 5000, 'expiry');
+    });
+
+    test('metrics: queue depth by state, outcomes by kind, run time and time queued', { skip }, async () => {
+      const queue = await start({ concurrency: 1 });
+      const blocker = await queue.submit({ tenant: 't', kind: 'ingest', input: { behave: 'gate:m' } });
+      await waitForStatus(queue, 't', blocker.jobId, ['running']);
+      const queued = await queue.submit({ tenant: 't', kind: 'embed', input: {} });
+      await waitFor(async () => ((await sample('pronto_job_queue_depth', { state: 'running' })) === 1 && (await sample('pronto_job_queue_depth', { state: 'queued' })) === 1 ? true : undefined), 10_000, 'depth gauges');
+      script.open('m');
+      await waitForStatus(queue, 't', queued.jobId);
+      const failing = await queue.submit({ tenant: 't', kind: 'embed', input: { behave: 'fail:1:invalid_input' } });
+      await waitForStatus(queue, 't', failing.jobId);
+      assert.equal(await sample('pronto_jobs_total', { kind: 'ingest', outcome: 'succeeded' }), 1);
+      assert.equal(await sample('pronto_jobs_total', { kind: 'embed', outcome: 'succeeded' }), 1);
+      assert.equal(await sample('pronto_jobs_total', { kind: 'embed', outcome: 'failed' }), 1);
+      assert.equal(await sample('pronto_job_duration_seconds_count', { kind: 'embed' }), 2);
+      assert.equal(await sample('pronto_job_queued_seconds_count', { kind: 'embed' }), 2);
     });
 
     describe('callbacks', () => {
