@@ -80,6 +80,7 @@ export class MicroBatcher<I, O> {
   private readonly perItemMs = new Ewma(0.2);
   private readonly batchMs = new Ewma(0.2);
   private closed = false;
+  private slotFreedAt = -Infinity;
 
   constructor(private readonly options: BatcherOptions<I, O>) {}
 
@@ -166,7 +167,7 @@ export class MicroBatcher<I, O> {
       this.flush(reason);
       return;
     }
-    const left = this.options.maxWaitMs - (now - this.queue[0].group.enqueuedAt);
+    const left = this.options.maxWaitMs - (now - this.waitingSince());
     if (left <= TIMER_SLACK_MS) {
       this.flush('timeout');
     } else if (this.arrivals.perMs(now) * left < 1) {
@@ -179,11 +180,22 @@ export class MicroBatcher<I, O> {
     }
   }
 
+  /**
+   * The wait window opens when the first queued item could have run: when it arrived, or when a
+   * slot last freed if it arrived while all were busy. Waiting while the model is busy costs
+   * nothing, so a queue that built up behind a batch still gets a short window to fill when the
+   * slot frees (under closed-loop load this merges the clients into one full batch instead of two
+   * alternating half batches).
+   */
+  private waitingSince(): number {
+    return Math.max(this.queue[0].group.enqueuedAt, this.slotFreedAt);
+  }
+
   private readyReason(now: number): FlushReason | undefined {
     const { maxBatchSize, maxBatchTokens, maxWaitMs } = this.options;
     if (this.queue.length >= maxBatchSize) return 'full';
     if (maxBatchTokens !== undefined && this.queuedTokens >= maxBatchTokens) return 'token_budget';
-    if (now - this.queue[0].group.enqueuedAt >= maxWaitMs) return 'timeout';
+    if (now - this.waitingSince() >= maxWaitMs) return 'timeout';
     return undefined;
   }
 
@@ -254,6 +266,7 @@ export class MicroBatcher<I, O> {
         this.perItemMs.add(durationMs / batch.length);
       }
       this.running--;
+      this.slotFreedAt = performance.now();
       observer?.batchFinished?.({ size: batch.length, durationMs, error });
       this.schedule();
     }

@@ -25,6 +25,7 @@ export function createBackendRegistry(extra: Record<string, BackendFactory> = {}
     'use-lite': async (config) => new (await import('./backends/use-lite.js')).UseLiteEmbedder(config.name),
     extractive: async (config) => (await import('./backends/extractive.js')).createExtractive(config),
     sim: async (config) => (await import('./backends/sim.js')).createSim(config),
+    onnx: async (config) => (await import('./backends/onnx.js')).createOnnx(config),
   };
   return new Map(Object.entries({ ...builtIn, ...extra }));
 }

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Value } from '@sinclair/typebox/value';
 import { ModelSchema, type ModelConfig } from '../../src/models/config.js';
@@ -29,4 +31,10 @@ export async function collect(stream: AsyncIterable<string>): Promise<string[]> 
   const out: string[] = [];
   for await (const piece of stream) out.push(piece);
   return out;
+}
+
+/** A file or directory in ../shared (beside the project root), or undefined when absent. */
+export function sharedPath(relative: string): string | undefined {
+  const path = fileURLToPath(new URL(`../../../shared/${relative}`, import.meta.url));
+  return existsSync(path) ? path : undefined;
 }
