@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { ProntoError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import { registerAdmission, type AdmissionState } from './plugins/admission.js';
 import { registerAuth } from './plugins/auth.js';
@@ -61,10 +62,10 @@ export async function buildApp(runtime: Runtime): Promise<App> {
       nameSpace: 'pronto:ratelimit:',
       keyGenerator: (request) => (request.tenant === 'public' ? request.ip : request.tenant),
       allowList: (request) => !request.url.startsWith('/v1/'),
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        error: { code: 'rate_limited', message: `Rate limit of ${context.max} per minute exceeded; retry in ${context.after}` },
-      }),
+      errorResponseBuilder: (_request, context) =>
+        new ProntoError('rate_limited', `Rate limit of ${context.max} per minute exceeded; retry in ${context.after}`, {
+          retryAfterS: context.ttl / 1000,
+        }),
     });
   }
   registerRequestContext(server, config, runtime.tracing);
