@@ -61,6 +61,30 @@ describe('front-door limits', () => {
     }
   });
 
+  test('with Redis, replicas share one rate limit per tenant', async (t) => {
+    const tenant = `rl-${process.pid}-${Date.now()}`;
+    const shared = { redis_url: 'redis://127.0.0.1:6379', rate_limit: { enabled: true, max_per_minute: 3 }, auth: { api_keys: [{ key: 'shared-limit-key-0', tenant }] } };
+    let a, b;
+    try {
+      a = await startTestServer(shared);
+      b = await startTestServer(shared);
+    } catch (err) {
+      await a?.close();
+      t.skip(`no Redis at 127.0.0.1:6379: ${(err as Error).message}`);
+      return;
+    }
+    try {
+      const key = as('shared-limit-key-0');
+      assert.equal((await a.post('/v1/search', { query: 'q' }, key)).status, 200);
+      assert.equal((await a.post('/v1/search', { query: 'q' }, key)).status, 200);
+      assert.equal((await b.post('/v1/search', { query: 'q' }, key)).status, 200);
+      assert.equal((await b.post('/v1/search', { query: 'q' }, key)).status, 429, 'the fourth request, on another replica, is over the shared limit');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('beyond max_in_flight, /v1 requests get 503 at once', async () => {
     const server = await startTestServer({
       server: { max_in_flight: 1 },
