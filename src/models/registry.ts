@@ -26,6 +26,7 @@ export function createBackendRegistry(extra: Record<string, BackendFactory> = {}
     extractive: async (config) => (await import('./backends/extractive.js')).createExtractive(config),
     sim: async (config) => (await import('./backends/sim.js')).createSim(config),
     onnx: async (config) => (await import('./backends/onnx.js')).createOnnx(config),
+    llama: async (config, context) => (await import('./backends/llama.js')).createLlama(config, context),
   };
   return new Map(Object.entries({ ...builtIn, ...extra }));
 }

@@ -1,0 +1,205 @@
+import { PassThrough } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel, Token } from 'node-llama-cpp';
+import { throwIfAborted } from '../../core/deadline.js';
+import { ProntoError } from '../../core/errors.js';
+import type { ModelConfig } from '../config.js';
+import { parseOptions } from '../options.js';
+import { lastUserMessage } from '../prompt.js';
+import type { BackendContext, BackendModel } from '../registry.js';
+import type { CallOptions, Embedder, GenerateRequest, GenerationStream, Generator, TokenUsage } from '../types.js';
+import { normalize } from '../vectors.js';
+
+/**
+ * `llama`: node-llama-cpp on a GGUF file, CPU only. The generator keeps a pool of context
+ * sequences (one context, `sequences` of them: llama.cpp decodes them in one batch) so several
+ * requests generate at once, and streams text chunks as they are sampled. Prompts are plain
+ * completion prompts (context passages, then the question), trimmed to fit the context window,
+ * because small GGUF models often have no chat template. The embedder mean-pools hidden states.
+ */
+export const LlamaOptionsSchema = Type.Object({
+  model_path: Type.String({ minLength: 1 }),
+  /** Tokens per sequence (default: what the model was trained with). */
+  context_size: Type.Optional(Type.Integer({ minimum: 16 })),
+  /** CPU threads per evaluation: 1 is fastest for tiny models on a small machine. */
+  threads: Type.Integer({ minimum: 0, default: 1 }),
+  /** Concurrent generations (default: batching.max_concurrent_batches, which limits callers to match). */
+  sequences: Type.Optional(Type.Integer({ minimum: 1 })),
+  temperature: Type.Number({ minimum: 0, default: 0 }),
+});
+
+type LlamaOptions = typeof LlamaOptionsSchema.static;
+
+export function createLlama(config: ModelConfig, context: BackendContext): BackendModel {
+  const options = parseOptions(LlamaOptionsSchema, config);
+  const runtime = new LlamaRuntime(options, context.logger);
+  if (config.role === 'generator') return new LlamaGenerator(config.name, options, runtime, options.sequences ?? config.batching.max_concurrent_batches);
+  if (config.role === 'embedder') return new LlamaEmbedder(config.name, options, runtime);
+  throw new Error(`config: model "${config.name}": the llama backend serves generators and embedders, not rerankers`);
+}
+
+/** The llama.cpp binding and the loaded model, shared by one backend instance. */
+class LlamaRuntime {
+  llama?: Llama;
+  model?: LlamaModel;
+
+  constructor(
+    private readonly options: LlamaOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async load(): Promise<LlamaModel> {
+    if (this.model) return this.model;
+    const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+    this.llama = await getLlama({
+      gpu: false,
+      logLevel: LlamaLogLevel.warn,
+      logger: (level, message) => this.logger.debug({ llama: level }, message.trim()),
+    });
+    this.model = await this.llama.loadModel({ modelPath: this.options.model_path });
+    return this.model;
+  }
+
+  get contextSize(): number {
+    return this.options.context_size ?? this.model?.trainContextSize ?? 512;
+  }
+
+  async close(): Promise<void> {
+    await this.model?.dispose();
+    await this.llama?.dispose();
+    this.model = undefined;
+    this.llama = undefined;
+  }
+}
+
+class LlamaGenerator implements Generator {
+  readonly role = 'generator' as const;
+  readonly backend = 'llama';
+  private context?: LlamaContext;
+  private readonly free: LlamaContextSequence[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly options: LlamaOptions,
+    private readonly runtime: LlamaRuntime,
+    private readonly sequences: number,
+  ) {}
+
+  async load(): Promise<void> {
+    const model = await this.runtime.load();
+    this.context = await model.createContext({ contextSize: this.runtime.contextSize, sequences: this.sequences, threads: this.options.threads });
+    for (let i = 0; i < this.sequences; i++) this.free.push(this.context.getSequence());
+  }
+
+  async warmup(): Promise<void> {}
+
+  generate(request: GenerateRequest, options: CallOptions): GenerationStream {
+    const usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0 };
+    const self = this;
+    async function* stream(): AsyncGenerator<string> {
+      throwIfAborted(options.signal);
+      const model = self.runtime.model;
+      const sequence = self.free.pop();
+      if (!model || !sequence) {
+        throw model ? new ProntoError('overloaded', `Every ${self.name} sequence is busy`, { retryAfterS: 1 }) : new ProntoError('not_ready', `Model ${self.name} is not loaded`);
+      }
+      const { LlamaCompletion } = await import('node-llama-cpp');
+      const completion = new LlamaCompletion({ contextSequence: sequence });
+      // Chunks arrive by callback; an object-mode stream turns them into an async iterable.
+      const chunks = new PassThrough({ objectMode: true });
+      try {
+        await sequence.clearHistory();
+        const prompt = fitPrompt(request, (text) => model.tokenize(text), self.runtime.contextSize, request.maxTokens);
+        usage.prompt_tokens = prompt.length;
+        const maxTokens = Math.max(1, Math.min(request.maxTokens, self.runtime.contextSize - prompt.length));
+        completion
+          .generateCompletion(prompt, {
+            maxTokens,
+            temperature: request.temperature ?? self.options.temperature,
+            signal: options.signal,
+            customStopTriggers: request.stop?.filter(Boolean),
+            onToken: (tokens) => (usage.completion_tokens += tokens.length),
+            onTextChunk: (text) => chunks.write(text),
+          })
+          .then(
+            () => chunks.end(),
+            (err: unknown) => chunks.destroy(options.signal.aborted ? options.signal.reason : asUpstream(err)),
+          );
+        for await (const chunk of chunks) yield chunk as string;
+      } finally {
+        chunks.destroy();
+        completion.dispose({ disposeSequence: false });
+        self.free.push(sequence);
+      }
+    }
+    return Object.assign(stream(), { usage: () => usage });
+  }
+
+  async close(): Promise<void> {
+    await this.context?.dispose();
+    this.context = undefined;
+    this.free.length = 0;
+    await this.runtime.close();
+  }
+}
+
+class LlamaEmbedder implements Embedder {
+  readonly role = 'embedder' as const;
+  readonly backend = 'llama';
+  dimensions = 0;
+  private context?: LlamaEmbeddingContext;
+
+  constructor(
+    readonly name: string,
+    private readonly options: LlamaOptions,
+    private readonly runtime: LlamaRuntime,
+  ) {}
+
+  async load(): Promise<void> {
+    const model = await this.runtime.load();
+    this.context = await model.createEmbeddingContext({ contextSize: this.runtime.contextSize, threads: this.options.threads });
+    this.dimensions = model.embeddingVectorSize;
+  }
+
+  async warmup(): Promise<void> {}
+
+  /** llama.cpp embeds one text per evaluation here; the batcher still amortises queueing. */
+  async embed(texts: string[], options: CallOptions): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const text of texts) {
+      throwIfAborted(options.signal);
+      if (!this.context) throw new ProntoError('not_ready', `Model ${this.name} is not loaded`);
+      const tokens = this.runtime.model!.tokenize(text).slice(0, this.runtime.contextSize);
+      out.push(normalize((await this.context.getEmbeddingFor(tokens)).vector));
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.context?.dispose();
+    this.context = undefined;
+    await this.runtime.close();
+  }
+}
+
+/**
+ * A plain completion prompt that fits the window with room for the answer: passages that do not
+ * fit are dropped (the last first), and a question that alone is too long keeps its end.
+ */
+export function fitPrompt(request: GenerateRequest, tokenize: (text: string) => Token[], contextSize: number, maxTokens: number): Token[] {
+  const budget = Math.max(1, contextSize - Math.min(maxTokens, Math.floor(contextSize / 2)));
+  const question = lastUserMessage(request.messages);
+  for (let kept = request.contexts.length; kept >= 0; kept--) {
+    const passages = request.contexts.slice(0, kept).map((c, i) => `[${i + 1}] ${c.text}`);
+    const text = passages.length > 0 ? `${passages.join('\n')}\n\nQuestion: ${question}\nAnswer:` : question;
+    const tokens = tokenize(text);
+    if (tokens.length <= budget) return tokens;
+    if (kept === 0) return tokens.slice(-budget);
+  }
+  return [];
+}
+
+function asUpstream(err: unknown): ProntoError {
+  return new ProntoError('upstream_failed', `llama generation failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
