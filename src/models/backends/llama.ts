@@ -187,7 +187,7 @@ class LlamaEmbedder implements Embedder {
  * A plain completion prompt that fits the window with room for the answer: passages that do not
  * fit are dropped (the last first), and a question that alone is too long keeps its end.
  */
-export function fitPrompt(request: GenerateRequest, tokenize: (text: string) => Token[], contextSize: number, maxTokens: number): Token[] {
+export function fitPrompt<T = Token>(request: GenerateRequest, tokenize: (text: string) => T[], contextSize: number, maxTokens: number): T[] {
   const budget = Math.max(1, contextSize - Math.min(maxTokens, Math.floor(contextSize / 2)));
   const question = lastUserMessage(request.messages);
   for (let kept = request.contexts.length; kept >= 0; kept--) {
