@@ -52,7 +52,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const redactor = createRedactor(config.pii);
   const tracing = createTracing(config.observability, options.spanExporter);
   const features = redis ? redisFeatureSource(config.features, redis) : fileFeatureSource(config.features);
-  const pipeline = createPipeline({ config, metrics, models, retrieval, redactor, features, tracer: tracing.tracer });
+  const pipeline = createPipeline({ config, metrics, models, retrieval, redactor, features, tracer: tracing.tracer, redis });
   let ready = false;
 
   return {

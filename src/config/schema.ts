@@ -126,6 +126,17 @@ export const ConfigSchema = Type.Object({
   ),
   retrieval: RetrievalSchema,
   jobs: JobsSchema,
+  cache: Type.Object(
+    {
+      /** Query/text vectors kept in memory per process... */
+      embedding_entries: Type.Integer({ minimum: 1, default: 10000 }),
+      /** ...and in Redis (shared by replicas) when REDIS_URL is set; 0 turns the Redis tier off. */
+      embedding_redis_ttl_s: Type.Integer({ minimum: 0, default: 86400 }),
+      /** A Redis lookup slower than this counts as a miss. */
+      redis_timeout_ms: Type.Integer({ minimum: 1, default: 5 }),
+    },
+    { default: {} },
+  ),
   data_dir: Type.String({ default: './data' }),
   redis_url: Type.Optional(Type.String()),
   sample_corpus: Type.Object(

@@ -1,5 +1,6 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Config } from '../config/schema.js';
+import { TieredCache, float32Codec, type RedisLike } from '../core/cache.js';
 import { ProntoError } from '../core/errors.js';
 import type { ModelRuntime } from '../models/runtime.js';
 import type { ChatMessage, GenerationContext } from '../models/types.js';
@@ -25,6 +26,8 @@ export interface PipelineDeps {
   redactor: Redactor;
   features: FeatureSource;
   tracer: Tracer;
+  /** Shared cache tier for embeddings (all replicas), when REDIS_URL is set. */
+  redis?: RedisLike;
 }
 
 /**
@@ -41,8 +44,17 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     embed: createStageRunner(config, deps.metrics, deps.tracer, 'embed'),
     ingest: createStageRunner(config, deps.metrics, deps.tracer, 'ingest'),
   };
+  const embeddingCache = new TieredCache<Float32Array>({
+    name: 'embedding',
+    maxEntries: config.cache.embedding_entries,
+    redis:
+      deps.redis && config.cache.embedding_redis_ttl_s > 0
+        ? { client: deps.redis, prefix: 'pronto:emb:', ttlMs: config.cache.embedding_redis_ttl_s * 1000, codec: float32Codec, timeoutMs: config.cache.redis_timeout_ms }
+        : undefined,
+    onLookup: (cache, result) => deps.metrics.cache.inc({ cache, result }),
+  });
   const stages = (runner: StageRunner, flow: string) => ({
-    embed: createEmbedStage({ metrics: deps.metrics, runner }),
+    embed: createEmbedStage({ cache: embeddingCache, runner }),
     retrieve: createRetrieveStage({ config, retrieval, runner }),
     rerank: createRerankStage({ runner }),
     generate: createGenerateStage({ config, metrics: deps.metrics, runner, flow }),
