@@ -27,6 +27,7 @@ export function createBackendRegistry(extra: Record<string, BackendFactory> = {}
     sim: async (config) => (await import('./backends/sim.js')).createSim(config),
     onnx: async (config) => (await import('./backends/onnx.js')).createOnnx(config),
     llama: async (config, context) => (await import('./backends/llama.js')).createLlama(config, context),
+    openai: async (config) => (await import('./backends/openai.js')).createOpenAi(config),
   };
   return new Map(Object.entries({ ...builtIn, ...extra }));
 }

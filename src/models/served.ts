@@ -61,19 +61,20 @@ abstract class ServedBase {
 export class ServedEmbedder extends ServedBase implements Embedder {
   readonly role = 'embedder' as const;
   private readonly pool: BatchedPool<string, Float32Array>;
-  private dims = 0;
+  private backends: Embedder[] = [];
 
   constructor(config: ModelConfig, deps: ServedDeps) {
     super(config, deps);
     this.pool = new BatchedPool(config.name, config.batching, this.observer(), approxTokens);
   }
 
+  /** Read through: remote backends learn their size from the first answer. */
   get dimensions(): number {
-    return this.dims;
+    return this.backends[0]?.dimensions ?? 0;
   }
 
   attach(backends: Embedder[]): void {
-    this.dims = backends[0].dimensions;
+    this.backends = backends;
     this.pool.attach(backends.map((b) => (texts, signal) => b.embed(texts, { signal })));
   }
 
