@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadConfig } from '../config/load.js';
+import { createMetrics } from '../observability/metrics.js';
+import { createRetrieval } from '../retrieval/create-retrieval.js';
+import { loadBeir } from '../retrieval/eval/beir.js';
+import { evaluate } from '../retrieval/eval/evaluate.js';
+import type { FusionMethod, SearchMode } from '../retrieval/types.js';
+import { openEmbedder } from './ingest.js';
+import type { Config } from '../config/schema.js';
+import { EmbedderReranker } from '../models/backends/embedder-rerank.js';
+import type { Embedder, Reranker } from '../models/types.js';
+
+const USAGE = 'pronto eval BEIR_DIR [--split train|test] [--mode dense|sparse|hybrid] [--fusion rrf|weighted] [--rerank] [--limit N] [--config FILE]';
+
+/**
+ * `pronto eval BEIR_DIR`: ingests the corpus into a scratch namespace (once per corpus hash,
+ * embedder and chunking: later runs reuse it), runs every judged query of the split one at a time
+ * and prints JSON with nDCG@10, recall@10, recall@100, MRR@10 and query latency percentiles.
+ */
+export async function runEval(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      split: { type: 'string', default: 'test' },
+      mode: { type: 'string' },
+      fusion: { type: 'string' },
+      rerank: { type: 'boolean', default: false },
+      limit: { type: 'string' },
+      config: { type: 'string' },
+    },
+  });
+  const dir = positionals[0];
+  if (!dir) throw new Error(`no BEIR_DIR given\nusage: ${USAGE}`);
+  const base = loadConfig({ file: values.config });
+  // Recall@100 needs 100 documents after chunks are merged: allow deeper candidate lists here.
+  const config = loadConfig({
+    file: values.config,
+    overrides: { retrieval: { max_top_k: Math.max(base.retrieval.max_top_k, 200), candidates: Math.max(base.retrieval.candidates, 200) } },
+  });
+  const mode = (values.mode ?? config.retrieval.default_mode) as SearchMode;
+  if (!['dense', 'sparse', 'hybrid'].includes(mode)) throw new Error(`--mode is dense, sparse or hybrid\nusage: ${USAGE}`);
+  const fusion = (values.fusion ?? config.retrieval.fusion) as FusionMethod;
+  if (!['rrf', 'weighted'].includes(fusion)) throw new Error(`--fusion is rrf or weighted\nusage: ${USAGE}`);
+
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const dataset = await loadBeir(dir, values.split!);
+  const limit = values.limit ? Number(values.limit) : dataset.queries.length;
+  const retrieval = createRetrieval(config, { metrics: createMetrics({ defaultMetrics: false }), logger });
+  const embedder = await openEmbedder(config);
+  const signal = new AbortController().signal;
+  const { max_tokens, overlap_tokens } = config.retrieval.chunking;
+  const namespace = `eval/${dataset.corpusHash.slice(0, 16)}/${embedder.name}/${max_tokens}-${overlap_tokens}`;
+  const marker = join(config.data_dir, 'eval-cache', Buffer.from(namespace).toString('hex') + '.done');
+  try {
+    await retrieval.start();
+    let ingest: Record<string, unknown> = { cached: true };
+    if (!existsSync(marker)) {
+      process.stderr.write(`ingesting ${dataset.corpus.length} documents into ${namespace} (cached for later runs)\n`);
+      const started = performance.now();
+      const result = await retrieval.ingest(namespace, dataset.corpus, { embedder, signal });
+      const seconds = (performance.now() - started) / 1000;
+      if (result.failed.length > 0) throw new Error(`ingest failed for ${result.failed.length} documents: ${JSON.stringify(result.failed[0])}`);
+      ingest = { cached: false, seconds, docs_per_second: result.accepted.length / seconds };
+      mkdirSync(join(config.data_dir, 'eval-cache'), { recursive: true });
+      writeFileSync(marker, JSON.stringify(ingest));
+    }
+    const report = await evaluate(retrieval, dataset, {
+      namespace,
+      mode,
+      fusion,
+      embedder,
+      reranker: values.rerank ? openReranker(config, embedder) : undefined,
+      rerankTopN: config.retrieval.rerank.top_n,
+      limit,
+    });
+    console.log(JSON.stringify({ dataset: dir, split: values.split, mode, fusion: mode === 'hybrid' ? fusion : undefined, rerank: values.rerank, ...report, ingest }, null, 2));
+  } finally {
+    await retrieval.close();
+  }
+}
+
+/** The embedder-rerank reranker over the eval's embedder (the default reranker with embedded models). */
+function openReranker(config: Config, embedder: Embedder): Reranker {
+  const name = config.pipeline.reranker ?? 'embedder-rerank';
+  return new EmbedderReranker(name, embedder);
+}
