@@ -52,8 +52,9 @@ export async function runEval(argv: string[]): Promise<void> {
   const retrieval = createRetrieval(config, { metrics: createMetrics({ defaultMetrics: false }), logger });
   const embedder = await openEmbedder(config);
   const signal = new AbortController().signal;
-  const { max_tokens, overlap_tokens } = config.retrieval.chunking;
-  const namespace = `eval/${dataset.corpusHash.slice(0, 16)}/${embedder.name}/${max_tokens}-${overlap_tokens}`;
+  // The index depends on the corpus, the embedder and how chunks are cut and embedded.
+  const { max_tokens, overlap_tokens, vector, sentence_max_words } = config.retrieval.chunking;
+  const namespace = `eval/${dataset.corpusHash.slice(0, 16)}/${embedder.name}/${max_tokens}-${overlap_tokens}-${vector}-${sentence_max_words}`;
   const marker = join(config.data_dir, 'eval-cache', Buffer.from(namespace).toString('hex') + '.done');
   try {
     await retrieval.start();

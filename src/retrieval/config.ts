@@ -30,6 +30,12 @@ export const RetrievalSchema = Type.Object(
       {
         max_tokens: Type.Integer({ minimum: 16, default: 256 }),
         overlap_tokens: Type.Integer({ minimum: 0, default: 32 }),
+        /**
+         * How a chunk's vector is made: `passage` embeds title + text as one input; `sentences`
+         * embeds the title and each sentence (cut to `sentence_max_words`) and averages them.
+         */
+        vector: Type.Union([Type.Literal('passage'), Type.Literal('sentences')], { default: 'sentences' }),
+        sentence_max_words: Type.Integer({ minimum: 4, default: 40 }),
       },
       { default: {} },
     ),

@@ -41,6 +41,7 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
     store,
     sparse,
     chunking: { maxTokens: rc.chunking.max_tokens, overlapTokens: rc.chunking.overlap_tokens },
+    vector: { kind: rc.chunking.vector, sentenceMaxWords: rc.chunking.sentence_max_words },
     maxDocumentChars: rc.max_document_chars,
     embedBatchSize: rc.embed_batch_size,
     metrics: deps.metrics,

@@ -2,6 +2,8 @@ import { isAbortError, isProntoError, ProntoError, invalidInput } from '../core/
 import type { Embedder } from '../models/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import { chunkDocument, embeddingText, type ChunkingOptions } from './chunking.js';
+import { normalize } from '../models/vectors.js';
+import { embeddingPieces } from './sentences.js';
 import { fieldTypeOf, type FieldType } from './filter.js';
 import type { LanceVectorStore } from './lance-store.js';
 import type { Bm25Index } from './sparse.js';
@@ -12,6 +14,8 @@ export interface IngestDeps {
   store: LanceVectorStore;
   sparse: Bm25Index;
   chunking: ChunkingOptions;
+  /** `passage`: one embedder input per chunk; `sentences`: the mean of its title and sentence vectors. */
+  vector: { kind: 'passage' | 'sentences'; sentenceMaxWords: number };
   maxDocumentChars: number;
   embedBatchSize: number;
   metrics: Metrics;
@@ -117,7 +121,7 @@ async function writeGroup(
 ): Promise<void> {
   const chunks = group.flatMap((g) => g.chunks);
   try {
-    const vectors = await embedAll(chunks.map(embeddingText), deps.embedBatchSize, options);
+    const vectors = await chunkVectors(chunks, deps, options);
     await deps.store.upsert(namespace, chunks, vectors);
     await deps.sparse.upsert(namespace, chunks);
     for (const { doc, chunks: c } of group) result.accepted.push({ id: doc.id, chunks: c.length });
@@ -126,6 +130,21 @@ async function writeGroup(
     const error = isProntoError(err) ? err : new ProntoError('upstream_failed', `ingest failed: ${(err as Error).message}`);
     for (const { doc, index } of group) fail(doc.id, index, error);
   }
+}
+
+async function chunkVectors(chunks: Chunk[], deps: IngestDeps, options: IngestOptions): Promise<Float32Array[]> {
+  if (deps.vector.kind === 'passage') return embedAll(chunks.map(embeddingText), deps.embedBatchSize, options);
+  const pieces = chunks.map((c) => embeddingPieces(c.title, c.text, deps.vector.sentenceMaxWords));
+  const vectors = await embedAll(pieces.flat(), deps.embedBatchSize, options);
+  let next = 0;
+  return pieces.map((own) => {
+    const sum = new Float32Array(vectors[0].length);
+    for (let i = 0; i < own.length; i++) {
+      const v = vectors[next++];
+      for (let j = 0; j < sum.length; j++) sum[j] += v[j];
+    }
+    return normalize(sum);
+  });
 }
 
 /** Embeds in batches, all submitted at once so the model runtime can keep its batches full. */

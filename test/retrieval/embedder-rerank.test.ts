@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EmbedderReranker, splitSentences } from '../../src/models/backends/embedder-rerank.js';
+import { EmbedderReranker } from '../../src/models/backends/embedder-rerank.js';
+import { splitSentences } from '../../src/retrieval/sentences.js';
 import { HashEmbedder, signal } from './helpers.js';
 
 test('sentences split at sentence ends and lines, short fragments join their neighbour', () => {

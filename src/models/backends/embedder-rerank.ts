@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { throwIfAborted } from '../../core/deadline.js';
 import type { CallOptions, Embedder, Reranker } from '../types.js';
 import { dot } from '../vectors.js';
+import { splitSentences } from '../../retrieval/sentences.js';
 
 export interface EmbedderRerankOptions {
   /** Weight of the best-matching sentence's similarity. */
@@ -80,18 +81,4 @@ export class EmbedderReranker implements Reranker {
     }
     return out;
   }
-}
-
-/** Sentences of a passage (the title line counts as one); short fragments join their neighbour. */
-export function splitSentences(text: string): string[] {
-  const parts = text
-    .split(/\n+|(?<=[.!?])\s+(?=[A-Z0-9(\[])/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const out: string[] = [];
-  for (const part of parts) {
-    if (out.length > 0 && part.split(/\s+/).length < 4) out[out.length - 1] += ' ' + part;
-    else out.push(part);
-  }
-  return out.length > 0 ? out : [text];
 }
