@@ -1,0 +1,45 @@
+import autocannon from 'autocannon';
+import type { HttpScenario } from './scenarios.js';
+import { summarize, tally } from './stats.js';
+
+/** Closed loop: `connections` clients, each sending its next request when the last answered. */
+export async function closedLoop(url: string, scenario: HttpScenario, options: { connections: number; durationS: number }) {
+  let n = 0;
+  const latencies: number[] = [];
+  const statuses: number[] = [];
+  let instance!: autocannon.Instance;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url,
+        connections: options.connections,
+        duration: options.durationS,
+        requests: [
+          {
+            method: 'POST',
+            path: scenario.path,
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (request) => ({ ...request, body: JSON.stringify(scenario.body(n++)) }),
+          },
+        ],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    latencies.push(ms);
+    statuses.push(status);
+  });
+  const result = await finished;
+  const ok = statuses.filter((s) => s < 400).length;
+  return {
+    mode: 'closed',
+    connections: options.connections,
+    duration_s: options.durationS,
+    requests: latencies.length,
+    rps: Math.round((ok / result.duration) * 10) / 10,
+    ...summarize(latencies),
+    errors: result.errors + result.timeouts + (latencies.length - ok),
+    status: tally(statuses),
+  };
+}

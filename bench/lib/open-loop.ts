@@ -1,0 +1,52 @@
+import { Pool } from 'undici';
+import type { HttpScenario } from './scenarios.js';
+import { summarize, tally } from './stats.js';
+
+/**
+ * Open loop: requests start at a fixed `rate` whatever the server does (no coordinated omission:
+ * latency counts from the scheduled start). Admitted and rejected (429/503) requests are
+ * summarised apart, since overload handling should answer the rejected ones fast.
+ */
+export async function openLoop(url: string, scenario: HttpScenario, options: { rate: number; durationS: number; connections: number }) {
+  const pool = new Pool(url, { connections: options.connections, pipelining: 1 });
+  const admitted: number[] = [];
+  const rejected: number[] = [];
+  const statuses: Array<number | string> = [];
+  const inFlight = new Set<Promise<void>>();
+  const total = Math.round(options.rate * options.durationS);
+  const startedAt = performance.now();
+  let maxRss = process.memoryUsage().rss;
+  for (let n = 0; n < total; n++) {
+    const scheduled = startedAt + (n * 1000) / options.rate;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const call = pool
+      .request({ method: 'POST', path: scenario.path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario.body(n)) })
+      .then(async (response) => {
+        await response.body.dump();
+        const ms = performance.now() - scheduled;
+        statuses.push(response.statusCode);
+        (response.statusCode === 429 || response.statusCode === 503 ? rejected : admitted).push(ms);
+      })
+      .catch((err: Error) => void statuses.push(err.name))
+      .finally(() => inFlight.delete(call));
+    inFlight.add(call);
+    if (n % 256 === 0) maxRss = Math.max(maxRss, process.memoryUsage().rss);
+  }
+  await Promise.all(inFlight);
+  const elapsedS = (performance.now() - startedAt) / 1000;
+  await pool.close();
+  const ok = statuses.filter((s) => typeof s === 'number' && s < 400).length;
+  return {
+    mode: 'open',
+    rate: options.rate,
+    duration_s: options.durationS,
+    requests: statuses.length,
+    rps: Math.round((ok / elapsedS) * 10) / 10,
+    ...summarize(admitted),
+    errors: statuses.length - ok,
+    status: tally(statuses),
+    rejected: summarize(rejected),
+    bench_client_max_rss_mb: Math.round(maxRss / 1e6),
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The HTTP scenarios: which route each one hits and a request body per call. Every body differs
+ * (a counter in the text) so the embedding cache cannot answer instead of the model.
+ */
+export interface HttpScenario {
+  path: string;
+  body(n: number): unknown;
+}
+
+const QUESTIONS = [
+  'How do deadlines propagate through the pipeline?',
+  'What happens when the model queue is full?',
+  'Why does micro-batching raise throughput?',
+  'How is a degraded answer flagged?',
+];
+
+export function httpScenario(name: string, model?: string): HttpScenario | undefined {
+  const question = (n: number) => `${QUESTIONS[n % QUESTIONS.length]} (${n})`;
+  switch (name) {
+    case 'embed':
+      return { path: '/v1/embeddings', body: (n) => ({ input: `benchmark sentence number ${n}`, ...(model ? { model } : {}) }) };
+    case 'infer':
+      return { path: '/v1/infer', body: (n) => ({ text: question(n) }) };
+    case 'search':
+      return { path: '/v1/search', body: (n) => ({ query: question(n) }) };
+    case 'chat':
+      return { path: '/v1/chat', body: (n) => ({ text: question(n), stream: true }) };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config/load.js';
+import { chatLoop } from '../../bench/lib/chat.js';
+import { closedLoop } from '../../bench/lib/closed-loop.js';
+import { offline } from '../../bench/lib/offline.js';
+import { openLoop } from '../../bench/lib/open-loop.js';
+import { httpScenario } from '../../bench/lib/scenarios.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { modelConfig } from '../models/helpers.js';
+
+const models = [
+  modelConfig({ name: 'sim', role: 'embedder', backend: 'sim', options: { base_ms: 1, per_item_ms: 0.1 } }),
+  modelConfig({ name: 'extractive', role: 'generator', backend: 'extractive' }),
+];
+
+describe('pronto bench against a real server', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ models, pipeline: { embedder: 'sim' }, sample_corpus: { enabled: false }, observability: { log_level: 'warn' } });
+  });
+  after(() => server?.close());
+
+  test('closed loop (autocannon) reports rps and latency percentiles; every body is different', async () => {
+    const result = await closedLoop(server.url, httpScenario('embed')!, { connections: 4, durationS: 1 });
+    assert.ok(result.requests > 10 && result.rps > 0, JSON.stringify(result));
+    assert.equal(result.errors, 0);
+    assert.ok(result.p50 > 0 && result.p50 <= result.p95 && result.p95 <= result.p99);
+    const misses = await fetch(`${server.url}/metrics`).then((r) => r.text());
+    assert.match(misses, /pronto_model_batch_size_count\{model="sim"\} [1-9]/);
+  });
+
+  test('open loop (undici) offers the rate and separates rejections', async () => {
+    const result = await openLoop(server.url, httpScenario('embed')!, { rate: 50, durationS: 1, connections: 8 });
+    assert.equal(result.requests, 50);
+    assert.equal(result.status['200'], 50);
+    assert.equal(result.rejected.count, 0);
+  });
+
+  test('chat measures time to first token and tokens per second over SSE', async () => {
+    const result = await chatLoop(server.url, httpScenario('chat')!, { connections: 2, durationS: 1 });
+    assert.ok(result.requests > 0 && result.errors === 0, JSON.stringify(result));
+    assert.ok(result.ttft_ms.count > 0 && result.ttft_ms.p50 > 0);
+  });
+});
+
+test('offline runs the model in-process at each batch size', async () => {
+  const config = loadConfig({ env: {}, overrides: { models, pipeline: { embedder: 'sim' } } });
+  const result = await offline(config, 'sim', { batchSizes: [1, 4], durationS: 0.2 });
+  assert.deepEqual(result.results.map((r) => r.batch_size), [1, 4]);
+  assert.ok(result.results.every((r) => r.items_per_s > 0 && r.batches >= 3));
+});
