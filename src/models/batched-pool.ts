@@ -41,13 +41,17 @@ export class BatchedPool<I, O> {
   submit(inputs: I[], options: CallOptions): Promise<O[]> {
     if (this.batchers.length === 0) return Promise.reject(new ProntoError('not_ready', `Model ${this.name} is not loaded yet`));
     const batcher = this.leastLoaded();
+    // Items are dropped after queue_timeout_ms anyway: admit only work that can start by then.
+    const now = performance.now();
+    const deadlineAt = Math.min(options.deadlineAt ?? Infinity, now + this.batching.queue_timeout_ms);
     try {
       admit({
         queued: batcher.queued,
         adding: inputs.length,
         maxQueue: this.batching.max_queue_items,
         estimateMs: batcher.estimateMs(inputs.length),
-        deadlineAt: options.deadlineAt,
+        deadlineAt,
+        now,
       });
     } catch (err) {
       if (err instanceof AdmissionRejected) this.observer.rejected?.(err);

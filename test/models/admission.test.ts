@@ -56,3 +56,18 @@ test('a generator serves max_concurrent_batches streams at once and bounds its w
     await runtime.close();
   }
 });
+
+test('queue_timeout_ms also bounds admission: work that could not start in time is refused up front', async () => {
+  const { runtime } = await startRuntime([slowSim('sim', { max_batch_size: 1, queue_timeout_ms: 40 })]);
+  const embedder = runtime.embedder('sim');
+  try {
+    await embedder.embed(['observe one batch'], { signal: never() });
+    const running = embedder.embed(['running'], { signal: never() });
+    await new Promise((resolve) => setImmediate(resolve));
+    // ~30 ms left of the running batch + ~30 ms for this one > 40 ms: refused although no deadline was given.
+    await assert.rejects(embedder.embed(['no deadline given'], { signal: never() }), (err: { code?: string }) => err.code === 'overloaded');
+    await running;
+  } finally {
+    await runtime.close();
+  }
+});
