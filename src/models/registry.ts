@@ -28,6 +28,7 @@ export function createBackendRegistry(extra: Record<string, BackendFactory> = {}
     onnx: async (config) => (await import('./backends/onnx.js')).createOnnx(config),
     llama: async (config, context) => (await import('./backends/llama.js')).createLlama(config, context),
     openai: async (config) => (await import('./backends/openai.js')).createOpenAi(config),
+    'embedder-rerank': async (config, context) => (await import('./backends/embedder-rerank-factory.js')).createEmbedderRerank(config, context),
   };
   return new Map(Object.entries({ ...builtIn, ...extra }));
 }
