@@ -3,6 +3,7 @@ import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow
 import type { Logger } from 'pino';
 import { raceAbort, throwIfAborted } from '../core/deadline.js';
 import { invalidInput, ProntoError } from '../core/errors.js';
+import { ExactIndex } from './exact-index.js';
 import { compileFilter, fieldTypeOf, metadataColumn, metadataField, type FieldType } from './filter.js';
 import { namespaceOf, tableName } from './namespace.js';
 import type { Chunk, Hit, Metadata, SearchOptions, VectorStore } from './types.js';
@@ -35,13 +36,15 @@ interface TableState {
 
 const SQL_TYPE: Record<FieldType, string> = { string: 'STRING', number: 'DOUBLE', boolean: 'BOOLEAN' };
 const ARROW_TYPE_TO_FIELD: Record<string, FieldType> = { Utf8: 'string', Float64: 'number', Bool: 'boolean' };
-const RESULT_COLUMNS = ['id', 'doc_id', 'idx', 'text', 'title', 'metadata', '_distance'];
+const CHUNK_COLUMNS = ['id', 'doc_id', 'idx', 'text', 'title', 'metadata'];
+const RESULT_COLUMNS = [...CHUNK_COLUMNS, '_distance'];
 
 /**
  * The vector store: LanceDB embedded in `dir`, one table per namespace. Rows are chunks with their
  * vector, text, title, metadata (as JSON, returned with hits) and one typed `m_<hex>` column per
  * scalar metadata field, so filters run inside the search as SQL. Vectors are L2-normalised and
- * searched by cosine distance: exact scan below `ann.minRows` rows, IVF-PQ with refine above.
+ * searched by cosine distance: exact search below `ann.minRows` rows (on an in-memory mirror, see
+ * ExactIndex), IVF-PQ with nprobes and refine above.
  * Writes to one table are serialised (LanceDB commits are optimistic; a queue avoids retries).
  */
 export class LanceVectorStore implements VectorStore {
@@ -49,6 +52,8 @@ export class LanceVectorStore implements VectorStore {
   private readonly states = new Map<string, Promise<TableState | undefined>>();
   private readonly writeQueues = new Map<string, Promise<unknown>>();
   private readonly indexing = new Set<string>();
+  /** The in-memory mirror that serves exact search until a namespace has its ANN index. */
+  private readonly exact = new ExactIndex();
 
   constructor(private readonly options: LanceStoreOptions) {}
 
@@ -90,6 +95,7 @@ export class LanceVectorStore implements VectorStore {
         .whenNotMatchedInsertAll()
         .whenNotMatchedBySourceDelete({ where: `doc_id IN (${docIds.map(quote).join(', ')})` })
         .execute(chunks.map((chunk, i) => toRow(chunk, vectors[i], state)));
+      if (!state.indexed) this.exact.upsert(namespace, chunks, vectors);
       await this.afterWrite(namespace, state);
     });
   }
@@ -102,6 +108,7 @@ export class LanceVectorStore implements VectorStore {
       const n = await state.table.countRows(predicate);
       if (n > 0) {
         await state.table.delete(predicate);
+        this.exact.deleteDocument(namespace, docId);
         await this.afterWrite(namespace, state);
       }
       return n;
@@ -116,9 +123,10 @@ export class LanceVectorStore implements VectorStore {
     if (vector.length !== state.dimensions) {
       throw invalidInput('namespace', `the namespace holds ${state.dimensions}-d vectors, the query is ${vector.length}-d`);
     }
+    if (!state.indexed) return this.exact.search(options.namespace, vector, options.topK, filter);
     let query = state.table.vectorSearch(vector).distanceType('cosine').select(RESULT_COLUMNS).limit(options.topK);
     if (filter) query = query.where(filter.where);
-    if (state.indexed) query = query.nprobes(this.options.ann.nprobes).refineFactor(this.options.ann.refineFactor);
+    query = query.nprobes(this.options.ann.nprobes).refineFactor(this.options.ann.refineFactor);
     const rows = await raceAbort(query.toArray(), options.signal);
     return rows.map(toHit);
   }
@@ -127,11 +135,16 @@ export class LanceVectorStore implements VectorStore {
   async *scan(namespace: string, batchSize = 10_000): AsyncGenerator<Chunk[]> {
     const state = await this.state(namespace);
     if (!state) return;
-    const columns = ['id', 'doc_id', 'idx', 'text', 'title', 'metadata'];
-    for await (const batch of state.table.query().select(columns)) {
+    for await (const batch of state.table.query().select(CHUNK_COLUMNS)) {
       const rows = batch.toArray().map((row: Record<string, unknown>) => toChunk(row));
       for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize);
     }
+  }
+
+  /** How a namespace is searched now: `exact` (in memory), `building` (its ANN index) or `ann`. */
+  async searchMethod(namespace: string): Promise<'exact' | 'building' | 'ann'> {
+    if (this.indexing.has(namespace)) return 'building';
+    return (await this.state(namespace))?.indexed ? 'ann' : 'exact';
   }
 
   /** Builds the ANN index now (benchmarks; normally it builds itself once `ann.minRows` is reached). */
@@ -150,12 +163,14 @@ export class LanceVectorStore implements VectorStore {
       }),
     });
     state.indexed = true;
+    this.exact.drop(namespace);
   }
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.writeQueues.values()]);
     for (const pending of this.states.values()) (await pending.catch(() => undefined))?.table.close();
     this.states.clear();
+    this.exact.clear();
     this.db?.close();
     this.db = undefined;
   }
@@ -164,7 +179,7 @@ export class LanceVectorStore implements VectorStore {
     const name = tableName(namespace);
     let pending = this.states.get(namespace);
     if (!pending) {
-      pending = this.openState(name);
+      pending = this.openState(namespace, name);
       this.states.set(namespace, pending);
       // A table that does not exist yet may be created later: do not cache its absence.
       pending.then((s) => s ?? this.states.delete(namespace), () => this.states.delete(namespace));
@@ -172,20 +187,22 @@ export class LanceVectorStore implements VectorStore {
     return pending;
   }
 
-  private async openState(name: string): Promise<TableState | undefined> {
+  private async openState(namespace: string, name: string): Promise<TableState | undefined> {
     const db = this.connection();
     if (!(await db.tableNames()).includes(name)) return undefined;
     const table = await db.openTable(name);
     const schema = await table.schema();
     const vectorType = schema.fields.find((f) => f.name === 'vector')?.type as FixedSizeList | undefined;
     const indices = await table.listIndices();
-    return {
-      table,
-      dimensions: vectorType?.listSize ?? 0,
-      fields: fieldsOf(schema),
-      indexed: indices.some((index) => index.columns.includes('vector')),
-      writesSinceOptimize: 0,
-    };
+    const indexed = indices.some((index) => index.columns.includes('vector'));
+    if (!indexed) {
+      for await (const batch of table.query().select([...CHUNK_COLUMNS, 'vector'])) {
+        const rows = batch.toArray() as Array<Record<string, unknown>>;
+        const vectors = rows.map((row) => Float32Array.from(row.vector as Iterable<number>));
+        this.exact.upsert(namespace, rows.map(toChunk), vectors);
+      }
+    }
+    return { table, dimensions: vectorType?.listSize ?? 0, fields: fieldsOf(schema), indexed, writesSinceOptimize: 0 };
   }
 
   private async stateForWrite(namespace: string, dimensions: number): Promise<TableState> {
