@@ -36,7 +36,11 @@ async function run(backend: Backend) {
     lastFinishedAt = performance.now();
     return { echo: input };
   };
-  const jobs = createJobQueue(config, { metrics, logger: pino({ level: 'silent' }), handlers: { infer: noop, chat: noop, embed: noop, ingest: noop } });
+  const jobs = createJobQueue(config, {
+    metrics,
+    logger: pino({ level: 'silent' }),
+    handlers: { infer: noop, chat: noop, embed: noop, ingest: noop },
+  });
   await jobs.startWorker();
   const app = await buildJobsApp(config, jobs);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -91,10 +91,13 @@ export function createMemoryJobQueue(config: Config, deps: JobQueueDeps): JobQue
           if (isFinalFailure(err, job.attempts, jobsConfig.attempts)) return finish(job, 'failed', { error: toJobError(err, redact) });
           recordAttempt(deps.metrics, job.record.kind, job.startedAt!, 'retried');
           job.status = 'queued';
-          job.retryTimer = setTimeout(() => {
-            job.retryTimer = undefined;
-            enqueue(job);
-          }, retryDelayMs(jobsConfig.backoff_ms, job.attempts));
+          job.retryTimer = setTimeout(
+            () => {
+              job.retryTimer = undefined;
+              enqueue(job);
+            },
+            retryDelayMs(jobsConfig.backoff_ms, job.attempts),
+          );
         },
       )
       .finally(() => {

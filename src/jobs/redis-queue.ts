@@ -1,7 +1,8 @@
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
-import { isProntoError } from '../core/errors.js';
+import { raceAbort } from '../core/deadline.js';
+import { ProntoError, isProntoError } from '../core/errors.js';
 import { createRedactor } from '../pipeline/stages/sanitize.js';
 import { createCallbackSender } from './callbacks/sender.js';
 import { requireHandlers, type JobQueueDeps } from './deps.js';
@@ -20,6 +21,8 @@ const FINISHED_STATES = new Set(['completed', 'failed']);
 /** How long a callback delivery waits for its job's outcome to be committed before looking again. */
 const CALLBACK_RECHECK_MS = 250;
 const DEPTH_REFRESH_MS = 2000;
+/** Longest a submit, poll or cancel waits for Redis before answering `upstream_failed`. */
+const STORE_TIMEOUT_MS = 3000;
 
 interface Tombstone {
   tenant: string;
@@ -40,10 +43,18 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
   const prefix = jobsConfig.prefix;
   const ttlMs = jobsConfig.result_ttl_s * 1000;
   const redact = deps.redact ?? createRedactor(config.pii).redact;
+  // Workers block on Redis and must wait out outages; the request path must fail fast instead.
   const connection = { url: config.redis_url, maxRetriesPerRequest: null };
-  const queue = new Queue<JobRecord>(JOBS_QUEUE, { connection, prefix });
-  const callbacks = new Queue<{ jobId: string; url: string }>(CALLBACKS_QUEUE, { connection, prefix });
-  const redis = new Redis(config.redis_url, { maxRetriesPerRequest: 2 });
+  const producer = { url: config.redis_url, enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+  const queue = new Queue<JobRecord>(JOBS_QUEUE, { connection: producer, prefix });
+  const callbacks = new Queue<{ jobId: string; url: string }>(CALLBACKS_QUEUE, { connection: producer, prefix });
+  // No offline queue: a command sent during an outage fails at once instead of running after
+  // the client was told it failed (a submit that "failed" must not be added later).
+  const redis = new Redis(config.redis_url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  const connected = redis.connect().catch(() => undefined);
+  for (const emitter of [queue, callbacks, redis]) {
+    emitter.on('error', (err: Error) => deps.logger.warn({ err: err.message }, 'job store (Redis) error'));
+  }
   const cancelKey = (id: string) => `${prefix}:pronto:cancel:${id}`;
   const tombKey = (id: string) => `${prefix}:pronto:tomb:${id}`;
   const cancelChannel = `${prefix}:pronto:cancel`;
@@ -125,63 +136,78 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
     );
   }
 
+  /** Runs a request-path operation: Redis down or stuck is a clear 502, not a hang or a 500. */
+  async function guarded<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await raceAbort(connected.then(operation), AbortSignal.timeout(STORE_TIMEOUT_MS));
+    } catch (err) {
+      if (isProntoError(err)) throw err;
+      throw new ProntoError('upstream_failed', 'The job store (Redis) is unavailable', { cause: err });
+    }
+  }
+
   return {
     backend: 'redis',
 
-    async submit(request) {
-      const record = await prepareJob(request, jobsConfig, redact);
-      if (request.idempotencyKey !== undefined) {
-        const existing = await loadView(record.id);
-        if (existing) return { jobId: record.id, created: false };
-        // An expired job still holding the id would swallow the add: clear it first.
-        await queue.remove(record.id).catch(() => undefined);
-      }
-      if ((await openJobs()) >= jobsConfig.max_queue_depth) {
-        deps.metrics.rejections.inc({ reason: 'queue_full' });
-        throw queueFull(jobsConfig);
-      }
-      await queue.add(record.kind, record, {
-        jobId: record.id,
-        priority: record.priority,
-        attempts: jobsConfig.attempts,
-        backoff: { type: 'exponential', delay: jobsConfig.backoff_ms },
-        removeOnComplete: { age: jobsConfig.result_ttl_s },
-        removeOnFail: { age: jobsConfig.result_ttl_s },
-      });
-      return { jobId: record.id, created: true };
-    },
+    submit: (request) =>
+      guarded(async () => {
+        const record = await prepareJob(request, jobsConfig, redact);
+        if (request.idempotencyKey !== undefined) {
+          const existing = await loadView(record.id);
+          if (existing) return { jobId: record.id, created: false };
+          // An expired job still holding the id would swallow the add: clear it first.
+          await queue.remove(record.id).catch(() => undefined);
+        }
+        if ((await openJobs()) >= jobsConfig.max_queue_depth) {
+          deps.metrics.rejections.inc({ reason: 'queue_full' });
+          throw queueFull(jobsConfig);
+        }
+        await queue.add(record.kind, record, {
+          jobId: record.id,
+          priority: record.priority,
+          attempts: jobsConfig.attempts,
+          backoff: { type: 'exponential', delay: jobsConfig.backoff_ms },
+          removeOnComplete: { age: jobsConfig.result_ttl_s },
+          removeOnFail: { age: jobsConfig.result_ttl_s },
+        });
+        return { jobId: record.id, created: true };
+      }),
 
-    async get(tenant, id) {
-      return (await find(tenant, id)).view;
-    },
+    get: (tenant, id) => guarded(async () => (await find(tenant, id)).view),
 
-    async cancel(tenant, id) {
-      const found = await find(tenant, id);
-      if (isFinished(found.view.status) || !found.job) return found.view;
-      const job = found.job;
-      await redis.set(cancelKey(id), '1', 'PX', ttlMs);
-      const removed = QUEUED_STATES.has(await job.getState()) && (await job.remove().then(() => true, () => false));
-      if (!removed) {
-        // Running somewhere: tell every worker; the one running it aborts the handler.
-        await redis.publish(cancelChannel, id);
-        return (await find(tenant, id)).view;
-      }
-      const view = jobView(job.data, {
-        status: 'cancelled',
-        attempts: job.attemptsStarted,
-        error: toJobError(cancelledError(), redact),
-        finishedAt: Date.now(),
-      });
-      await redis.set(tombKey(id), JSON.stringify({ tenant, view } satisfies Tombstone), 'PX', ttlMs);
-      deps.metrics.jobs.inc({ kind: job.data.kind, outcome: 'cancelled' });
-      await scheduleCallback(job.data);
-      return view;
-    },
+    cancel: (tenant, id) =>
+      guarded(async () => {
+        const found = await find(tenant, id);
+        if (isFinished(found.view.status) || !found.job) return found.view;
+        const job = found.job;
+        await redis.set(cancelKey(id), '1', 'PX', ttlMs);
+        const removed =
+          QUEUED_STATES.has(await job.getState()) &&
+          (await job.remove().then(
+            () => true,
+            () => false,
+          ));
+        if (!removed) {
+          // Running somewhere: tell every worker; the one running it aborts the handler.
+          await redis.publish(cancelChannel, id);
+          return (await find(tenant, id)).view;
+        }
+        const view = jobView(job.data, {
+          status: 'cancelled',
+          attempts: job.attemptsStarted,
+          error: toJobError(cancelledError(), redact),
+          finishedAt: Date.now(),
+        });
+        await redis.set(tombKey(id), JSON.stringify({ tenant, view } satisfies Tombstone), 'PX', ttlMs);
+        deps.metrics.jobs.inc({ kind: job.data.kind, outcome: 'cancelled' });
+        await scheduleCallback(job.data);
+        return view;
+      }),
 
     async startWorker() {
       const handlers = requireHandlers(deps);
       const running = new Map<string, AbortController>();
-      const subscriber = redis.duplicate();
+      const subscriber = new Redis(config.redis_url!);
       subscriber.on('message', (_channel: string, id: string) => running.get(id)?.abort(cancelledError()));
       await subscriber.subscribe(cancelChannel);
       const sender = createCallbackSender(jobsConfig.callbacks);
@@ -272,7 +298,7 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
         const done = await Promise.race([graceful, timeout]);
         clearTimeout(timer);
         if (!done) await Promise.all([worker.close(true), callbackWorker.close(true)]);
-        await subscriber.quit().catch(() => undefined);
+        subscriber.disconnect();
         await sender.close();
       });
     },
@@ -281,7 +307,7 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
       clearInterval(depthTimer);
       for (const close of closers.splice(0)) await close();
       await Promise.all([queue.close(), callbacks.close()]);
-      await redis.quit().catch(() => undefined);
+      redis.disconnect();
     },
   };
 }

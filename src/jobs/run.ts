@@ -44,7 +44,10 @@ export async function runAttempt(record: JobRecord, options: AttemptOptions): Pr
   try {
     const handler = options.handlers[record.kind];
     const run = { jobId: record.id, reportProgress: options.onProgress };
-    const result = await raceAbort(Promise.resolve().then(() => handler(record.input, ctx, run)), ctx.deadline.signal);
+    const result = await raceAbort(
+      Promise.resolve().then(() => handler(record.input, ctx, run)),
+      ctx.deadline.signal,
+    );
     return redactDeep(result ?? null, options.redact);
   } finally {
     ctx.deadline.dispose();

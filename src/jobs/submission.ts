@@ -10,15 +10,9 @@ import { DEFAULT_PRIORITY, type SubmitRequest } from './types.js';
  * The part of submitting both backends share: the callback URL checked (SSRF), the input
  * redacted before it is stored anywhere, and the id derived from the idempotency key.
  */
-export async function prepareJob(
-  request: SubmitRequest,
-  config: Config['jobs'],
-  redact: (text: string) => string,
-): Promise<JobRecord> {
+export async function prepareJob(request: SubmitRequest, config: Config['jobs'], redact: (text: string) => string): Promise<JobRecord> {
   const callbackUrl =
-    request.callbackUrl === undefined
-      ? undefined
-      : (await checkCallbackUrl(request.callbackUrl, config.callbacks.allow_private)).href;
+    request.callbackUrl === undefined ? undefined : (await checkCallbackUrl(request.callbackUrl, config.callbacks.allow_private)).href;
   return {
     id: newJobId(request.tenant, request.idempotencyKey),
     tenant: request.tenant,

@@ -18,10 +18,14 @@ describe('jobs through the real app', () => {
     const res = await server.post('/v1/jobs', body);
     assert.equal(res.status, 202, await res.clone().text());
     const { job_id } = (await res.json()) as { job_id: string };
-    return waitFor(async () => {
-      const view = (await (await fetch(`${server.url}/v1/jobs/${job_id}`)).json()) as { status: string; result?: any; error?: unknown };
-      return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
-    }, 30_000, 'the job');
+    return waitFor(
+      async () => {
+        const view = (await (await fetch(`${server.url}/v1/jobs/${job_id}`)).json()) as { status: string; result?: any; error?: unknown };
+        return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
+      },
+      30_000,
+      'the job',
+    );
   }
 
   test('embed, infer and ingest jobs run on the pipeline', async (t) => {
@@ -30,7 +34,10 @@ describe('jobs through the real app', () => {
     assert.equal(embedded.status, 'succeeded', JSON.stringify(embedded));
     assert.equal(embedded.result.data.length, 2);
     assert.ok(embedded.result.data[0].embedding.length > 0);
-    const ingested = await runJob({ kind: 'ingest', input: { namespace: 'jobs-e2e', documents: [{ id: 'd1', text: 'Jobs run on workers.' }] } });
+    const ingested = await runJob({
+      kind: 'ingest',
+      input: { namespace: 'jobs-e2e', documents: [{ id: 'd1', text: 'Jobs run on workers.' }] },
+    });
     assert.equal(ingested.status, 'succeeded', JSON.stringify(ingested));
     assert.deepEqual(ingested.result.accepted, [{ id: 'd1', chunks: 1 }]);
     const answered = await runJob({ kind: 'infer', input: { text: 'Where do jobs run?', namespace: 'jobs-e2e' } });

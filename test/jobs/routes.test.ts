@@ -58,13 +58,23 @@ describe('job routes', () => {
       'invalid_input',
       'input.messages[0].role',
     );
-    await expectError(await submit({ kind: 'ingest', input: { documents: [{ id: 'd', text: '' }] } }), 400, 'invalid_input', 'input.documents[0].text');
+    await expectError(
+      await submit({ kind: 'ingest', input: { documents: [{ id: 'd', text: '' }] } }),
+      400,
+      'invalid_input',
+      'input.documents[0].text',
+    );
     await expectError(await submit({ kind: 'embed', input: { texts: ['a'] }, priority: 11 }), 400, 'invalid_input', 'priority');
-    await expectError(await submit({ kind: 'embed', input: { texts: ['a'] }, callback_url: 'gopher://x' }), 400, 'invalid_input', 'callback_url');
+    await expectError(
+      await submit({ kind: 'embed', input: { texts: ['a'] }, callback_url: 'gopher://x' }),
+      400,
+      'invalid_input',
+      'callback_url',
+    );
     await expectError(await submit({ kind: 'embed', input: { texts: ['a'] }, extra: 1 }), 400, 'unknown_field', 'extra');
   });
 
-  test('unknown ids and other tenants\' ids are 404', async () => {
+  test("unknown ids and other tenants' ids are 404", async () => {
     const { body } = await submit({ kind: 'embed', input: { texts: ['mine'] } });
     await expectError(await api.call('GET', `/v1/jobs/${body.job_id}`, 'globex'), 404, 'not_found');
     await expectError(await api.call('DELETE', `/v1/jobs/${body.job_id}`, 'globex'), 404, 'not_found');
@@ -76,7 +86,9 @@ describe('job routes', () => {
   test('a full queue is a 429 with Retry-After; DELETE cancels', async () => {
     const gated = (gate: string) => submit({ kind: 'ingest', input: { documents: [{ id: `gate:${gate}`, text: 'x' }] } });
     const running = await gated('r');
-    await waitFor(async () => ((await api.call('GET', `/v1/jobs/${running.body.job_id}`, 'acme')).body.status === 'running' ? true : undefined));
+    await waitFor(async () =>
+      (await api.call('GET', `/v1/jobs/${running.body.job_id}`, 'acme')).body.status === 'running' ? true : undefined,
+    );
     const queued = [await gated('q'), await gated('q')];
     const refused = await gated('q');
     await expectError(refused, 429, 'queue_full');

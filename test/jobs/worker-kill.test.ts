@@ -18,7 +18,10 @@ const skip = await redisUnavailable();
 
 /** Starts a worker process and resolves once it takes jobs. */
 async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout!.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
@@ -61,10 +64,14 @@ test('a worker killed with SIGKILL mid-job: another worker finishes it, exactly 
   first.kill('SIGKILL');
   await once(first, 'exit');
 
-  const view = await waitFor(async () => {
-    const v = await api.get('t', jobId);
-    return v.status === 'succeeded' || v.status === 'failed' ? v : undefined;
-  }, 20_000, 'the job to finish on the second worker');
+  const view = await waitFor(
+    async () => {
+      const v = await api.get('t', jobId);
+      return v.status === 'succeeded' || v.status === 'failed' ? v : undefined;
+    },
+    20_000,
+    'the job to finish on the second worker',
+  );
   assert.equal(view.status, 'succeeded', JSON.stringify(view));
   assert.deepEqual(view.result, { pid: second.pid });
   assert.equal(view.attempts, 2);

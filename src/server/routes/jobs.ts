@@ -31,9 +31,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
       idempotency_key: Type.Optional(
         Type.String({ minLength: 1, maxLength: 256, description: 'Same key from the same tenant: same job, run once' }),
       ),
-      priority: Type.Optional(
-        Type.Integer({ minimum: 1, maximum: 10, default: DEFAULT_PRIORITY, description: '1 runs first, 10 last' }),
-      ),
+      priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: DEFAULT_PRIORITY, description: '1 runs first, 10 last' })),
     },
     {
       additionalProperties: false,

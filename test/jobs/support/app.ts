@@ -34,11 +34,20 @@ export async function startJobsApp(overrides: DeepPartial<Config['jobs']> = {}) 
   const config = testConfig('memory', overrides);
   config.auth.api_keys = Object.entries(KEYS).map(([tenant, key]) => ({ tenant, key }));
   const script = scriptedHandlers();
-  const jobs = createMemoryJobQueue(config, { metrics: createMetrics({ defaultMetrics: false }), logger: pino({ level: 'silent' }), handlers: script.handlers });
+  const jobs = createMemoryJobQueue(config, {
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: pino({ level: 'silent' }),
+    handlers: script.handlers,
+  });
   await jobs.startWorker();
   const app = await buildJobsApp(config, jobs);
   const call = async (method: string, url: string, tenant: keyof typeof KEYS, body?: unknown) => {
-    const res = await app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${KEYS[tenant]}` }, payload: body as object });
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${KEYS[tenant]}` },
+      payload: body as object,
+    });
     return { status: res.statusCode, headers: res.headers, body: res.json() };
   };
   return {

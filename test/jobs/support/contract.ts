@@ -12,10 +12,14 @@ import { startReceiver } from './receiver.js';
 const FINISHED: JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 export function waitForStatus(queue: JobQueue, tenant: string, id: string, statuses: JobStatus[] = FINISHED): Promise<JobView> {
-  return waitFor(async () => {
-    const view = await queue.get(tenant, id);
-    return statuses.includes(view.status) ? view : undefined;
-  }, 10_000, `job ${id} to be ${statuses.join('|')}`);
+  return waitFor(
+    async () => {
+      const view = await queue.get(tenant, id);
+      return statuses.includes(view.status) ? view : undefined;
+    },
+    10_000,
+    `job ${id} to be ${statuses.join('|')}`,
+  );
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: string, field?: string) {
@@ -49,7 +53,8 @@ export function jobQueueContract(backend: Backend): void {
       const base = name.replace(/_count$/, '');
       const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === base);
       const match = metric?.values.find(
-        (v) => ((v as { metricName?: string }).metricName ?? base) === name && Object.entries(labels).every(([k, want]) => v.labels[k] === want),
+        (v) =>
+          ((v as { metricName?: string }).metricName ?? base) === name && Object.entries(labels).every(([k, want]) => v.labels[k] === want),
       );
       return match?.value;
     };
@@ -181,7 +186,15 @@ export function jobQueueContract(backend: Backend): void {
       const queue = await start({ result_ttl_s: 1 });
       const { jobId } = await queue.submit({ tenant: 't', kind: 'embed', input: {} });
       await waitForStatus(queue, 't', jobId);
-      await waitFor(() => queue.get('t', jobId).then(() => undefined, (err: unknown) => (isProntoError(err) && err.code === 'not_found' ? true : undefined)), 5000, 'expiry');
+      await waitFor(
+        () =>
+          queue.get('t', jobId).then(
+            () => undefined,
+            (err: unknown) => (isProntoError(err) && err.code === 'not_found' ? true : undefined),
+          ),
+        5000,
+        'expiry',
+      );
     });
 
     test('metrics: queue depth by state, outcomes by kind, run time and time queued', { skip }, async () => {
@@ -189,7 +202,15 @@ export function jobQueueContract(backend: Backend): void {
       const blocker = await queue.submit({ tenant: 't', kind: 'ingest', input: { behave: 'gate:m' } });
       await waitForStatus(queue, 't', blocker.jobId, ['running']);
       const queued = await queue.submit({ tenant: 't', kind: 'embed', input: {} });
-      await waitFor(async () => ((await sample('pronto_job_queue_depth', { state: 'running' })) === 1 && (await sample('pronto_job_queue_depth', { state: 'queued' })) === 1 ? true : undefined), 10_000, 'depth gauges');
+      await waitFor(
+        async () =>
+          (await sample('pronto_job_queue_depth', { state: 'running' })) === 1 &&
+          (await sample('pronto_job_queue_depth', { state: 'queued' })) === 1
+            ? true
+            : undefined,
+        10_000,
+        'depth gauges',
+      );
       script.open('m');
       await waitForStatus(queue, 't', queued.jobId);
       const failing = await queue.submit({ tenant: 't', kind: 'embed', input: { behave: 'fail:1:invalid_input' } });
@@ -230,14 +251,21 @@ export function jobQueueContract(backend: Backend): void {
         const hook = await startReceiver();
         try {
           const queue = await start({ concurrency: 1 });
-          const failed = await queue.submit({ tenant: 't', kind: 'chat', input: { behave: 'fail:1:invalid_input' }, callbackUrl: hook.url });
+          const failed = await queue.submit({
+            tenant: 't',
+            kind: 'chat',
+            input: { behave: 'fail:1:invalid_input' },
+            callbackUrl: hook.url,
+          });
           const blocker = await queue.submit({ tenant: 't', kind: 'chat', input: { behave: 'gate:c' } });
           await waitForStatus(queue, 't', blocker.jobId, ['running']);
           const queued = await queue.submit({ tenant: 't', kind: 'chat', input: {}, callbackUrl: hook.url });
           await queue.cancel('t', queued.jobId);
           script.open('c');
           await waitFor(() => (hook.deliveries.length >= 2 ? true : undefined), 10_000, 'two callbacks');
-          const statuses = Object.fromEntries(hook.deliveries.map((d) => [d.headers['x-pronto-job-id'], (JSON.parse(d.body) as JobView).status]));
+          const statuses = Object.fromEntries(
+            hook.deliveries.map((d) => [d.headers['x-pronto-job-id'], (JSON.parse(d.body) as JobView).status]),
+          );
           assert.deepEqual(statuses, { [failed.jobId]: 'failed', [queued.jobId]: 'cancelled' });
         } finally {
           await hook.close();

@@ -53,11 +53,7 @@ export interface TestQueue {
 }
 
 /** A started queue on `backend`; close() also deletes its Redis keys. */
-export async function startQueue(
-  backend: Backend,
-  handlers: JobHandlers,
-  overrides: DeepPartial<Config['jobs']> = {},
-): Promise<TestQueue> {
+export async function startQueue(backend: Backend, handlers: JobHandlers, overrides: DeepPartial<Config['jobs']> = {}): Promise<TestQueue> {
   const config = testConfig(backend, overrides);
   const metrics = createMetrics({ defaultMetrics: false });
   const queue = createJobQueue(config, {
