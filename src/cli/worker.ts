@@ -35,7 +35,8 @@ const runtimeServices: WorkerServices = {
  */
 export async function runWorker(argv: string[], services: WorkerServices = runtimeServices): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
-  const config = loadConfig({ file: values.config });
+  // The API process seeds the sample corpus; workers sharing its data dir must not race it.
+  const config = loadConfig({ file: values.config, overrides: { sample_corpus: { enabled: false } } });
   if (!config.redis_url) {
     console.error('pronto worker needs a Redis queue: set REDIS_URL (or redis_url in the config file)');
     process.exitCode = 2;
