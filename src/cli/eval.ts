@@ -8,7 +8,7 @@ import { createRetrieval } from '../retrieval/create-retrieval.js';
 import { loadBeir } from '../retrieval/eval/beir.js';
 import { evaluate } from '../retrieval/eval/evaluate.js';
 import type { FusionMethod, SearchMode } from '../retrieval/types.js';
-import { openEmbedder } from './ingest.js';
+import { openEmbedder, progressBar } from './ingest.js';
 import type { Config } from '../config/schema.js';
 import { EmbedderReranker } from '../models/backends/embedder-rerank.js';
 import type { Embedder, Reranker } from '../models/types.js';
@@ -62,7 +62,9 @@ export async function runEval(argv: string[]): Promise<void> {
     if (!existsSync(marker)) {
       process.stderr.write(`ingesting ${dataset.corpus.length} documents into ${namespace} (cached for later runs)\n`);
       const started = performance.now();
-      const result = await retrieval.ingest(namespace, dataset.corpus, { embedder, signal });
+      const progress = progressBar();
+      const result = await retrieval.ingest(namespace, dataset.corpus, { embedder, signal, onProgress: progress.update });
+      progress.stop();
       const seconds = (performance.now() - started) / 1000;
       if (result.failed.length > 0) throw new Error(`ingest failed for ${result.failed.length} documents: ${JSON.stringify(result.failed[0])}`);
       ingest = { cached: false, seconds, docs_per_second: result.accepted.length / seconds };

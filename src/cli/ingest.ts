@@ -34,17 +34,7 @@ export async function runIngest(argv: string[]): Promise<void> {
   const retrieval = createRetrieval(config, { metrics, logger });
   const embedder = await openEmbedder(config);
   const namespace = scopedNamespace(values.tenant!, values.namespace ?? config.sample_corpus.namespace);
-  const bar = new cliProgress.SingleBar(
-    {
-      format: 'ingest {bar} {percentage}% | {value}/{total} docs | {speed} docs/s | ETA {eta_formatted}',
-      stream: process.stderr,
-      etaBuffer: 20,
-      noTTYOutput: true,
-      notTTYSchedule: 5000,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  const started = performance.now();
+  const progress = progressBar();
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted')));
   try {
@@ -52,17 +42,13 @@ export async function runIngest(argv: string[]): Promise<void> {
     const summary = await ingestFiles(retrieval, namespace, positionals, {
       embedder,
       signal: controller.signal,
-      onProgress: (done, total) => {
-        const speed = (done / Math.max(1e-3, (performance.now() - started) / 1000)).toFixed(1);
-        if (done === 0) bar.start(total, 0, { speed });
-        else bar.update(done, { speed });
-      },
+      onProgress: progress.update,
     });
-    bar.stop();
+    progress.stop();
     console.log(JSON.stringify({ namespace, ...summary, failed: summary.failed.slice(0, 100) }, null, 2));
     if (summary.accepted === 0 && summary.documents + summary.failed.length > 0) process.exitCode = 1;
   } finally {
-    bar.stop();
+    progress.stop();
     await retrieval.close();
   }
 }
@@ -76,4 +62,32 @@ export async function openEmbedder(config: Config): Promise<Embedder> {
   const embedder = new UseLiteEmbedder(model.name);
   await embedder.load();
   return embedder;
+}
+
+/** A docs/s + ETA progress bar on stderr (periodic lines when stderr is not a terminal). */
+export function progressBar(): { update: (done: number, total: number) => void; stop: () => void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'ingest {bar} {percentage}% | {value}/{total} docs | {speed} docs/s | ETA {eta_formatted}',
+      stream: process.stderr,
+      etaBuffer: 20,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = performance.now();
+  let running = false;
+  return {
+    update(done, total) {
+      const speed = (done / Math.max(1e-3, (performance.now() - started) / 1000)).toFixed(1);
+      if (!running) bar.start(total, done, { speed });
+      else bar.update(done, { speed });
+      running = true;
+    },
+    stop() {
+      if (running) bar.stop();
+      running = false;
+    },
+  };
 }
