@@ -279,7 +279,15 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
       for (const w of [worker, callbackWorker]) {
         w.on('error', (err) => deps.logger.error({ err }, 'job worker error'));
       }
-      worker.on('failed', (job, err) => deps.logger.info({ job_id: job?.id, err: err.message }, 'job attempt failed'));
+      worker.on('failed', (job, err) => {
+        deps.logger.info({ job_id: job?.id, err: err.message }, 'job attempt failed');
+        // BullMQ fails a job itself when it stalls too often (its workers kept dying): the
+        // processor never saw that outcome, so call back and count it here.
+        if (job && !isOurFailure(err.message)) {
+          deps.metrics.jobs.inc({ kind: job.data.kind, outcome: 'failed' });
+          void scheduleCallback(job.data).catch((e: Error) => deps.logger.warn({ job_id: job.id, err: e.message }, 'callback not queued'));
+        }
+      });
 
       const cleaner = setInterval(
         () => void Promise.all([queue.clean(ttlMs, 1000, 'completed'), queue.clean(ttlMs, 1000, 'failed')]).catch(() => undefined),
@@ -314,11 +322,19 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
 
 /** Failures are stored as the JSON of their JobError in BullMQ's failedReason (a string). */
 function parseJobError(reason: string): JobError {
+  return ourFailure(reason) ?? { code: 'internal', message: reason };
+}
+
+function ourFailure(reason: string): JobError | undefined {
   try {
     const parsed = JSON.parse(reason) as JobError;
     if (typeof parsed.code === 'string' && typeof parsed.message === 'string') return parsed;
   } catch {
     // Not ours: BullMQ's own reasons (e.g. "job stalled more than allowable limit").
   }
-  return { code: 'internal', message: reason };
+  return undefined;
+}
+
+function isOurFailure(reason: string): boolean {
+  return ourFailure(reason) !== undefined;
 }
