@@ -33,6 +33,8 @@ export function createMemoryJobQueue(config: Config, deps: JobQueueDeps): JobQue
   const sender = createCallbackSender(jobsConfig.callbacks);
   const closing = new AbortController();
   const deliveries = new Set<Promise<unknown>>();
+  const attempts = new Set<Promise<unknown>>();
+  let stopping = false;
   let handlers: JobHandlers | undefined;
   let seq = 0;
   let open = 0;
@@ -56,7 +58,7 @@ export function createMemoryJobQueue(config: Config, deps: JobQueueDeps): JobQue
   }
 
   function pump(): void {
-    while (handlers && !closing.signal.aborted && running < jobsConfig.concurrency && waiting.length > 0) {
+    while (handlers && !stopping && running < jobsConfig.concurrency && waiting.length > 0) {
       start(waiting.shift()!, handlers);
     }
     updateDepth();
@@ -71,7 +73,7 @@ export function createMemoryJobQueue(config: Config, deps: JobQueueDeps): JobQue
     job.progress = undefined;
     const controller = new AbortController();
     job.controller = controller;
-    runAttempt(job.record, {
+    const attempt = runAttempt(job.record, {
       handlers: runWith,
       logger: deps.logger,
       redact,
@@ -91,6 +93,7 @@ export function createMemoryJobQueue(config: Config, deps: JobQueueDeps): JobQue
           if (isFinalFailure(err, job.attempts, jobsConfig.attempts)) return finish(job, 'failed', { error: toJobError(err, redact) });
           recordAttempt(deps.metrics, job.record.kind, job.startedAt!, 'retried');
           job.status = 'queued';
+          if (stopping) return;
           job.retryTimer = setTimeout(
             () => {
               job.retryTimer = undefined;
@@ -103,8 +106,10 @@ export function createMemoryJobQueue(config: Config, deps: JobQueueDeps): JobQue
       .finally(() => {
         job.controller = undefined;
         running--;
+        attempts.delete(attempt);
         pump();
       });
+    attempts.add(attempt);
   }
 
   function finish(job: MemoryJob, status: 'succeeded' | 'failed' | 'cancelled', outcome: Pick<JobState, 'result' | 'error'>): void {
@@ -188,12 +193,20 @@ export function createMemoryJobQueue(config: Config, deps: JobQueueDeps): JobQue
     },
 
     async close() {
-      closing.abort();
+      stopping = true;
       clearInterval(sweeper);
-      for (const job of jobs.values()) {
-        clearTimeout(job.retryTimer);
-        job.controller?.abort(new ProntoError('shutting_down'));
-      }
+      for (const job of jobs.values()) clearTimeout(job.retryTimer);
+      // Running jobs get the shutdown grace period to finish, as on the Redis queue; then they
+      // are stopped (in memory there is no other worker to hand them to).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...attempts]),
+        new Promise((resolve) => (timer = setTimeout(resolve, config.server.shutdown_grace_ms))),
+      ]);
+      clearTimeout(timer);
+      for (const job of jobs.values()) job.controller?.abort(new ProntoError('shutting_down'));
+      await Promise.allSettled([...attempts]);
+      closing.abort();
       await Promise.allSettled([...deliveries]);
       await sender.close();
     },

@@ -222,6 +222,18 @@ export function jobQueueContract(backend: Backend): void {
       assert.equal(await sample('pronto_job_queued_seconds_count', { kind: 'embed' }), 2);
     });
 
+    test('close lets a running job finish (within server.shutdown_grace_ms)', { skip }, async () => {
+      const handlers = scriptedHandlers();
+      const closable = await startQueue(backend, handlers.handlers);
+      const { jobId } = await closable.queue.submit({ tenant: 't', kind: 'chat', input: { behave: 'gate:z' } });
+      await waitForStatus(closable.queue, 't', jobId, ['running']);
+      const closed = closable.close();
+      setTimeout(() => handlers.open('z'), 100);
+      await closed;
+      assert.equal(handlers.attempts.get(jobId), 1);
+      assert.equal(handlers.aborted.has(jobId), false, 'the running job was not aborted');
+    });
+
     describe('callbacks', () => {
       let receiver: Awaited<ReturnType<typeof startReceiver>>;
       before(async () => {
