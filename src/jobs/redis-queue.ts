@@ -63,17 +63,16 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
   const depthTimer = setInterval(() => void refreshDepth().catch(() => undefined), DEPTH_REFRESH_MS);
   depthTimer.unref();
 
-  async function refreshDepth(): Promise<void> {
+  /** Jobs accepted and not finished, and how many of them run. */
+  async function openJobs(): Promise<{ total: number; running: number }> {
     const counts = await queue.getJobCounts(...OPEN_STATES);
-    const running = counts.active ?? 0;
-    const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
-    deps.metrics.jobQueueDepth.set({ state: 'queued' }, total - running);
-    deps.metrics.jobQueueDepth.set({ state: 'running' }, running);
+    return { total: Object.values(counts).reduce((sum, n) => sum + n, 0), running: counts.active ?? 0 };
   }
 
-  async function openJobs(): Promise<number> {
-    const counts = await queue.getJobCounts(...OPEN_STATES);
-    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  async function refreshDepth(): Promise<void> {
+    const { total, running } = await openJobs();
+    deps.metrics.jobQueueDepth.set({ state: 'queued' }, total - running);
+    deps.metrics.jobQueueDepth.set({ state: 'running' }, running);
   }
 
   function isExpired(finishedAt: number | undefined): boolean {
@@ -158,7 +157,8 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
           // An expired job still holding the id would swallow the add: clear it first.
           await queue.remove(record.id).catch(() => undefined);
         }
-        if ((await openJobs()) >= jobsConfig.max_queue_depth) {
+        // Count, then add: concurrent submits can overshoot the bound by how many are in flight.
+        if ((await openJobs()).total >= jobsConfig.max_queue_depth) {
           deps.metrics.rejections.inc({ reason: 'queue_full' });
           throw queueFull(jobsConfig);
         }
@@ -206,6 +206,7 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
 
     async startWorker() {
       const handlers = requireHandlers(deps);
+      await connected;
       const running = new Map<string, AbortController>();
       const subscriber = new Redis(config.redis_url!);
       subscriber.on('message', (_channel: string, id: string) => running.get(id)?.abort(cancelledError()));
