@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
+
 /**
  * The HTTP scenarios: which route each one hits and a request body per call. Every body differs
- * (a counter in the text) so the embedding cache cannot answer instead of the model.
+ * (a run id and a counter in the text) so the embedding cache cannot answer instead of the model,
+ * in this run or the next.
  */
 export interface HttpScenario {
   path: string;
@@ -15,10 +18,11 @@ const QUESTIONS = [
 ];
 
 export function httpScenario(name: string, model?: string): HttpScenario | undefined {
-  const question = (n: number) => `${QUESTIONS[n % QUESTIONS.length]} (${n})`;
+  const run = randomUUID().slice(0, 8);
+  const question = (n: number) => `${QUESTIONS[n % QUESTIONS.length]} (${run} ${n})`;
   switch (name) {
     case 'embed':
-      return { path: '/v1/embeddings', body: (n) => ({ input: `benchmark sentence number ${n}`, ...(model ? { model } : {}) }) };
+      return { path: '/v1/embeddings', body: (n) => ({ input: `benchmark sentence ${run} number ${n}`, ...(model ? { model } : {}) }) };
     case 'infer':
       return { path: '/v1/infer', body: (n) => ({ text: question(n) }) };
     case 'search':

@@ -8,10 +8,11 @@ import { DecayingRate, Ewma } from './rate.js';
  * over several batches. A batch runs when a slot is free and one of these holds:
  *  - full: the queue holds `maxBatchSize` items (or `maxBatchTokens` tokens: token_budget);
  *  - timeout: the oldest item has waited `maxWaitMs`;
- *  - idle: after one event-loop turn (setImmediate, so inputs that arrived in the same I/O phase
- *    join) the arrival rate says no further item is expected within the rest of the wait window,
- *    so waiting would only add latency. At one connection this flushes at once; at many
- *    connections the rate is high and the batcher waits (up to maxWaitMs) for a fuller batch.
+ *  - idle: the arrival rate says no further item is expected within the rest of the wait window,
+ *    so waiting would only add latency. When the whole window expects less than one item the
+ *    batch runs at once; otherwise after one event-loop turn (setImmediate, so inputs that arrived
+ *    in the same I/O phase join). At one connection this flushes at once; at many connections
+ *    the rate is high and the batcher waits (up to maxWaitMs) for a fuller batch.
  * Items whose request aborted, whose deadline passed or that waited longer than `queueTimeoutMs`
  * are dropped before their batch runs. Nothing here knows about metrics: an observer is told.
  */
@@ -147,9 +148,17 @@ export class MicroBatcher<I, O> {
 
   private schedule(): void {
     if (this.running >= this.options.maxConcurrentBatches || this.queue.length === 0) return;
-    const reason = this.readyReason(performance.now());
+    const now = performance.now();
+    const reason = this.readyReason(now);
     if (reason) {
       this.flush(reason);
+      return;
+    }
+    // Nothing else expected within the whole window (one connection, a quiet service): run now.
+    // An event-loop turn is not free: work a model deferred (tfjs frees tensors after answering)
+    // would run first and delay this batch by milliseconds.
+    if (!this.immediate && this.arrivals.perMs(now) * this.options.maxWaitMs < 1) {
+      this.flush('idle');
       return;
     }
     this.immediate ??= setImmediate(() => {

@@ -53,8 +53,9 @@ test('batches items, not requests: one request of 20 items runs as 8 + 8 + 4, re
 
 test('a lone item on an idle model flushes at once (idle), without waiting for max_wait', async () => {
   const { batcher, batches } = simBatcher({}, { maxWaitMs: 50 });
-  await batcher.submit(['alone'], { signal: open() });
-  assert.deepEqual(batches.map((b) => b.reason), ['idle']);
+  const done = batcher.submit(['alone'], { signal: open() });
+  assert.deepEqual(batches.map((b) => b.reason), ['idle'], 'started synchronously, not even one event-loop turn later');
+  await done;
 });
 
 test('a full batch flushes at once even with a long max_wait', async () => {
