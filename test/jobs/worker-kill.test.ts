@@ -5,11 +5,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { createRedisJobQueue } from '../../src/jobs/redis-queue.js';
-import type { JobView } from '../../src/jobs/types.js';
+import type { JobQueue, JobView } from '../../src/jobs/types.js';
 import { createMetrics } from '../../src/observability/metrics.js';
+import { waitForStatus } from './support/contract.js';
 import { REDIS_URL, deleteKeys, redisUnavailable, testConfig, waitFor } from './support/queues.js';
 import { startReceiver } from './support/receiver.js';
 
@@ -34,59 +35,89 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   return child;
 }
 
-test('a worker killed with SIGKILL mid-job: another worker finishes it, exactly once', { skip, timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pronto-kill-'));
-  const receiver = await startReceiver();
+// Two real `pronto worker` processes (runWorker with a slow handler) and an API-side queue in
+// this process that only submits, polls and cancels.
+describe('worker processes', { skip, timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pronto-workers-'));
   const config = testConfig('redis', { lock_ms: 1000, stalled_interval_ms: 500, concurrency: 1 });
-  const configFile = join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ jobs: config.jobs, observability: { log_level: 'warn' } }));
   const jobLog = join(dir, 'jobs.log');
-  writeFileSync(jobLog, '');
-  const env = { REDIS_URL, PRONTO_CONFIG: configFile, JOB_LOG: jobLog, SLOW_JOB_MS: '2500' };
-  // The API side: submits and polls, runs no jobs.
-  const api = createRedisJobQueue(config, { metrics: createMetrics({ defaultMetrics: false }), logger: pino({ level: 'silent' }) });
-  const children: ChildProcess[] = [];
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let api: JobQueue;
+  let workers: ChildProcess[] = [];
+  const linesOf = (jobId: string) =>
+    readFileSync(jobLog, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(jobId));
+  const deliveriesOf = (jobId: string) => receiver.deliveries.filter((d) => d.headers['x-pronto-job-id'] === jobId);
+  /** The worker process that started the job. */
+  const startedBy = async (jobId: string) => {
+    const pid = await waitFor(() => linesOf(jobId)[0]?.split(' ')[2], 15_000, 'a worker to start the job');
+    return workers.find((w) => String(w.pid) === pid)!;
+  };
+
+  before(async () => {
+    receiver = await startReceiver();
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ jobs: config.jobs, observability: { log_level: 'warn' } }));
+    writeFileSync(jobLog, '');
+    api = createRedisJobQueue(config, { metrics: createMetrics({ defaultMetrics: false }), logger: pino({ level: 'silent' }) });
+    const env = { REDIS_URL, PRONTO_CONFIG: configFile, JOB_LOG: jobLog, SLOW_JOB_MS: '2500' };
+    workers = await Promise.all([startWorker(env), startWorker(env)]);
+  });
+
   after(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await api.close();
-    await receiver.close();
+    for (const child of workers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await api?.close();
+    await receiver?.close();
     await deleteKeys(config.jobs.prefix);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const workers = await Promise.all([startWorker(env), startWorker(env)]);
-  children.push(...workers);
-  const { jobId } = await api.submit({ tenant: 't', kind: 'ingest', input: { documents: [] }, callbackUrl: receiver.url });
-  const startedBy = await waitFor(() => /^start \S+ (\d+)$/m.exec(readFileSync(jobLog, 'utf8'))?.[1], 15_000, 'a worker to start the job');
-  const first = workers.find((w) => String(w.pid) === startedBy)!;
-  const second = workers.find((w) => w !== first)!;
-  assert.equal((await api.get('t', jobId)).status, 'running');
-  first.kill('SIGKILL');
-  await once(first, 'exit');
+  test('DELETE reaches the process running the job: its handler stops, the job ends cancelled', async () => {
+    const { jobId } = await api.submit({ tenant: 't', kind: 'chat', input: {}, callbackUrl: receiver.url });
+    await startedBy(jobId);
+    assert.equal((await api.cancel('t', jobId)).status, 'cancelled');
+    const view = await waitForStatus(api, 't', jobId);
+    assert.equal(view.status, 'cancelled');
+    assert.equal(view.error?.code, 'cancelled');
+    await waitFor(() => (deliveriesOf(jobId).length > 0 ? true : undefined), 10_000, 'the callback');
+    assert.equal((JSON.parse(deliveriesOf(jobId)[0].body) as JobView).status, 'cancelled');
+    const pid = linesOf(jobId)[0].split(' ')[2];
+    await waitFor(() => (linesOf(jobId).length === 2 ? true : undefined), 5000, 'the handler to stop');
+    assert.deepEqual(linesOf(jobId), [`start ${jobId} ${pid}`, `aborted ${jobId} ${pid} cancelled`]);
+  });
 
-  const view = await waitFor(
-    async () => {
-      const v = await api.get('t', jobId);
-      return v.status === 'succeeded' || v.status === 'failed' ? v : undefined;
-    },
-    20_000,
-    'the job to finish on the second worker',
-  );
-  assert.equal(view.status, 'succeeded', JSON.stringify(view));
-  assert.deepEqual(view.result, { pid: second.pid });
-  assert.equal(view.attempts, 2);
+  test('a worker killed with SIGKILL mid-job: another worker finishes it, exactly once', async () => {
+    const { jobId } = await api.submit({ tenant: 't', kind: 'ingest', input: { documents: [] }, callbackUrl: receiver.url });
+    const first = await startedBy(jobId);
+    const second = workers.find((w) => w !== first)!;
+    assert.equal((await api.get('t', jobId)).status, 'running');
+    first.kill('SIGKILL');
+    await once(first, 'exit');
 
-  await waitFor(() => (receiver.deliveries.length > 0 ? true : undefined), 10_000, 'the callback');
-  // Give a duplicate every chance to show up before counting.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  const lines = readFileSync(jobLog, 'utf8').trim().split('\n');
-  assert.deepEqual(lines, [`start ${jobId} ${first.pid}`, `start ${jobId} ${second.pid}`, `done ${jobId} ${second.pid}`]);
-  assert.equal(receiver.deliveries.length, 1);
-  const delivered = JSON.parse(receiver.deliveries[0].body) as JobView;
-  assert.equal(delivered.status, 'succeeded');
-  assert.deepEqual(delivered.result, { pid: second.pid });
+    const view = await waitFor(
+      async () => {
+        const v = await api.get('t', jobId);
+        return v.status === 'succeeded' || v.status === 'failed' ? v : undefined;
+      },
+      20_000,
+      'the job to finish on the second worker',
+    );
+    assert.equal(view.status, 'succeeded', JSON.stringify(view));
+    assert.deepEqual(view.result, { pid: second.pid });
+    assert.equal(view.attempts, 2);
 
-  second.kill('SIGTERM');
-  const [code] = await once(second, 'exit');
-  assert.equal(code, 0, 'the worker exits cleanly on SIGTERM');
+    await waitFor(() => (deliveriesOf(jobId).length > 0 ? true : undefined), 10_000, 'the callback');
+    // Give a duplicate every chance to show up before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(linesOf(jobId), [`start ${jobId} ${first.pid}`, `start ${jobId} ${second.pid}`, `done ${jobId} ${second.pid}`]);
+    assert.equal(deliveriesOf(jobId).length, 1);
+    const delivered = JSON.parse(deliveriesOf(jobId)[0].body) as JobView;
+    assert.equal(delivered.status, 'succeeded');
+    assert.deepEqual(delivered.result, { pid: second.pid });
+
+    second.kill('SIGTERM');
+    const [code] = await once(second, 'exit');
+    assert.equal(code, 0, 'the worker exits cleanly on SIGTERM');
+  });
 });
