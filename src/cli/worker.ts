@@ -36,7 +36,8 @@ const runtimeServices: WorkerServices = {
 export async function runWorker(argv: string[], services: WorkerServices = runtimeServices): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
   // The API process seeds the sample corpus; workers sharing its data dir must not race it.
-  const config = loadConfig({ file: values.config, overrides: { sample_corpus: { enabled: false } } });
+  // Role `api` keeps a runtime from starting a job worker of its own: this command runs it.
+  const config = loadConfig({ file: values.config, overrides: { sample_corpus: { enabled: false }, server: { role: 'api' } } });
   if (!config.redis_url) {
     console.error('pronto worker needs a Redis queue: set REDIS_URL (or redis_url in the config file)');
     process.exitCode = 2;
