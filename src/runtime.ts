@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
+import { createJobHandlers } from './jobs/handlers.js';
+import { createJobQueue } from './jobs/queue.js';
+import type { JobQueue } from './jobs/types.js';
 import { createModelRuntime } from './models/create-runtime.js';
 import type { ModelRuntime } from './models/runtime.js';
 import { createFeedbackSink, type FeedbackSink } from './observability/feedback.js';
@@ -26,6 +29,7 @@ export interface Runtime {
   models: ModelRuntime;
   retrieval: Retrieval;
   pipeline: Pipeline;
+  jobs: JobQueue;
   redactor: Redactor;
   feedback: FeedbackSink;
   redis?: Redis;
@@ -53,6 +57,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const tracing = createTracing(config.observability, options.spanExporter);
   const features = redis ? redisFeatureSource(config.features, redis) : fileFeatureSource(config.features);
   const pipeline = createPipeline({ config, metrics, models, retrieval, redactor, features, tracer: tracing.tracer, redis });
+  const jobs = createJobQueue(config, { metrics, logger, handlers: createJobHandlers(pipeline, config), redact: redactor.redact });
   let ready = false;
 
   return {
@@ -63,6 +68,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     models,
     retrieval,
     pipeline,
+    jobs,
     redactor,
     feedback: createFeedbackSink(redis),
     redis,
@@ -82,10 +88,14 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
         );
       }
       ready = true;
+      // The in-process queue always needs its worker; on Redis, `--role all` runs one here too.
+      if (!config.redis_url || config.server.role === 'all') await jobs.startWorker();
       logger.info({ ms: Math.round(performance.now() - startedAt) }, 'runtime ready: models loaded and warmed');
     },
     async close() {
       ready = false;
+      // Running jobs finish (within the grace period) before the models they use close.
+      await jobs.close();
       await Promise.allSettled([models.close(), retrieval.close(), tracing.shutdown()]);
       redis?.disconnect();
     },

@@ -18,6 +18,7 @@ import { registerChatWebSocketRoute } from './routes/chat-ws.js';
 import { registerDashboardRoute } from './routes/dashboard.js';
 import { registerDocumentRoutes } from './routes/documents.js';
 import { registerFeedbackRoute } from './routes/feedback.js';
+import { registerJobRoutes } from './routes/jobs.js';
 import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerOperationalRoutes } from './routes/health.js';
 import { registerModelsRoute } from './routes/models.js';
@@ -89,5 +90,6 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerModelsRoute(server, runtime);
   registerDocumentRoutes(server, runtime, schemas);
   registerFeedbackRoute(server, runtime, schemas);
+  registerJobRoutes(server, { jobs: runtime.jobs, config });
   return { server, state };
 }
