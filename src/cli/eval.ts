@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createRetrieval } from '../retrieval/create-retrieval.js';
 import { loadBeir } from '../retrieval/eval/beir.js';
+import { LanceVectorStore } from '../retrieval/lance-store.js';
 import { evaluate } from '../retrieval/eval/evaluate.js';
 import type { FusionMethod, SearchMode } from '../retrieval/types.js';
 import { openEmbedder, progressBar } from './ingest.js';
@@ -54,7 +55,8 @@ export async function runEval(argv: string[]): Promise<void> {
   const signal = new AbortController().signal;
   // The index depends on the corpus, the embedder and how chunks are cut and embedded.
   const { max_tokens, overlap_tokens, vector, sentence_max_words } = config.retrieval.chunking;
-  const namespace = `eval/${dataset.corpusHash.slice(0, 16)}/${embedder.name}/${max_tokens}-${overlap_tokens}-${vector}-${sentence_max_words}`;
+  const vectors = vector === 'passage' ? '' : `-${vector}-${sentence_max_words}`;
+  const namespace = `eval/${dataset.corpusHash.slice(0, 16)}/${embedder.name}/${max_tokens}-${overlap_tokens}${vectors}`;
   const marker = join(config.data_dir, 'eval-cache', Buffer.from(namespace).toString('hex') + '.done');
   try {
     await retrieval.start();
@@ -62,12 +64,20 @@ export async function runEval(argv: string[]): Promise<void> {
     if (!existsSync(marker)) {
       process.stderr.write(`ingesting ${dataset.corpus.length} documents into ${namespace} (cached for later runs)\n`);
       const started = performance.now();
+      // An interrupted ingest resumes: documents already in the namespace are whole (each group of
+      // documents is one commit) and identical (the namespace names the corpus hash and settings).
+      const present = new Set<string>();
+      for await (const chunks of retrieval.store instanceof LanceVectorStore ? retrieval.store.scan(namespace) : []) {
+        for (const chunk of chunks) present.add(chunk.docId);
+      }
+      const missing = dataset.corpus.filter((doc) => !present.has(doc.id));
+      process.stderr.write(`${present.size} documents already indexed, ${missing.length} to go\n`);
       const progress = progressBar();
-      const result = await retrieval.ingest(namespace, dataset.corpus, { embedder, signal, onProgress: progress.update });
+      const result = await retrieval.ingest(namespace, missing, { embedder, signal, onProgress: progress.update });
       progress.stop();
       const seconds = (performance.now() - started) / 1000;
       if (result.failed.length > 0) throw new Error(`ingest failed for ${result.failed.length} documents: ${JSON.stringify(result.failed[0])}`);
-      ingest = { cached: false, seconds, docs_per_second: result.accepted.length / seconds };
+      ingest = { cached: false, resumed_from: present.size, seconds, docs_per_second: result.accepted.length / seconds };
       mkdirSync(join(config.data_dir, 'eval-cache'), { recursive: true });
       writeFileSync(marker, JSON.stringify(ingest));
     }

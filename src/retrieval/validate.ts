@@ -42,8 +42,10 @@ function checkText(text: unknown, maxChars: number): string | undefined {
   if (typeof text !== 'string') return 'text must be a string';
   if (text.trim().length === 0) return 'text is empty';
   if (text.length > maxChars) return `text is longer than ${maxChars} characters`;
-  // Invalid UTF-8 reaches JS as lone surrogates (from JSON escapes) or U+FFFD (from a lenient decoder).
-  if (!isWellFormed(text) || text.includes('\uFFFD') || text.includes('\u0000')) return 'text is not valid UTF-8';
+  // Invalid UTF-8 reaches JS as lone surrogates (JSON escapes such as "\ud800"); raw bytes are
+  // refused earlier, by the strict decoder of the HTTP body or of the file. U+FFFD itself is valid
+  // (SciFact has it) and stays.
+  if (!isWellFormed(text) || text.includes('\u0000')) return 'text is not valid UTF-8';
   return undefined;
 }
 
