@@ -1,21 +1,11 @@
 import type { Config } from '../config/schema.js';
-import type { ChatMessage } from '../models/types.js';
 import type { Pipeline } from '../pipeline/types.js';
-import type { DocumentInput, Filter } from '../retrieval/types.js';
-import { collectAnswer } from '../server/answer-stream.js';
-import { conversationOf } from '../server/present.js';
+import type { DocumentInput } from '../retrieval/types.js';
+import { answerInputFrom, collectAnswer, type AnswerRequestBody } from '../pipeline/answers.js';
 import type { JobHandlers } from './types.js';
 
 /** Job inputs as POST /v1/jobs validates them (src/server/routes/jobs.ts holds the schemas). */
-export interface AnswerJobInput {
-  text?: string;
-  messages?: ChatMessage[];
-  namespace?: string;
-  top_k?: number;
-  user_id?: string;
-  filter?: Filter;
-  max_tokens?: number;
-}
+export type AnswerJobInput = AnswerRequestBody;
 export interface EmbedJobInput {
   texts: string[];
   model?: string;
@@ -33,17 +23,7 @@ export interface IngestJobInput {
 export function createJobHandlers(pipeline: Pipeline, config: Config): JobHandlers {
   const answer = async (raw: unknown, ctx: Parameters<JobHandlers['chat']>[1]) => {
     const input = raw as AnswerJobInput;
-    const stream = pipeline.answer(
-      {
-        messages: conversationOf(input),
-        namespace: input.namespace ?? config.sample_corpus.namespace,
-        topK: input.top_k ?? config.retrieval.default_top_k,
-        userId: input.user_id,
-        maxTokens: input.max_tokens,
-        filter: input.filter,
-      },
-      ctx,
-    );
+    const stream = pipeline.answer(answerInputFrom(input, config), ctx);
     return collectAnswer(stream, ctx);
   };
   return {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { AnswerStream, RequestContext } from '../pipeline/types.js';
 import { toProntoError } from './plugins/errors.js';
-import { pipelineReport, presentHit } from './present.js';
+import { pipelineReport, presentHit } from '../pipeline/answers.js';
 import type { Hit } from '../retrieval/types.js';
 
 /** One answer event, as sent over SSE (`event:` name + JSON data) or WebSocket (`{type, ...data}`). */
@@ -52,15 +52,6 @@ export async function startAnswer(answer: AnswerStream): Promise<StartedAnswer> 
     }
   }
   return { contexts, tokens: tokens(), done: answer.done };
-}
-
-/** The whole answer at once, for the non-streaming routes. */
-export async function collectAnswer(answer: AnswerStream, ctx: RequestContext) {
-  const contexts = await answer.contexts;
-  let text = '';
-  for await (const token of answer.tokens) text += token;
-  const done = await answer.done;
-  return { answer: text, contexts: contexts.map(presentHit), citations: done.citations, usage: done.usage, model: done.model, ...pipelineReport(ctx) };
 }
 
 /**

@@ -75,7 +75,27 @@ export function createSchemas(config: Config) {
     { additionalProperties: false },
   );
 
-  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Timings, Degraded, Usage, Error, UserId, AnswerOptions, ChatRequest };
+  const InferRequest = Type.Object({ text: Text('The question'), ...AnswerOptions }, { additionalProperties: false });
+
+  const Document = Type.Object(
+    {
+      id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,256}$', description: 'Your id; re-sending it replaces the document' }),
+      text: Type.String({ minLength: 1, maxLength: config.retrieval.max_document_chars }),
+      title: Type.Optional(Type.String({ maxLength: 1024 })),
+      metadata: Type.Optional(Metadata),
+    },
+    { additionalProperties: false },
+  );
+  /** A batch of documents for one namespace (`POST /v1/documents`, ingest jobs). */
+  const DocumentBatch = Type.Object(
+    {
+      namespace: Type.Optional(Namespace),
+      documents: Type.Array(Document, { minItems: 1, maxItems: config.retrieval.max_documents_per_request }),
+    },
+    { additionalProperties: false },
+  );
+
+  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Timings, Degraded, Usage, Error, UserId, AnswerOptions, ChatRequest, InferRequest, Document, DocumentBatch };
 }
 
 export type Schemas = ReturnType<typeof createSchemas>;

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
-import { answerEvents, collectAnswer, startAnswer, toSse } from '../answer-stream.js';
-import { contextOf, conversationOf } from '../present.js';
+import { answerInputFrom, collectAnswer } from '../../pipeline/answers.js';
+import { answerEvents, startAnswer, toSse } from '../answer-stream.js';
+import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
 /** `POST /v1/infer` (one question, whole answer) and `POST /v1/chat` (a conversation, streamed over SSE). */
@@ -18,21 +19,8 @@ export function registerAnswerRoutes(app: FastifyInstance, runtime: Runtime, s: 
     timings: s.Timings,
     degraded: s.Degraded,
   });
-  const InferBody = Type.Object({ text: s.Text('The question'), ...s.AnswerOptions }, { additionalProperties: false });
+  const InferBody = s.InferRequest;
   const ChatBody = s.ChatRequest;
-
-  const start = (body: Static<typeof ChatBody>, messages: ReturnType<typeof conversationOf>, ctx: ReturnType<typeof contextOf>) =>
-    pipeline.answer(
-      {
-        messages,
-        namespace: body.namespace ?? config.sample_corpus.namespace,
-        topK: body.top_k ?? config.retrieval.default_top_k,
-        userId: body.user_id,
-        filter: body.filter,
-        maxTokens: body.max_tokens,
-      },
-      ctx,
-    );
 
   app.post<{ Body: Static<typeof InferBody> }>(
     '/v1/infer',
@@ -46,7 +34,7 @@ export function registerAnswerRoutes(app: FastifyInstance, runtime: Runtime, s: 
     },
     async (request) => {
       const ctx = contextOf(request);
-      return collectAnswer(start(request.body, conversationOf(request.body), ctx), ctx);
+      return collectAnswer(pipeline.answer(answerInputFrom(request.body, config), ctx), ctx);
     },
   );
 
@@ -65,7 +53,7 @@ export function registerAnswerRoutes(app: FastifyInstance, runtime: Runtime, s: 
     },
     async (request, reply) => {
       const ctx = contextOf(request);
-      const answer = start(request.body, conversationOf(request.body), ctx);
+      const answer = pipeline.answer(answerInputFrom(request.body, config), ctx);
       if (request.body.stream === false) return collectAnswer(answer, ctx);
       const started = await startAnswer(answer);
       return reply

@@ -4,9 +4,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AnswerStream } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
-import { collectAnswer, startAnswer, type StartedAnswer } from '../answer-stream.js';
+import { startAnswer, type StartedAnswer } from '../answer-stream.js';
 import { toProntoError } from '../plugins/errors.js';
-import { contextOf, conversationOf, pipelineReport } from '../present.js';
+import { collectAnswer, conversationOf, pipelineReport } from '../../pipeline/answers.js';
+import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
 /** The model id that runs the whole RAG pipeline (retrieval + the configured generator). */

@@ -7,7 +7,7 @@ import type { RequestContext } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
 import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
 import { toProntoError } from '../plugins/errors.js';
-import { conversationOf } from '../present.js';
+import { answerInputFrom, type AnswerRequestBody } from '../../pipeline/answers.js';
 import type { Schemas } from '../schemas.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -34,17 +34,7 @@ export function registerChatWebSocketRoute(app: FastifyInstance, runtime: Runtim
         current = ctx;
         try {
           const body = parseFrame(raw, isBinary, check);
-          const answer = pipeline.answer(
-            {
-              messages: conversationOf(body),
-              namespace: body.namespace ?? config.sample_corpus.namespace,
-              topK: body.top_k ?? config.retrieval.default_top_k,
-              userId: body.user_id,
-              filter: body.filter,
-              maxTokens: body.max_tokens,
-            },
-            ctx,
-          );
+          const answer = pipeline.answer(answerInputFrom(body, config), ctx);
           for await (const event of answerEvents(await startAnswer(answer), ctx)) send(event);
         } catch (err) {
           send({ type: 'error', data: toProntoError(err).toBody() });
@@ -70,11 +60,5 @@ function parseFrame(raw: Buffer, isBinary: boolean, check: ReturnType<typeof Typ
     const field = issue.path.slice(1).replaceAll('/', '.') || 'body';
     throw new ProntoError('invalid_input', `${field}: ${issue.message}`, { field });
   }
-  return body as Parameters<typeof conversationOf>[0] & {
-    namespace?: string;
-    top_k?: number;
-    user_id?: string;
-    filter?: Record<string, never>;
-    max_tokens?: number;
-  };
+  return body as AnswerRequestBody;
 }

@@ -3,28 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import { ProntoError } from '../../core/errors.js';
 import type { DocumentInput } from '../../retrieval/types.js';
 import type { Runtime } from '../../runtime.js';
-import { contextOf } from '../present.js';
+import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
 /** `POST /v1/documents` (ingest, upsert by id) and `DELETE /v1/documents/:id`. */
 export function registerDocumentRoutes(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
   const { config, pipeline } = runtime;
-  const Document = Type.Object(
-    {
-      id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,256}$', description: 'Your id; re-sending it replaces the document' }),
-      text: Type.String({ minLength: 1, maxLength: config.retrieval.max_document_chars }),
-      title: Type.Optional(Type.String({ maxLength: 1024 })),
-      metadata: Type.Optional(s.Metadata),
-    },
-    { additionalProperties: false },
-  );
-  const Body = Type.Object(
-    {
-      namespace: Type.Optional(s.Namespace),
-      documents: Type.Array(Document, { minItems: 1, maxItems: config.retrieval.max_documents_per_request }),
-    },
-    { additionalProperties: false },
-  );
+  const Body = s.DocumentBatch;
   const Failure = Type.Object({
     id: Type.String(),
     index: Type.Integer(),

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { invalidInput } from '../../core/errors.js';
 import type { Runtime } from '../../runtime.js';
-import { contextOf } from '../present.js';
+import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
 /** `POST /v1/embeddings`, shaped as OpenAI's so its clients work unchanged. */

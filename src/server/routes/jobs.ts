@@ -4,7 +4,7 @@ import type { Config } from '../../config/schema.js';
 import { DEFAULT_PRIORITY, JOB_KINDS, type JobKind, type JobQueue } from '../../jobs/types.js';
 import { ProntoError, isProntoError } from '../../core/errors.js';
 import type { AnswerJobInput } from '../../jobs/handlers.js';
-import { conversationOf } from '../present.js';
+import { conversationOf } from '../../pipeline/answers.js';
 import { createSchemas, errorResponses, type Schemas } from '../schemas.js';
 import '../types.js';
 
@@ -112,18 +112,9 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
 /** Each kind's input: the same fields and limits as the synchronous route it mirrors. */
 function jobInputSchemas(config: Config, s: Schemas): Record<JobKind, TSchema> {
   const closed = { additionalProperties: false } as const;
-  const Document = Type.Object(
-    {
-      id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,256}$' }),
-      text: Type.String({ minLength: 1, maxLength: config.retrieval.max_document_chars }),
-      title: Type.Optional(Type.String({ maxLength: 1024 })),
-      metadata: Type.Optional(s.Metadata),
-    },
-    closed,
-  );
   const { stream: _stream, ...chat } = s.ChatRequest.properties;
   return {
-    infer: Type.Object({ text: s.Text('The question'), ...s.AnswerOptions }, closed),
+    infer: s.InferRequest,
     chat: Type.Object(chat, closed),
     embed: Type.Object(
       {
@@ -132,13 +123,7 @@ function jobInputSchemas(config: Config, s: Schemas): Record<JobKind, TSchema> {
       },
       closed,
     ),
-    ingest: Type.Object(
-      {
-        namespace: Type.Optional(s.Namespace),
-        documents: Type.Array(Document, { minItems: 1, maxItems: config.retrieval.max_documents_per_request }),
-      },
-      closed,
-    ),
+    ingest: s.DocumentBatch,
   };
 }
 

@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
-import { contextOf, pipelineReport, presentHit } from '../present.js';
+import { pipelineReport, presentHit } from '../../pipeline/answers.js';
+import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
 export function registerSearchRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {

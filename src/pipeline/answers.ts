@@ -1,0 +1,72 @@
+import type { Config } from '../config/schema.js';
+import { ProntoError } from '../core/errors.js';
+import type { ChatMessage } from '../models/types.js';
+import type { Filter, Hit } from '../retrieval/types.js';
+import type { AnswerInput, AnswerStream, RequestContext } from './types.js';
+
+/**
+ * Answers in the API's shape, shared by the HTTP routes and the job handlers (a job's result is
+ * what the synchronous route would have answered).
+ */
+
+/** The fields every answer request may carry (`/v1/infer`, `/v1/chat`, WebSocket, jobs). */
+export interface AnswerRequestBody {
+  text?: string;
+  messages?: ChatMessage[];
+  namespace?: string;
+  top_k?: number;
+  user_id?: string;
+  filter?: Filter;
+  max_tokens?: number;
+}
+
+/** `{messages}` or `{text}` (a one-turn chat); the conversation must end with a user turn. */
+export function conversationOf(body: Pick<AnswerRequestBody, 'messages' | 'text'>): ChatMessage[] {
+  if (body.messages && body.text !== undefined) {
+    throw new ProntoError('invalid_input', 'Send either messages or text, not both', { field: 'messages' });
+  }
+  const messages = body.messages ?? (body.text !== undefined ? [{ role: 'user' as const, content: body.text }] : undefined);
+  if (!messages || messages.length === 0) {
+    throw new ProntoError('invalid_input', 'messages (or text) is required', { field: 'messages' });
+  }
+  if (messages[messages.length - 1].role !== 'user') {
+    throw new ProntoError('invalid_input', 'The last message must be from the user', {
+      field: `messages[${messages.length - 1}].role`,
+    });
+  }
+  return messages;
+}
+
+/** The pipeline's answer input from a request body, with the configured defaults. */
+export function answerInputFrom(body: AnswerRequestBody, config: Config): AnswerInput {
+  return {
+    messages: conversationOf(body),
+    namespace: body.namespace ?? config.sample_corpus.namespace,
+    topK: body.top_k ?? config.retrieval.default_top_k,
+    userId: body.user_id,
+    filter: body.filter,
+    maxTokens: body.max_tokens,
+  };
+}
+
+export function presentHit(hit: Hit) {
+  return { id: hit.id, doc_id: hit.docId, score: hit.score, text: hit.text, title: hit.title, metadata: hit.metadata };
+}
+
+/** Latency, stage timings and degradations: the report every pipeline response carries. */
+export function pipelineReport(ctx: RequestContext) {
+  return {
+    latency_ms: Math.round((performance.now() - ctx.startedAt) * 10) / 10,
+    timings: Object.fromEntries(Object.entries(ctx.timings).map(([stage, ms]) => [stage, Math.round(ms * 100) / 100])),
+    degraded: ctx.degraded,
+  };
+}
+
+/** The whole answer at once, for the non-streaming routes and jobs. */
+export async function collectAnswer(answer: AnswerStream, ctx: RequestContext) {
+  const contexts = await answer.contexts;
+  let text = '';
+  for await (const token of answer.tokens) text += token;
+  const done = await answer.done;
+  return { answer: text, contexts: contexts.map(presentHit), citations: done.citations, usage: done.usage, model: done.model, ...pipelineReport(ctx) };
+}
