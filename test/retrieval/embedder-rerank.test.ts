@@ -16,7 +16,7 @@ test('sentences split at sentence ends and lines, short fragments join their nei
 
 test('a passage with one sentence that answers the query outranks diffuse passages', async () => {
   const embedder = new HashEmbedder(256);
-  const reranker = new EmbedderReranker('embedder-rerank', embedder);
+  const reranker = new EmbedderReranker('embedder-rerank', embedder, { rankWeight: 0, sentencesPerDocument: 3 });
   const docs = [
     'Cooking pasta needs salted water. Tomatoes grow in summer. Bread rises with yeast in a warm kitchen.',
     'Many topics appear here. Vitamin D deficiency raises fracture risk in older adults. Weather was mild.',
@@ -36,4 +36,11 @@ test('the reranker stops on an aborted signal', async () => {
   controller.abort(new Error('deadline'));
   const reranker = new EmbedderReranker('embedder-rerank', new HashEmbedder());
   await assert.rejects(reranker.rerank('q', ['a doc'], { signal: controller.signal }), /deadline/);
+});
+
+test('the fused rank breaks ties: the same passage scores higher when it came first', async () => {
+  const reranker = new EmbedderReranker('embedder-rerank', new HashEmbedder(), { rankWeight: 1, rankK: 5 });
+  const doc = 'Title\nA sentence about proteins and cells.';
+  const [first, second] = await reranker.rerank('proteins', [doc, doc], { signal });
+  assert.ok(Math.abs(first - second - (1 / 6 - 1 / 7)) < 1e-9);
 });

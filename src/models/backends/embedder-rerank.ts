@@ -1,17 +1,22 @@
 import { LRUCache } from 'lru-cache';
 import { throwIfAborted } from '../../core/deadline.js';
+import { analyze } from '../../retrieval/analyzer.js';
+import { splitSentences } from '../../retrieval/sentences.js';
 import type { CallOptions, Embedder, Reranker } from '../types.js';
 import { dot } from '../vectors.js';
-import { splitSentences } from '../../retrieval/sentences.js';
 
 export interface EmbedderRerankOptions {
-  /** Weight of the best-matching sentence's similarity. */
-  sentenceWeight: number;
-  /** Weight of the whole passage's similarity. */
-  passageWeight: number;
   /**
-   * Weight of the first-stage rank (documents arrive in fused order): 1 / (rankK + rank). Keeps
-   * what BM25 and the dense index agreed on when sentence similarity is unsure.
+   * Sentences embedded per document: the title and those sharing the most query terms. use-lite
+   * costs ~10-25 ms per sentence on a busy 2-core box, so embedding every sentence of 30
+   * abstracts (~300) would blow any rerank budget; the lexical pick keeps it to a few per document.
+   */
+  sentencesPerDocument: number;
+  /** Weight of the best selected sentence's cosine similarity to the query. */
+  sentenceWeight: number;
+  /**
+   * Weight of the first-stage rank (documents arrive in fused order): rankWeight / (rankK + rank).
+   * Keeps what BM25 and the dense index agreed on when sentence similarity is unsure.
    */
   rankWeight: number;
   rankK: number;
@@ -20,47 +25,58 @@ export interface EmbedderRerankOptions {
 }
 
 export const DEFAULT_EMBEDDER_RERANK: EmbedderRerankOptions = {
+  sentencesPerDocument: 2,
   sentenceWeight: 1,
-  passageWeight: 0,
-  rankWeight: 0,
-  rankK: 10,
+  rankWeight: 1,
+  rankK: 5,
   cacheSize: 50_000,
 };
 
 /**
  * The embedded default reranker: re-scores candidates with the embedder at sentence level. A
- * passage's score mixes its best sentence's cosine similarity to the query (a relevant abstract
- * often answers in one sentence, which a whole-passage vector dilutes), the whole passage's, and
- * its first-stage rank. Needs no extra model: it runs on the configured embedder.
+ * document's score is its best sentence's similarity to the query (a relevant abstract often
+ * answers in one sentence, which a whole-passage vector dilutes) plus a prior from its fused rank.
+ * Needs no extra model: it runs on the configured embedder.
  */
 export class EmbedderReranker implements Reranker {
   readonly role = 'reranker' as const;
   readonly backend = 'embedder-rerank';
   private readonly cache: LRUCache<string, Float32Array>;
+  private readonly options: EmbedderRerankOptions;
 
   constructor(
     readonly name: string,
     private readonly embedder: Embedder,
-    private readonly options: EmbedderRerankOptions = DEFAULT_EMBEDDER_RERANK,
+    options: Partial<EmbedderRerankOptions> = {},
   ) {
-    this.cache = new LRUCache({ max: options.cacheSize });
+    this.options = { ...DEFAULT_EMBEDDER_RERANK, ...options };
+    this.cache = new LRUCache({ max: this.options.cacheSize });
   }
 
   async rerank(query: string, documents: string[], options: CallOptions): Promise<number[]> {
     throwIfAborted(options.signal);
     if (documents.length === 0) return [];
-    const units = documents.map((doc) => ({ passage: doc, sentences: splitSentences(doc) }));
-    const vectors = await this.embedAll(
-      [query, ...units.flatMap((u) => (this.options.passageWeight > 0 ? [u.passage, ...u.sentences] : u.sentences))],
-      options,
-    );
+    const queryTerms = new Set(analyze(query));
+    const selected = documents.map((doc) => this.select(doc, queryTerms));
+    const vectors = await this.embedAll([query, ...selected.flat()], options);
     const q = vectors.get(query)!;
-    const { sentenceWeight, passageWeight, rankWeight, rankK } = this.options;
-    return units.map((unit, rank) => {
-      const best = Math.max(...unit.sentences.map((s) => dot(q, vectors.get(s)!)));
-      const passage = passageWeight > 0 ? dot(q, vectors.get(unit.passage)!) : 0;
-      return sentenceWeight * best + passageWeight * passage + rankWeight / (rankK + rank + 1);
+    const { sentenceWeight, rankWeight, rankK } = this.options;
+    return selected.map((sentences, rank) => {
+      const best = Math.max(...sentences.map((s) => dot(q, vectors.get(s)!)));
+      return sentenceWeight * best + rankWeight / (rankK + rank + 1);
     });
+  }
+
+  /** The first line (the title, as the rerank stage sends it) and the sentences with the most query terms. */
+  private select(doc: string, queryTerms: Set<string>): string[] {
+    const [first, ...rest] = splitSentences(doc);
+    const overlap = (s: string) => analyze(s).filter((t) => queryTerms.has(t)).length;
+    const ranked = rest
+      .map((s) => ({ s, n: overlap(s) }))
+      .sort((a, b) => b.n - a.n)
+      .slice(0, Math.max(0, this.options.sentencesPerDocument - 1))
+      .map((x) => x.s);
+    return [first, ...ranked];
   }
 
   /** Embeds the texts not cached yet, in one call (the model runtime batches it). */
