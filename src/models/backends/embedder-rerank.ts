@@ -14,6 +14,8 @@ export interface EmbedderRerankOptions {
   sentencesPerDocument: number;
   /** Weight of the best selected sentence's cosine similarity to the query. */
   sentenceWeight: number;
+  /** Weight of the whole passage's similarity (0 skips embedding passages: long texts are slow). */
+  passageWeight: number;
   /**
    * Weight of the first-stage rank (documents arrive in fused order): rankWeight / (rankK + rank).
    * Keeps what BM25 and the dense index agreed on when sentence similarity is unsure.
@@ -27,6 +29,7 @@ export interface EmbedderRerankOptions {
 export const DEFAULT_EMBEDDER_RERANK: EmbedderRerankOptions = {
   sentencesPerDocument: 2,
   sentenceWeight: 1,
+  passageWeight: 0,
   rankWeight: 1,
   rankK: 5,
   cacheSize: 50_000,
@@ -58,12 +61,14 @@ export class EmbedderReranker implements Reranker {
     if (documents.length === 0) return [];
     const queryTerms = new Set(analyze(query));
     const selected = documents.map((doc) => this.select(doc, queryTerms));
-    const vectors = await this.embedAll([query, ...selected.flat()], options);
+    const { sentenceWeight, passageWeight, rankWeight, rankK } = this.options;
+    const passages = passageWeight > 0 ? documents : [];
+    const vectors = await this.embedAll([query, ...selected.flat(), ...passages], options);
     const q = vectors.get(query)!;
-    const { sentenceWeight, rankWeight, rankK } = this.options;
     return selected.map((sentences, rank) => {
       const best = Math.max(...sentences.map((s) => dot(q, vectors.get(s)!)));
-      return sentenceWeight * best + rankWeight / (rankK + rank + 1);
+      const passage = passageWeight > 0 ? passageWeight * dot(q, vectors.get(documents[rank])!) : 0;
+      return sentenceWeight * best + passage + rankWeight / (rankK + rank + 1);
     });
   }
 
