@@ -1,5 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+const Normalization = Type.Union([Type.Literal('minmax'), Type.Literal('max'), Type.Literal('zscore'), Type.Literal('raw')], {
+  default: 'minmax',
+});
+
 export const RetrievalSchema = Type.Object(
   {
     default_mode: Type.Union([Type.Literal('dense'), Type.Literal('sparse'), Type.Literal('hybrid')], {
@@ -11,6 +15,14 @@ export const RetrievalSchema = Type.Object(
       {
         dense: Type.Number({ minimum: 0, default: 0.5 }),
         sparse: Type.Number({ minimum: 0, default: 0.5 }),
+      },
+      { default: {} },
+    ),
+    /** How weighted fusion scales each list before summing (see src/retrieval/fusion.ts). */
+    normalization: Type.Object(
+      {
+        dense: Normalization,
+        sparse: Normalization,
       },
       { default: {} },
     ),

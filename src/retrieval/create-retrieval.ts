@@ -47,7 +47,7 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
     metrics: deps.metrics,
   };
   const fuseWith = (dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) =>
-    fuse(dense, sparseHits, { method, topK, weights: rc.weights, rrfK: rc.rrf_k });
+    fuse(dense, sparseHits, { method, topK, weights: rc.weights, rrfK: rc.rrf_k, normalization: rc.normalization });
 
   return {
     store,

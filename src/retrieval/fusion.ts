@@ -5,36 +5,48 @@ export interface FusionWeights {
   sparse: number;
 }
 
+/**
+ * How weighted fusion puts one list's scores on a common scale:
+ * - `minmax`: (s - min) / (max - min) over the list, so the list spans [0, 1];
+ * - `max`: s / max (BM25: keeps how far the tail is from the best hit);
+ * - `zscore`: (s - mean) / std over the list;
+ * - `raw`: as scored (cosine similarities are already comparable across queries).
+ */
+export type Normalization = 'minmax' | 'max' | 'zscore' | 'raw';
+
 export interface FusionOptions {
   method: FusionMethod;
   topK: number;
   weights: FusionWeights;
   /** RRF's rank offset: larger values flatten the difference between top ranks. */
   rrfK: number;
+  normalization?: { dense: Normalization; sparse: Normalization };
 }
 
 /**
  * Fuses a dense and a sparse ranked list (each best first) into one list of `topK` hits.
  * - `rrf`: reciprocal rank fusion, score = sum of weight / (k + rank); needs no score calibration.
- * - `weighted`: each list's scores min-max normalised to [0, 1], then a weighted sum; a hit missing
- *   from one list gets 0 from it.
+ * - `weighted`: each list's scores normalised (see Normalization), then a weighted sum; a hit
+ *   missing from one list gets that list's lowest normalised score (it ranked below all of them).
  */
 export function fuse(dense: Hit[], sparse: Hit[], options: FusionOptions): Hit[] {
+  const lists: Array<[Hit[], number, Normalization]> = [
+    [dense, options.weights.dense, options.normalization?.dense ?? 'minmax'],
+    [sparse, options.weights.sparse, options.normalization?.sparse ?? 'minmax'],
+  ];
   const scored = new Map<string, { hit: Hit; score: number }>();
-  const add = (hits: Hit[], weight: number, contribution: (hit: Hit, rank: number) => number) => {
-    hits.forEach((hit, rank) => {
-      const entry = scored.get(hit.id) ?? { hit, score: 0 };
-      entry.score += weight * contribution(hit, rank);
-      scored.set(hit.id, entry);
-    });
-  };
-  if (options.method === 'rrf') {
-    const rrf = (_hit: Hit, rank: number) => 1 / (options.rrfK + rank + 1);
-    add(dense, options.weights.dense, rrf);
-    add(sparse, options.weights.sparse, rrf);
-  } else {
-    add(dense, options.weights.dense, minMax(dense));
-    add(sparse, options.weights.sparse, minMax(sparse));
+  for (const [hits] of lists) for (const hit of hits) if (!scored.has(hit.id)) scored.set(hit.id, { hit, score: 0 });
+  for (const [hits, weight, normalization] of lists) {
+    if (weight === 0 || hits.length === 0) continue;
+    const contribution = new Map<string, number>();
+    if (options.method === 'rrf') {
+      hits.forEach((hit, rank) => contribution.set(hit.id, 1 / (options.rrfK + rank + 1)));
+    } else {
+      const normalized = normalize(hits.map((h) => h.score), normalization);
+      hits.forEach((hit, i) => contribution.set(hit.id, normalized[i]));
+    }
+    const floor = options.method === 'rrf' ? 0 : Math.min(...contribution.values());
+    for (const [id, entry] of scored) entry.score += weight * (contribution.get(id) ?? floor);
   }
   return [...scored.values()]
     .sort((a, b) => b.score - a.score)
@@ -42,14 +54,20 @@ export function fuse(dense: Hit[], sparse: Hit[], options: FusionOptions): Hit[]
     .map(({ hit, score }) => ({ ...hit, score }));
 }
 
-function minMax(hits: Hit[]): (hit: Hit) => number {
-  if (hits.length === 0) return () => 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const hit of hits) {
-    min = Math.min(min, hit.score);
-    max = Math.max(max, hit.score);
+function normalize(scores: number[], how: Normalization): number[] {
+  const min = Math.min(...scores);
+  const max = Math.max(...scores);
+  switch (how) {
+    case 'raw':
+      return scores;
+    case 'max':
+      return scores.map((s) => (max > 0 ? s / max : 0));
+    case 'zscore': {
+      const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+      const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / scores.length);
+      return scores.map((s) => (std > 0 ? (s - mean) / std : 0));
+    }
+    case 'minmax':
+      return scores.map((s) => (max > min ? (s - min) / (max - min) : 1));
   }
-  const range = max - min;
-  return (hit) => (range > 0 ? (hit.score - min) / range : 1);
 }

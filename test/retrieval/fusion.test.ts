@@ -33,3 +33,18 @@ test('fusion keeps topK, tolerates an empty list and keeps the hit fields', () =
   }
   assert.deepEqual(fuse([], [], { method: 'rrf', topK: 5, weights, rrfK: 60 }), []);
 });
+
+test('normalisations: raw cosine and BM25 over its max; a hit missing from a list gets its floor', () => {
+  const dense = [hit('a', 0.8), hit('b', 0.4)];
+  const sparse = [hit('b', 10), hit('c', 5)];
+  const fused = fuse(dense, sparse, {
+    method: 'weighted', topK: 3, weights: { dense: 1, sparse: 1 }, rrfK: 60, normalization: { dense: 'raw', sparse: 'max' },
+  });
+  const byId = Object.fromEntries(fused.map((h) => [h.id, h.score]));
+  assert.ok(Math.abs(byId.a - (0.8 + 0.5)) < 1e-12, 'a: missing from sparse gets its floor 5/10');
+  assert.ok(Math.abs(byId.b - (0.4 + 1)) < 1e-12);
+  assert.ok(Math.abs(byId.c - (0.4 + 0.5)) < 1e-12, 'c: missing from dense gets its lowest cosine');
+  const z = fuse(dense, sparse, { method: 'weighted', topK: 3, weights, rrfK: 60, normalization: { dense: 'zscore', sparse: 'zscore' } });
+  // z-scores of two-hit lists are +1 and -1: a = 1 - 1, b = -1 + 1, c = -1 - 1.
+  assert.deepEqual(z.map((h) => [h.id, h.score]), [['a', 0], ['b', 0], ['c', -2]]);
+});
