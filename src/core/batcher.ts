@@ -1,6 +1,7 @@
 import { raceAbort } from './deadline.js';
 import { ProntoError } from './errors.js';
-import { DecayingRate, Ewma } from './rate.js';
+import { BatchCostModel } from './cost-model.js';
+import { DecayingRate } from './rate.js';
 
 /**
  * A dynamic micro-batcher for one model instance (the TEI/Triton idea, written for Node's event
@@ -78,8 +79,8 @@ export class MicroBatcher<I, O> {
   private waitTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
   private readonly arrivals = new DecayingRate(ARRIVAL_WINDOW_MS);
-  private readonly perItemMs = new Ewma(0.2);
-  private readonly batchMs = new Ewma(0.2);
+  private readonly cost = new BatchCostModel();
+  private readonly inFlight = new Set<{ startedAt: number; size: number }>();
   private closed = false;
   private slotFreedAt = -Infinity;
 
@@ -94,15 +95,32 @@ export class MicroBatcher<I, O> {
     return this.running;
   }
 
+  /** Teaches the cost model a batch timing measured elsewhere (warmup runs). */
+  observeCost(size: number, ms: number): void {
+    this.cost.observe(size, ms);
+  }
+
   /**
-   * How long `extra` more items would wait before their results are ready, from observed batch
-   * costs; undefined until a batch has run (admission lets everything in until then).
+   * For `extra` more items: how long until their batch starts (`waitMs`: the batches already
+   * queued ahead, plus the running batch that must end first when every slot is busy) and until
+   * it ends (`totalMs`). Undefined until a batch cost is known (admission lets everything in).
+   * An idle model with an empty queue always has `waitMs` 0, so a stale estimate can never
+   * refuse work forever.
    */
-  estimateMs(extra: number): number | undefined {
-    const perItem = this.perItemMs.value;
-    if (perItem === undefined) return undefined;
-    const inFlight = this.running >= this.options.maxConcurrentBatches ? (this.batchMs.value ?? 0) : 0;
-    return inFlight + ((this.queue.length + extra) * perItem) / this.options.maxConcurrentBatches;
+  estimate(extra: number): { waitMs: number; totalMs: number } | undefined {
+    const { maxBatchSize, maxConcurrentBatches } = this.options;
+    const full = this.cost.estimate(maxBatchSize);
+    if (full === undefined) return undefined;
+    const now = performance.now();
+    let slotFreeIn = 0;
+    if (this.running >= maxConcurrentBatches) {
+      slotFreeIn = Infinity;
+      for (const batch of this.inFlight) slotFreeIn = Math.min(slotFreeIn, Math.max(0, this.cost.estimate(batch.size)! - (now - batch.startedAt)));
+    }
+    const batchesAhead = Math.floor(this.queue.length / maxBatchSize);
+    const waitMs = slotFreeIn + (batchesAhead * full) / maxConcurrentBatches;
+    const own = Math.min(maxBatchSize, (this.queue.length % maxBatchSize) + extra);
+    return { waitMs, totalMs: waitMs + this.cost.estimate(own)! + (Math.max(0, extra - own) * full) / maxBatchSize };
   }
 
   submit(inputs: I[], options: SubmitOptions): Promise<O[]> {
@@ -244,6 +262,8 @@ export class MicroBatcher<I, O> {
 
   private async execute(batch: Array<Item<I, O>>, reason: FlushReason, startedAt: number): Promise<void> {
     this.running++;
+    const running = { startedAt, size: batch.length };
+    this.inFlight.add(running);
     const { observer, executionTimeoutMs } = this.options;
     observer?.batchStarted?.({ size: batch.length, reason, waitsMs: batch.map((item) => startedAt - item.group.enqueuedAt) });
     const controller = new AbortController();
@@ -270,10 +290,8 @@ export class MicroBatcher<I, O> {
     } finally {
       clearTimeout(timer);
       const durationMs = performance.now() - startedAt;
-      if (error === undefined) {
-        this.batchMs.add(durationMs);
-        this.perItemMs.add(durationMs / batch.length);
-      }
+      if (error === undefined) this.cost.observe(batch.length, durationMs);
+      this.inFlight.delete(running);
       this.running--;
       this.slotFreedAt = performance.now();
       observer?.batchFinished?.({ size: batch.length, durationMs, error });

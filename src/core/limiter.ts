@@ -26,25 +26,31 @@ export interface AdmissionInput {
   queued: number;
   adding: number;
   maxQueue: number;
-  /** Estimated wait for this request's results (ms), undefined when nothing has been observed yet. */
-  estimateMs: number | undefined;
+  /** Estimated wait before this request's work starts, and until it ends (ms); undefined while unknown. */
+  estimate: { waitMs: number; totalMs: number } | undefined;
+  /** The request's deadline (performance.now() clock): the work must end by then. */
   deadlineAt?: number;
+  /** How long the work may wait in the queue (queue_timeout_ms): it must start by then. */
+  maxWaitMs?: number;
   now?: number;
 }
 
 /** Throws AdmissionRejected when the request cannot be served in time; returns otherwise. */
 export function admit(input: AdmissionInput): void {
-  const { queued, adding, maxQueue, estimateMs, deadlineAt } = input;
-  const retryAfterS = Math.max(1, Math.ceil((estimateMs ?? 1000) / 1000));
+  const { queued, adding, maxQueue, estimate, deadlineAt, maxWaitMs } = input;
+  const retryAfterS = Math.max(1, Math.ceil((estimate?.waitMs ?? 1000) / 1000));
   if (queued + adding > maxQueue) {
     throw new AdmissionRejected('queue_full', `The model queue is full (${queued} of ${maxQueue} items waiting)`, retryAfterS);
   }
-  if (estimateMs === undefined || deadlineAt === undefined) return;
-  const remainingMs = deadlineAt - (input.now ?? performance.now());
-  if (estimateMs > remainingMs) {
+  if (!estimate) return;
+  if (maxWaitMs !== undefined && estimate.waitMs > maxWaitMs) {
+    throw new AdmissionRejected('too_slow', `The model queue holds ~${Math.round(estimate.waitMs)} ms of work, more than the ${maxWaitMs} ms queue timeout`, retryAfterS);
+  }
+  const remainingMs = (deadlineAt ?? Infinity) - (input.now ?? performance.now());
+  if (estimate.totalMs > remainingMs) {
     throw new AdmissionRejected(
       'too_slow',
-      `The model queue holds ~${Math.round(estimateMs)} ms of work, more than the ${Math.max(0, Math.round(remainingMs))} ms left`,
+      `The model would answer in ~${Math.round(estimate.totalMs)} ms, more than the ${Math.max(0, Math.round(remainingMs))} ms left`,
       retryAfterS,
     );
   }
@@ -84,17 +90,19 @@ export class ConcurrencyLimiter {
   }
 
   /** Resolves with a release function once a slot is free; admission may reject at once. */
-  acquire(options: { signal: AbortSignal; deadlineAt?: number }): Promise<() => void> {
+  acquire(options: { signal: AbortSignal; deadlineAt?: number; maxWaitMs?: number }): Promise<() => void> {
     if (options.signal.aborted) return Promise.reject(options.signal.reason);
     if (this.active < this.options.maxConcurrent && this.waiters.length === 0) {
       return Promise.resolve(this.grantSlot());
     }
+    const waitMs = this.estimateMs();
     admit({
       queued: this.waiters.length,
       adding: 1,
       maxQueue: this.options.maxQueue,
-      estimateMs: this.estimateMs(),
+      estimate: waitMs === undefined ? undefined : { waitMs, totalMs: waitMs },
       deadlineAt: options.deadlineAt,
+      maxWaitMs: options.maxWaitMs,
     });
     return new Promise((resolve, reject) => {
       const onAbort = () => {

@@ -3,6 +3,7 @@ import { AdmissionRejected, admit } from '../core/limiter.js';
 import { ProntoError } from '../core/errors.js';
 import type { BatchingConfig } from './config.js';
 import type { CallOptions } from './types.js';
+import type { BatchTiming } from './warmup.js';
 
 /**
  * The `instances` micro-batchers of one model behind admission control. A request's items go to
@@ -19,8 +20,11 @@ export class BatchedPool<I, O> {
     private readonly tokens?: (input: I) => number,
   ) {}
 
-  /** Attaches one batcher per loaded backend instance (called by start()). */
-  attach(runners: Array<(inputs: I[], signal: AbortSignal) => Promise<O[]>>): void {
+  /**
+   * Attaches one batcher per loaded backend instance (called by start()), teaching each the
+   * batch timings measured during warmup so admission has a cost model from the first request.
+   */
+  attach(runners: Array<(inputs: I[], signal: AbortSignal) => Promise<O[]>>, warmupTimings: BatchTiming[] = []): void {
     const b = this.batching;
     this.batchers = runners.map(
       (run) =>
@@ -36,22 +40,21 @@ export class BatchedPool<I, O> {
           observer: this.observer,
         }),
     );
+    for (const batcher of this.batchers) for (const t of warmupTimings) batcher.observeCost(t.size, t.ms);
   }
 
   submit(inputs: I[], options: CallOptions): Promise<O[]> {
     if (this.batchers.length === 0) return Promise.reject(new ProntoError('not_ready', `Model ${this.name} is not loaded yet`));
     const batcher = this.leastLoaded();
-    // Items are dropped after queue_timeout_ms anyway: admit only work that can start by then.
-    const now = performance.now();
-    const deadlineAt = Math.min(options.deadlineAt ?? Infinity, now + this.batching.queue_timeout_ms);
     try {
       admit({
         queued: batcher.queued,
         adding: inputs.length,
         maxQueue: this.batching.max_queue_items,
-        estimateMs: batcher.estimateMs(inputs.length),
-        deadlineAt,
-        now,
+        estimate: batcher.estimate(inputs.length),
+        deadlineAt: options.deadlineAt,
+        // Items are dropped after queue_timeout_ms anyway: admit only work that can start by then.
+        maxWaitMs: this.batching.queue_timeout_ms,
       });
     } catch (err) {
       if (err instanceof AdmissionRejected) this.observer.rejected?.(err);

@@ -7,7 +7,7 @@ import { createBackendRegistry, type BackendFactory, type BackendModel } from '.
 import type { ModelRuntime } from './runtime.js';
 import { ServedEmbedder, ServedGenerator, ServedReranker, type ServedModel } from './served.js';
 import type { Embedder, Generator, Model, ModelRole, Reranker } from './types.js';
-import { warmUp } from './warmup.js';
+import { warmUp, type BatchTiming } from './warmup.js';
 
 export interface ModelRuntimeDeps {
   metrics: Metrics;
@@ -69,10 +69,11 @@ export function createModelRuntime(config: Pick<Config, 'models'>, deps: ModelRu
       }),
     );
     const loadMs = performance.now() - startedAt;
-    for (const instance of instances) await warmUp(instance, model.warmup.batch_sizes);
+    const timings: BatchTiming[] = [];
+    for (const instance of instances) timings.push(...(await warmUp(instance, model.warmup.batch_sizes)));
     const wrapper = served.get(model.name)!;
     // The role was checked above; each wrapper takes backends of its own role.
-    (wrapper.attach as (backends: Model[]) => void)(instances);
+    (wrapper.attach as (backends: Model[], timings: BatchTiming[]) => void)(instances, timings);
     deps.metrics.modelReady.set({ model: model.name }, 1);
     started.get(model.name)!.resolve(wrapper);
     deps.logger.info(

@@ -5,6 +5,7 @@ import { BatchedPool } from './batched-pool.js';
 import type { ModelConfig } from './config.js';
 import { fallbackReason, withFallback } from './fallback.js';
 import { batchMetrics } from './model-metrics.js';
+import type { BatchTiming } from './warmup.js';
 import type {
   CallOptions,
   Embedder,
@@ -73,9 +74,12 @@ export class ServedEmbedder extends ServedBase implements Embedder {
     return this.backends[0]?.dimensions ?? 0;
   }
 
-  attach(backends: Embedder[]): void {
+  attach(backends: Embedder[], warmupTimings?: BatchTiming[]): void {
     this.backends = backends;
-    this.pool.attach(backends.map((b) => (texts, signal) => b.embed(texts, { signal })));
+    this.pool.attach(
+      backends.map((b) => (texts, signal) => b.embed(texts, { signal })),
+      warmupTimings,
+    );
   }
 
   embed(texts: string[], options: CallOptions): Promise<Float32Array[]> {
@@ -109,7 +113,7 @@ export class ServedReranker extends ServedBase implements Reranker {
   }
 
   /** A batch may mix queries from several requests: each query's documents go to the backend together. */
-  attach(backends: Reranker[]): void {
+  attach(backends: Reranker[], warmupTimings?: BatchTiming[]): void {
     this.pool.attach(
       backends.map((backend) => async (pairs, signal) => {
         const byQuery = new Map<string, number[]>();
@@ -125,6 +129,7 @@ export class ServedReranker extends ServedBase implements Reranker {
         }
         return scores;
       }),
+      warmupTimings,
     );
   }
 
@@ -210,13 +215,12 @@ export class ServedGenerator extends ServedBase implements Generator {
     const { queue_timeout_ms, execution_timeout_ms } = this.config.batching;
     const slot = this.slots.reduce((a, b) => (b.limiter.running + b.limiter.waiting < a.limiter.running + a.limiter.waiting ? b : a));
     const queuedAt = performance.now();
-    const queueDeadline = Math.min(options.deadlineAt ?? Infinity, queuedAt + queue_timeout_ms);
     const depth = metrics.modelQueueDepth.labels({ model: this.name });
     depth.inc();
     let release: () => void;
     try {
       const waitSignal = AbortSignal.any([options.signal, AbortSignal.timeout(queue_timeout_ms)]);
-      release = await slot.limiter.acquire({ signal: waitSignal, deadlineAt: queueDeadline });
+      release = await slot.limiter.acquire({ signal: waitSignal, deadlineAt: options.deadlineAt, maxWaitMs: queue_timeout_ms });
     } catch (err) {
       if (err instanceof AdmissionRejected) metrics.rejections.inc({ reason: `model_${err.reason}` });
       if (!options.signal.aborted && !(err instanceof ProntoError)) {

@@ -1,15 +1,23 @@
 import type { BackendModel } from './registry.js';
 
+/** How long one warmup batch took: seeds the admission cost model. */
+export interface BatchTiming {
+  size: number;
+  ms: number;
+}
+
 const WARMUP_TEXT = 'Warm-up input: how fast can the model answer this question?';
 
 /**
  * Runs dummy inputs through a freshly loaded backend at every configured batch size, so the first
  * real request does not pay for lazy initialisation (graph compilation, allocator growth, JIT).
  */
-export async function warmUp(model: BackendModel, batchSizes: number[]): Promise<void> {
+export async function warmUp(model: BackendModel, batchSizes: number[]): Promise<BatchTiming[]> {
   await model.warmup();
   const signal = new AbortController().signal;
+  const timings: BatchTiming[] = [];
   for (const size of batchSizes) {
+    const startedAt = performance.now();
     const texts = Array.from({ length: size }, (_, i) => `${WARMUP_TEXT} (${i})`);
     switch (model.role) {
       case 'embedder':
@@ -27,5 +35,7 @@ export async function warmUp(model: BackendModel, batchSizes: number[]): Promise
         break;
       }
     }
+    timings.push({ size, ms: performance.now() - startedAt });
   }
+  return timings;
 }

@@ -65,7 +65,7 @@ test('a full batch flushes at once even with a long max_wait', async () => {
 });
 
 test('while items keep arriving the batcher waits up to max_wait for a fuller batch (timeout)', async () => {
-  const { batcher, batches } = simBatcher({}, { maxWaitMs: 200, maxBatchSize: 64 });
+  const { batcher, batches } = simBatcher({}, { maxWaitMs: 1000, maxBatchSize: 64 });
   await Promise.all(texts(20).map((t) => batcher.submit([t], { signal: open() })));
   assert.deepEqual(batches.map((b) => [b.size, b.reason]), [[20, 'timeout']]);
 });
@@ -156,11 +156,15 @@ test('the token budget caps a batch (token_budget) and always admits at least on
   assert.equal(batches[0].reason, 'token_budget');
 });
 
-test('estimateMs reflects queued work once a batch has been observed', async () => {
-  const { batcher } = simBatcher({ base_ms: 4 });
-  assert.equal(batcher.estimateMs(1), undefined);
+test('estimate: nothing known at first; then queued batches ahead add wait, an idle empty model none', async () => {
+  const { batcher } = simBatcher({ base_ms: 4, per_item_ms: 0 }, { maxBatchSize: 4 });
+  assert.equal(batcher.estimate(1), undefined);
   await batcher.submit(texts(8), { signal: open() });
-  assert.ok(batcher.estimateMs(100)! > batcher.estimateMs(1)!);
+  assert.equal(batcher.estimate(1)!.waitMs, 0, 'idle with an empty queue: no wait, however slow batches were');
+  const busy = batcher.submit(texts(12, 'busy'), { signal: open() });
+  const queuedWait = batcher.estimate(1)!.waitMs;
+  assert.ok(queuedWait >= 4, `two full batches queued behind a running one (got ${queuedWait})`);
+  await busy;
 });
 
 test('close() rejects queued items with shutting_down', async () => {

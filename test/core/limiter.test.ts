@@ -2,19 +2,22 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AdmissionRejected, ConcurrencyLimiter, admit } from '../../src/core/limiter.js';
 
-test('admit: a full queue is 429 queue_full, more work than the budget is 503 overloaded (too_slow)', () => {
+test('admit: a full queue is 429 queue_full; too much queued work for the budget is 503 overloaded (too_slow)', () => {
   const now = 1000;
-  assert.doesNotThrow(() => admit({ queued: 3, adding: 1, maxQueue: 4, estimateMs: 10, deadlineAt: now + 50, now }));
+  const estimate = (waitMs: number, totalMs: number) => ({ waitMs, totalMs });
+  assert.doesNotThrow(() => admit({ queued: 3, adding: 1, maxQueue: 4, estimate: estimate(5, 10), deadlineAt: now + 50, now }));
   assert.throws(
-    () => admit({ queued: 4, adding: 1, maxQueue: 4, estimateMs: 10, now }),
+    () => admit({ queued: 4, adding: 1, maxQueue: 4, estimate: estimate(5, 10), now }),
     (err: AdmissionRejected) => err.reason === 'queue_full' && err.status === 429 && err.retryAfterS === 1,
   );
   assert.throws(
-    () => admit({ queued: 1, adding: 1, maxQueue: 100, estimateMs: 2500, deadlineAt: now + 100, now }),
+    () => admit({ queued: 1, adding: 1, maxQueue: 100, estimate: estimate(2500, 2600), deadlineAt: now + 100, now }),
     (err: AdmissionRejected) => err.reason === 'too_slow' && err.code === 'overloaded' && err.status === 503 && err.retryAfterS === 3,
   );
-  // Nothing observed yet, or no deadline: only the queue bound applies.
-  assert.doesNotThrow(() => admit({ queued: 1, adding: 1, maxQueue: 100, estimateMs: undefined, deadlineAt: now + 1, now }));
+  // The queue timeout bounds the wait even without a deadline.
+  assert.throws(() => admit({ queued: 1, adding: 1, maxQueue: 100, estimate: estimate(80, 90), maxWaitMs: 60, now }), (err: AdmissionRejected) => err.reason === 'too_slow');
+  // Nothing observed yet: only the queue bound applies.
+  assert.doesNotThrow(() => admit({ queued: 1, adding: 1, maxQueue: 100, estimate: undefined, deadlineAt: now + 1, now }));
 });
 
 test('the limiter grants slots in order, queues within bounds and rejects past them', async () => {

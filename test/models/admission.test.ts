@@ -64,9 +64,11 @@ test('queue_timeout_ms also bounds admission: work that could not start in time 
     await embedder.embed(['observe one batch'], { signal: never() });
     const running = embedder.embed(['running'], { signal: never() });
     await new Promise((resolve) => setImmediate(resolve));
-    // ~30 ms left of the running batch + ~30 ms for this one > 40 ms: refused although no deadline was given.
+    const queued = embedder.embed(['queued'], { signal: never() });
+    // ~30 ms left of the running batch + ~30 ms for the queued one before it could start > 40 ms:
+    // refused although the request gave no deadline.
     await assert.rejects(embedder.embed(['no deadline given'], { signal: never() }), (err: { code?: string }) => err.code === 'overloaded');
-    await running;
+    await Promise.all([running, queued]);
   } finally {
     await runtime.close();
   }
