@@ -14,6 +14,7 @@ export async function chatLoop(url: string, scenario: HttpScenario, options: { c
   const statuses: Array<number | string> = [];
   const endAt = performance.now() + options.durationS * 1000;
   let n = 0;
+  let generated = 0;
   async function client(): Promise<void> {
     while (performance.now() < endAt) {
       const startedAt = performance.now();
@@ -31,7 +32,9 @@ export async function chatLoop(url: string, scenario: HttpScenario, options: { c
         total.push(end - startedAt);
         if (tokens > 0) {
           ttft.push(first - startedAt);
-          if (end > first) tokensPerS.push((tokens - 1) / ((end - first) / 1000));
+          generated += tokens;
+          // The decode rate after the first token; streams that arrived in one piece have none.
+          if (tokens > 1 && end - first >= 1) tokensPerS.push((tokens - 1) / ((end - first) / 1000));
         }
       } catch (err) {
         statuses.push((err as Error).name);
@@ -51,6 +54,9 @@ export async function chatLoop(url: string, scenario: HttpScenario, options: { c
     errors: statuses.length - ok,
     status: tally(statuses),
     ttft_ms: summarize(ttft),
-    tokens_per_s: summarize(tokensPerS),
+    /** Per stream, after its first token. */
+    stream_tokens_per_s: summarize(tokensPerS),
+    /** All tokens streamed to all clients per second. */
+    total_tokens_per_s: Math.round(generated / options.durationS),
   };
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The model-runtime benchmarks of docs/BENCHMARKS.md, in one run (ratios are only meaningful
+# within one run on a shared machine). Prints one JSON line per measurement.
+#   bash bench/model-runtime.sh [sim|use-lite|overload|chat]...   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PRONTO="node bin/pronto.js"
+RUNS=${RUNS:-3}
+
+serve() { # serve CONFIG PORT -> starts a server, remembers its pid
+  PRONTO_DATA_DIR="$(mktemp -d)" PORT=$2 $PRONTO serve --config "$1" >/tmp/pronto-bench-$2.log 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 240); do curl -sf "localhost:$2/readyz" >/dev/null && return 0; sleep 0.5; done
+  echo "server on $2 did not become ready" >&2; exit 1
+}
+stop() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
+label() { echo "{\"label\":\"$1\",\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"; }
+
+sim() {
+  label "sim offline"; $PRONTO bench offline --config bench/sim.yaml --model sim --batch-sizes 1,64 --duration 3
+  serve bench/sim.yaml 8411
+  for _ in $(seq 1 "$RUNS"); do
+    label "sim 1 connection"; $PRONTO bench embed --url http://127.0.0.1:8411 --connections 1 --duration 10
+    label "sim 64 connections"; $PRONTO bench embed --url http://127.0.0.1:8411 --connections 64 --duration 10
+  done
+  stop
+}
+
+use_lite() {
+  serve bench/use-lite.yaml 8412
+  for _ in $(seq 1 "$RUNS"); do
+    label "use-lite offline"; $PRONTO bench offline --config bench/use-lite.yaml --model use-lite --batch-sizes 1,64 --duration 5
+    label "use-lite 64 connections"; $PRONTO bench embed --url http://127.0.0.1:8412 --connections 64 --duration 15
+    label "use-lite 1 connection"; $PRONTO bench embed --url http://127.0.0.1:8412 --connections 1 --duration 10
+  done
+  stop
+}
+
+overload() {
+  serve bench/sim-overload.yaml 8413
+  label "overload: half the saturating rate"; $PRONTO bench embed --url http://127.0.0.1:8413 --rate "${HALF_RATE:-600}" --duration 10
+  label "overload: twice the saturating rate"; $PRONTO bench embed --url http://127.0.0.1:8413 --rate "${DOUBLE_RATE:-2400}" --duration 10
+  echo "{\"label\":\"overload: server rss after\",\"rss_mb\":$(( $(ps -o rss= -p "$SERVER_PID") / 1024 ))}"
+  stop
+}
+
+chat() {
+  serve bench/llama.yaml 8414
+  for c in 1 4; do label "llama chat $c connection(s)"; $PRONTO bench chat --url http://127.0.0.1:8414 --connections $c --duration 10; done
+  stop
+}
+
+for what in "${@:-sim use-lite overload chat}"; do
+  for w in $what; do case "$w" in sim) sim ;; use-lite) use_lite ;; overload) overload ;; chat) chat ;; *) echo "unknown: $w" >&2; exit 2 ;; esac; done
+done
