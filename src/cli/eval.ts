@@ -37,10 +37,11 @@ export async function runEval(argv: string[]): Promise<void> {
   const dir = positionals[0];
   if (!dir) throw new Error(`no BEIR_DIR given\nusage: ${USAGE}`);
   const base = loadConfig({ file: values.config });
-  // Recall@100 needs 100 documents after chunks are merged: allow deeper candidate lists here.
+  // Recall@100 needs 100 documents after chunks are merged: let the fused list run to 200 hits.
+  // Each retriever still contributes `retrieval.candidates`, as in the search route.
   const config = loadConfig({
     file: values.config,
-    overrides: { retrieval: { max_top_k: Math.max(base.retrieval.max_top_k, 200), candidates: Math.max(base.retrieval.candidates, 200) } },
+    overrides: { retrieval: { max_top_k: Math.max(base.retrieval.max_top_k, 200) } },
   });
   const mode = (values.mode ?? config.retrieval.default_mode) as SearchMode;
   if (!['dense', 'sparse', 'hybrid'].includes(mode)) throw new Error(`--mode is dense, sparse or hybrid\nusage: ${USAGE}`);

@@ -65,7 +65,9 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
       if (!Number.isInteger(request.topK) || request.topK < 1 || request.topK > rc.max_top_k) {
         throw invalidInput('top_k', `top_k is an integer from 1 to ${rc.max_top_k}`);
       }
-      const candidates = request.mode === 'hybrid' ? Math.max(rc.candidates, request.topK) : request.topK;
+      // Hybrid: each retriever contributes `retrieval.candidates` and fusion keeps the best `topK`
+      // of their union, exactly as the search route does (so eval measures what the route serves).
+      const candidates = request.mode === 'hybrid' ? rc.candidates : request.topK;
       const options = { namespace: request.namespace, topK: candidates, filter: request.filter, signal: request.signal };
       const denseSearch = async () => {
         const vector = request.vector ?? (await request.embedder.embed([request.query], { signal: request.signal }))[0];
