@@ -9,11 +9,10 @@ import { DecayingRate } from './rate.js';
  * over several batches. A batch runs when a slot is free and one of these holds:
  *  - full: the queue holds `maxBatchSize` items (or `maxBatchTokens` tokens: token_budget);
  *  - timeout: the oldest item has waited `maxWaitMs`;
- *  - idle: the arrival rate says no further item is expected within the rest of the wait window,
- *    so waiting would only add latency. When the whole window expects less than one item the
- *    batch runs at once; otherwise after one event-loop turn (setImmediate, so inputs that arrived
- *    in the same I/O phase join). At one connection this flushes at once; at many connections
- *    the rate is high and the batcher waits (up to maxWaitMs) for a fuller batch.
+ *  - idle: after one event-loop turn (setImmediate, so inputs that arrived in the same I/O phase
+ *    join) the arrival rate says no further item is expected within the rest of the wait window,
+ *    so waiting would only add latency. At one connection this flushes at once; at many
+ *    connections the rate is high and the batcher waits (up to maxWaitMs) for a fuller batch.
  * Items whose request aborted, whose deadline passed or that waited longer than `queueTimeoutMs`
  * are dropped before their batch runs. Nothing here knows about metrics: an observer is told.
  */
@@ -166,19 +165,15 @@ export class MicroBatcher<I, O> {
 
   private schedule(): void {
     if (this.running >= this.options.maxConcurrentBatches || this.queue.length === 0) return;
-    const now = performance.now();
-    const reason = this.readyReason(now);
-    if (reason) {
+    const reason = this.readyReason(performance.now());
+    if (reason === 'full' || reason === 'token_budget') {
       this.flush(reason);
       return;
     }
-    // Nothing else expected within the whole window (one connection, a quiet service): run now.
-    // An event-loop turn is not free: work a model deferred (tfjs frees tensors after answering)
-    // would run first and delay this batch by milliseconds.
-    if (!this.immediate && this.arrivals.perMs(now) * this.options.maxWaitMs < 1) {
-      this.flush('idle');
-      return;
-    }
+    // Anything short of a full batch waits one event-loop turn, even when idle or past max_wait:
+    // requests already waiting in socket buffers are read in the same poll phase and join it.
+    // Flushing in the middle of that phase was tried: with a model that blocks the loop (tfjs
+    // on CPU) the rest of the phase then waited a whole batch, and batches stayed small.
     this.immediate ??= setImmediate(() => {
       this.immediate = undefined;
       this.decide();

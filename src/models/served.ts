@@ -45,9 +45,9 @@ abstract class ServedBase {
     this.backend = config.backend;
   }
 
-  protected reportFallback = (event: FallbackEvent) => {
+  /** Counted per model here; the caller's onFallback flags the request (and counts the degradation). */
+  protected reportFallback = (_event: FallbackEvent) => {
     this.deps.metrics.modelCalls.inc({ model: this.name, outcome: 'fallback' });
-    this.deps.metrics.degradations.inc({ stage: 'model', reason: event.reason });
   };
 
   protected observer() {

@@ -53,9 +53,18 @@ test('batches items, not requests: one request of 20 items runs as 8 + 8 + 4, re
 
 test('a lone item on an idle model flushes at once (idle), without waiting for max_wait', async () => {
   const { batcher, batches } = simBatcher({}, { maxWaitMs: 50 });
-  const done = batcher.submit(['alone'], { signal: open() });
-  assert.deepEqual(batches.map((b) => b.reason), ['idle'], 'started synchronously, not even one event-loop turn later');
-  await done;
+  await batcher.submit(['alone'], { signal: open() });
+  assert.deepEqual(batches.map((b) => b.reason), ['idle']);
+});
+
+test('after a batch of several items, a lone arrival waits one event-loop turn for its peers', async () => {
+  const { batcher, batches } = simBatcher({ base_ms: 0 }, { maxWaitMs: 50 });
+  await batcher.submit(texts(3), { signal: open() });
+  const first = batcher.submit(['back'], { signal: open() });
+  assert.equal(batches.length, 1, 'not started synchronously');
+  const second = batcher.submit(['also back'], { signal: open() });
+  await Promise.all([first, second]);
+  assert.deepEqual(batches.map((b) => b.size), [3, 2]);
 });
 
 test('a full batch flushes at once even with a long max_wait', async () => {
