@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Redis } from 'ioredis';
+import { connectRedisOrSkip } from '../support/redis.js';
 import { TieredCache, float32Codec, type CacheResult, type RedisLike } from '../../src/core/cache.js';
 
 function tracked(redis?: RedisLike, timeoutMs = 50) {
@@ -25,13 +25,8 @@ test('memory tier: a miss, then a hit; LRU bound', async () => {
 });
 
 test('Redis tier: one replica writes, another reads it back exactly', async (t) => {
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-  } catch {
-    t.skip('no Redis at 127.0.0.1:6379 (see README to start one)');
-    return;
-  }
+  const redis = await connectRedisOrSkip(t);
+  if (!redis) return;
   try {
     const a = tracked(redis);
     const b = tracked(redis);

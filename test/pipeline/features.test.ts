@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Redis } from 'ioredis';
+import { connectRedisOrSkip } from '../support/redis.js';
 import { loadConfig } from '../../src/config/load.js';
 import { fileFeatureSource, redisFeatureSource } from '../../src/pipeline/stages/features.js';
 
@@ -25,13 +25,8 @@ test('file features: configured fields, with defaults for unknown users and miss
 });
 
 test('Redis features: read from the hash pronto:user:<id>', async (t) => {
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-  } catch {
-    t.skip('no Redis at 127.0.0.1:6379 (see README to start one)');
-    return;
-  }
+  const redis = await connectRedisOrSkip(t);
+  if (!redis) return;
   const user = `features-test-${process.pid}`;
   try {
     await redis.hset(`pronto:user:${user}`, { tier: 'enterprise', other: 'ignored' });

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createRuntime } from '../../src/runtime.js';
 import { buildApp } from '../../src/server/app.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
 import { startTestServer } from '../support/server.js';
 
 const KEYS = [
@@ -63,14 +64,14 @@ describe('front-door limits', () => {
 
   test('with Redis, replicas share one rate limit per tenant', async (t) => {
     const tenant = `rl-${process.pid}-${Date.now()}`;
-    const shared = { redis_url: 'redis://127.0.0.1:6379', rate_limit: { enabled: true, max_per_minute: 3 }, auth: { api_keys: [{ key: 'shared-limit-key-0', tenant }] } };
+    const shared = { redis_url: TEST_REDIS_URL, rate_limit: { enabled: true, max_per_minute: 3 }, auth: { api_keys: [{ key: 'shared-limit-key-0', tenant }] } };
     let a, b;
     try {
       a = await startTestServer(shared);
       b = await startTestServer(shared);
     } catch (err) {
       await a?.close();
-      t.skip(`no Redis at 127.0.0.1:6379: ${(err as Error).message}`);
+      t.skip(`no Redis at ${TEST_REDIS_URL}: ${(err as Error).message}`);
       return;
     }
     try {
