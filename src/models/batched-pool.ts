@@ -24,7 +24,7 @@ export class BatchedPool<I, O> {
    * Attaches one batcher per loaded backend instance (called by start()), teaching each the
    * batch timings measured during warmup so admission has a cost model from the first request.
    */
-  attach(runners: Array<(inputs: I[], signal: AbortSignal) => Promise<O[]>>, warmupTimings: BatchTiming[] = []): void {
+  attach(runners: Array<(inputs: I[], signal: AbortSignal) => Promise<O[]>>, warmupTimings: BatchTiming[] = [], blocksEventLoop = false): void {
     const b = this.batching;
     this.batchers = runners.map(
       (run) =>
@@ -36,6 +36,7 @@ export class BatchedPool<I, O> {
           queueTimeoutMs: b.queue_timeout_ms,
           executionTimeoutMs: b.execution_timeout_ms,
           tokens: this.tokens,
+          blocksEventLoop,
           run,
           observer: this.observer,
         }),

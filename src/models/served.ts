@@ -14,6 +14,7 @@ import type {
   GenerationStream,
   Generator,
   Model,
+  ModelLifecycle,
   Reranker,
   TokenUsage,
 } from './types.js';
@@ -74,11 +75,12 @@ export class ServedEmbedder extends ServedBase implements Embedder {
     return this.backends[0]?.dimensions ?? 0;
   }
 
-  attach(backends: Embedder[], warmupTimings?: BatchTiming[]): void {
+  attach(backends: Array<Embedder & ModelLifecycle>, warmupTimings?: BatchTiming[]): void {
     this.backends = backends;
     this.pool.attach(
       backends.map((b) => (texts, signal) => b.embed(texts, { signal })),
       warmupTimings,
+      backends[0]?.blocksEventLoop,
     );
   }
 
@@ -113,7 +115,7 @@ export class ServedReranker extends ServedBase implements Reranker {
   }
 
   /** A batch may mix queries from several requests: each query's documents go to the backend together. */
-  attach(backends: Reranker[], warmupTimings?: BatchTiming[]): void {
+  attach(backends: Array<Reranker & ModelLifecycle>, warmupTimings?: BatchTiming[]): void {
     this.pool.attach(
       backends.map((backend) => async (pairs, signal) => {
         const byQuery = new Map<string, number[]>();
@@ -130,6 +132,7 @@ export class ServedReranker extends ServedBase implements Reranker {
         return scores;
       }),
       warmupTimings,
+      backends[0]?.blocksEventLoop,
     );
   }
 

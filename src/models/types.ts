@@ -84,6 +84,8 @@ export type Model = Embedder | Reranker | Generator;
 
 /** Lifecycle every backend has: load weights, run warmup inputs, free resources. */
 export interface ModelLifecycle {
+  /** True when inference runs on the event-loop thread (the batcher then defers partial flushes). */
+  readonly blocksEventLoop?: boolean;
   load(): Promise<void>;
   warmup(): Promise<void>;
   close(): Promise<void>;

@@ -67,6 +67,17 @@ test('after a batch of several items, a lone arrival waits one event-loop turn f
   assert.deepEqual(batches.map((b) => b.size), [3, 2]);
 });
 
+test('past max_wait a batch starts inside submit, unless the model blocks the event loop', async () => {
+  const plain = simBatcher({ base_ms: 0 }, { maxWaitMs: 0 });
+  const a = plain.batcher.submit(['x'], { signal: open() });
+  assert.equal(plain.batches.length, 1);
+  const blocking = simBatcher({ base_ms: 0 }, { maxWaitMs: 0, blocksEventLoop: true });
+  const b = blocking.batcher.submit(['x'], { signal: open() });
+  assert.equal(blocking.batches.length, 0, 'waits one turn so requests already read can join');
+  await Promise.all([a, b]);
+  assert.equal(blocking.batches.length, 1);
+});
+
 test('a full batch flushes at once even with a long max_wait', async () => {
   const { batcher, batches } = simBatcher({}, { maxWaitMs: 60_000 });
   await Promise.all(texts(8).map((t) => batcher.submit([t], { signal: open() })));

@@ -14,6 +14,8 @@ export class UseLiteEmbedder implements Embedder, ModelLifecycle {
   readonly role = 'embedder' as const;
   readonly backend = 'use-lite';
   readonly dimensions = 512;
+  /** tfjs's CPU backend computes on the event-loop thread. */
+  readonly blocksEventLoop = true;
   private model?: EmbeddingsModel;
 
   constructor(readonly name: string) {}
