@@ -58,7 +58,7 @@ export const RetrievalSchema = Type.Object(
         num_partitions: Type.Optional(Type.Integer({ minimum: 1 })),
         num_sub_vectors: Type.Optional(Type.Integer({ minimum: 1 })),
         nprobes: Type.Integer({ minimum: 1, default: 20 }),
-        refine_factor: Type.Integer({ minimum: 1, default: 5 }),
+        refine_factor: Type.Integer({ minimum: 1, default: 10 }),
       },
       { default: {} },
     ),
