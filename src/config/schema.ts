@@ -48,6 +48,12 @@ export const ConfigSchema = Type.Object({
       shutdown_grace_ms: Type.Integer({ minimum: 0, default: 10000 }),
       /** Requests carried at once before new ones get 503 (admission at the front door). */
       max_in_flight: Type.Integer({ minimum: 1, default: 2048 }),
+      /**
+       * Refuse /v1 work (503) while the event loop lags more than this: under overload the loop
+       * itself saturates and queued requests would wait seconds before any other check sees them.
+       * 0 turns it off.
+       */
+      max_event_loop_delay_ms: Type.Integer({ minimum: 0, default: 1000 }),
     },
     { default: {} },
   ),

@@ -53,7 +53,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerErrorHandler(server);
   registerRequestId(server);
   registerAuth(server, config.auth);
-  registerAdmission(server, config.server, runtime.metrics, state);
+  await registerAdmission(server, config.server, runtime.metrics, state);
   registerHttpMetrics(server, runtime.metrics);
   if (config.rate_limit.enabled) {
     await server.register(fastifyRateLimit, {

@@ -9,7 +9,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createRuntime } from '../../src/runtime.js';
 import { buildApp } from '../../src/server/app.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
-import { startTestServer } from '../support/server.js';
+import { metricValue, startTestServer } from '../support/server.js';
 
 const KEYS = [
   { key: 'key-of-team-a-000', tenant: 'team-a' },
@@ -105,6 +105,22 @@ describe('front-door limits', () => {
       assert.equal(refused.headers.get('retry-after'), '1');
       assert.equal((await slow).status, 200);
       assert.equal((await server.post('/v1/search', { query: 'q' })).status, 200, 'the slot is free again');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('while the event loop lags, /v1 work is shed with 503 and probes still answer', async () => {
+    const server = await startTestServer({ server: { max_event_loop_delay_ms: 50 } });
+    try {
+      const until = Date.now() + 600;
+      while (Date.now() < until); // block this process's event loop, as a saturated server would
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the overdue lag sample runs first
+      const [shed, health] = await Promise.all([server.post('/v1/search', { query: 'q' }), fetch(`${server.url}/healthz`)]);
+      assert.equal(shed.status, 503);
+      assert.equal((await shed.json()).error.code, 'overloaded');
+      assert.equal(health.status, 200);
+      assert.ok((await metricValue(server.url, 'pronto_rejections_total', { reason: 'event_loop_delay' })) >= 1);
     } finally {
       await server.close();
     }

@@ -1,3 +1,4 @@
+import fastifyUnderPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import { ProntoError } from '../../core/errors.js';
@@ -10,10 +11,23 @@ export interface AdmissionState {
 
 /**
  * The front door: /v1 work is refused at once (503 + Retry-After) while models are loading, while
- * shutting down, or when more requests are in flight than configured; a refusal costs microseconds
- * instead of a request that queues and then misses its deadline.
+ * shutting down, when more requests are in flight than configured, or while the event loop lags
+ * (@fastify/under-pressure); a refusal costs microseconds instead of a request that queues and
+ * then misses its deadline.
  */
-export function registerAdmission(app: FastifyInstance, config: Config['server'], metrics: Metrics, state: AdmissionState): void {
+export async function registerAdmission(app: FastifyInstance, config: Config['server'], metrics: Metrics, state: AdmissionState): Promise<void> {
+  if (config.max_event_loop_delay_ms > 0) {
+    await app.register(fastifyUnderPressure, {
+      maxEventLoopDelay: config.max_event_loop_delay_ms,
+      sampleInterval: 100,
+      // Probes and scrapes stay answered (a pod that lags is busy, not dead); only /v1 work is shed.
+      pressureHandler: (request, _reply, type) => {
+        if (!request.url.startsWith('/v1/')) return;
+        metrics.rejections.inc({ reason: type === 'eventLoopDelay' ? 'event_loop_delay' : type });
+        throw new ProntoError('overloaded', 'The server is saturated (event loop lagging); retry shortly', { retryAfterS: 1 });
+      },
+    });
+  }
   let inFlight = 0;
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/')) return;
