@@ -53,7 +53,7 @@ export const ConfigSchema = Type.Object({
        * itself saturates and queued requests would wait seconds before any other check sees them.
        * 0 turns it off.
        */
-      max_event_loop_delay_ms: Type.Integer({ minimum: 0, default: 1000 }),
+      max_event_loop_delay_ms: Type.Integer({ minimum: 0, default: 2000 }),
     },
     { default: {} },
   ),
