@@ -40,6 +40,11 @@ export const ModelSchema = Type.Object({
   ),
   /** The model that serves when this one is overloaded, failing or too slow (a chain). */
   fallback: Type.Optional(Type.String()),
+  /**
+   * Run the backend in a worker thread (embedders): for backends that compute on the event-loop
+   * thread (use-lite), so HTTP work and inference overlap.
+   */
+  worker: Type.Optional(Type.Boolean()),
 });
 
 export type ModelConfig = Static<typeof ModelSchema>;

@@ -8,6 +8,7 @@ import type { ModelRuntime } from './runtime.js';
 import { ServedEmbedder, ServedGenerator, ServedReranker, type ServedModel } from './served.js';
 import type { Embedder, Generator, Model, ModelRole, Reranker } from './types.js';
 import { warmUp, type BatchTiming } from './warmup.js';
+import { createWorkerBackend } from './worker-host.js';
 
 export interface ModelRuntimeDeps {
   metrics: Metrics;
@@ -53,7 +54,7 @@ export function createModelRuntime(config: Pick<Config, 'models'>, deps: ModelRu
   }
 
   async function startModel(model: ModelConfig): Promise<void> {
-    const factory = registry.get(model.backend)!;
+    const factory = model.worker ? createWorkerBackend : registry.get(model.backend)!;
     const startedAt = performance.now();
     const context = {
       logger: deps.logger.child({ model: model.name }),
