@@ -74,10 +74,13 @@ export function isProntoError(err: unknown): err is ProntoError {
   return err instanceof ProntoError;
 }
 
+/** Codes of transient failures: the same call may succeed later. */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>(['overloaded', 'upstream_failed', 'rate_limited', 'queue_full', 'circuit_open']);
+
 /** Errors worth retrying (the failure is transient and the call idempotent). */
 export function isRetryable(err: unknown): boolean {
   if (!isProntoError(err)) return true;
-  return ['overloaded', 'upstream_failed', 'rate_limited', 'queue_full', 'circuit_open'].includes(err.code);
+  return RETRYABLE_CODES.has(err.code);
 }
 
 export function isAbortError(err: unknown): boolean {
