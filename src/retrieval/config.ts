@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 const Normalization = Type.Union([Type.Literal('minmax'), Type.Literal('max'), Type.Literal('zscore'), Type.Literal('raw')], {
-  default: 'minmax',
+  default: 'zscore',
 });
 
 export const RetrievalSchema = Type.Object(
@@ -9,12 +9,13 @@ export const RetrievalSchema = Type.Object(
     default_mode: Type.Union([Type.Literal('dense'), Type.Literal('sparse'), Type.Literal('hybrid')], {
       default: 'hybrid',
     }),
-    fusion: Type.Union([Type.Literal('rrf'), Type.Literal('weighted')], { default: 'rrf' }),
+    /** weighted + z-scores, dense 0.3 / sparse 0.7: the best of the grid on SciFact train (docs/BENCHMARKS.md). */
+    fusion: Type.Union([Type.Literal('rrf'), Type.Literal('weighted')], { default: 'weighted' }),
     rrf_k: Type.Number({ minimum: 1, default: 60 }),
     weights: Type.Object(
       {
-        dense: Type.Number({ minimum: 0, default: 0.5 }),
-        sparse: Type.Number({ minimum: 0, default: 0.5 }),
+        dense: Type.Number({ minimum: 0, default: 0.3 }),
+        sparse: Type.Number({ minimum: 0, default: 0.7 }),
       },
       { default: {} },
     ),
