@@ -25,7 +25,8 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
     overrides: {
       data_dir: dataDir,
       ...overrides,
-      server: { host: '127.0.0.1', port: 0, shutdown_grace_ms: 2000, ...overrides.server },
+      // Lag shedding is load-dependent (a shared CI machine lags): tests that want it turn it on.
+      server: { host: '127.0.0.1', port: 0, shutdown_grace_ms: 2000, max_event_loop_delay_ms: 0, ...overrides.server },
       observability: { log_level: 'debug', ...overrides.observability },
     },
   });
