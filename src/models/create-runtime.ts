@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { deferred } from '../core/deferred.js';
 import type { Config } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -135,13 +136,3 @@ function checkChains(models: ModelConfig[], registry: Map<string, BackendFactory
   }
 }
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}

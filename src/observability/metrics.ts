@@ -101,7 +101,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     modelCalls: new Counter({
       name: 'pronto_model_calls_total',
-      help: 'Model calls by outcome (ok, error, hedged, fallback)',
+      help: 'Model calls by outcome (ok, error, fallback)',
       labelNames: ['model', 'outcome'] as const,
       ...r,
     }),

@@ -1,4 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
+import { deferred } from '../core/deferred.js';
 import type { Config } from '../config/schema.js';
 import { TieredCache, float32Codec, type RedisLike } from '../core/cache.js';
 import { ProntoError } from '../core/errors.js';
@@ -208,16 +209,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   };
 }
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
 
 function toGenerationContext(hit: Hit): GenerationContext {
   return { id: hit.id, text: hit.text, title: hit.title };

@@ -1,5 +1,4 @@
 import { invalidInput, type ProntoError } from '../core/errors.js';
-import type { DocumentInput } from './types.js';
 
 /** Document ids: no `#` (chunk ids are `${docId}#${n}`), no whitespace or control characters. */
 export const DOC_ID_PATTERN = /^[A-Za-z0-9._:@/+=~-]{1,256}$/;
