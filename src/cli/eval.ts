@@ -52,7 +52,7 @@ export async function runEval(argv: string[]): Promise<void> {
   const dataset = await loadBeir(dir, values.split!);
   const limit = values.limit ? Number(values.limit) : dataset.queries.length;
   const retrieval = createRetrieval(config, { metrics: createMetrics({ defaultMetrics: false }), logger });
-  const embedder = await openEmbedder(config);
+  const { embedder, close: closeModels } = await openEmbedder(config, logger);
   const signal = new AbortController().signal;
   // The index depends on the corpus, the embedder and how chunks are cut and embedded.
   const { max_tokens, overlap_tokens, vector, sentence_max_words } = config.retrieval.chunking;
@@ -94,6 +94,7 @@ export async function runEval(argv: string[]): Promise<void> {
     console.log(JSON.stringify({ dataset: dir, split: values.split, mode, fusion: mode === 'hybrid' ? fusion : undefined, rerank: values.rerank, ...report, ingest }, null, 2));
   } finally {
     await retrieval.close();
+    await closeModels();
   }
 }
 

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { createMetrics } from '../observability/metrics.js';
 import { scopedNamespace } from '../pipeline/context.js';
 import { createRetrieval } from '../retrieval/create-retrieval.js';
 import { ingestFiles } from '../retrieval/ingest-files.js';
-import { UseLiteEmbedder } from '../models/backends/use-lite.js';
+import { createModelRuntime } from '../models/create-runtime.js';
 import type { Config } from '../config/schema.js';
 import type { Embedder } from '../models/types.js';
 
@@ -32,7 +32,7 @@ export async function runIngest(argv: string[]): Promise<void> {
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const metrics = createMetrics({ defaultMetrics: false });
   const retrieval = createRetrieval(config, { metrics, logger });
-  const embedder = await openEmbedder(config);
+  const { embedder, close: closeModels } = await openEmbedder(config, logger);
   const namespace = scopedNamespace(values.tenant!, values.namespace ?? config.sample_corpus.namespace);
   const progress = progressBar();
   const controller = new AbortController();
@@ -50,18 +50,18 @@ export async function runIngest(argv: string[]): Promise<void> {
   } finally {
     progress.stop();
     await retrieval.close();
+    await closeModels();
   }
 }
 
-/** The configured embedder, loaded and ready, for the offline commands (ingest, eval). */
-export async function openEmbedder(config: Config): Promise<Embedder> {
-  const model = config.models.find((m) => m.name === config.pipeline.embedder);
-  if (model?.backend !== 'use-lite') {
-    throw new Error(`pronto ingest/eval run the use-lite embedder; "${config.pipeline.embedder}" is ${model?.backend}`);
-  }
-  const embedder = new UseLiteEmbedder(model.name);
-  await embedder.load();
-  return embedder;
+/**
+ * The configured embedder for the offline commands (ingest, eval), served by the model runtime
+ * like in the server: micro-batched, admitted and warmed, with whatever backend the config names.
+ */
+export async function openEmbedder(config: Config, logger: Logger): Promise<{ embedder: Embedder; close: () => Promise<void> }> {
+  const models = createModelRuntime(config, { metrics: createMetrics({ defaultMetrics: false }), logger });
+  await models.start();
+  return { embedder: models.embedder(config.pipeline.embedder), close: () => models.close() };
 }
 
 /** A docs/s + ETA progress bar on stderr (periodic lines when stderr is not a terminal). */
