@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import { abortable } from '../../core/deadline.js';
+import { deferred } from '../../core/deferred.js';
 import { ProntoError } from '../../core/errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { GenerateRequest, Generator, TokenUsage } from '../../models/types.js';
@@ -21,13 +22,7 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
   const { config, metrics, runner, flow } = deps;
 
   return (ctx: RequestContext, request: GenerateRequest, primary: Generator, fallback?: Generator): Generation => {
-    let resolveDone!: (value: { usage: TokenUsage; model: string }) => void;
-    let rejectDone!: (err: unknown) => void;
-    const done = new Promise<{ usage: TokenUsage; model: string }>((resolve, reject) => {
-      resolveDone = resolve;
-      rejectDone = reject;
-    });
-    done.catch(() => undefined);
+    const done = deferred<{ usage: TokenUsage; model: string }>();
 
     async function* stream(): AsyncGenerator<string> {
       const startedAt = performance.now();
@@ -53,7 +48,7 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
               yield token;
             }
             metrics.tokensGenerated.inc({ model: generator.name }, produced);
-            resolveDone({ usage: generation.usage(), model: generator.name });
+            done.resolve({ usage: generation.usage(), model: generator.name });
             return;
           } catch (err) {
             const cancelled = ctx.deadline.expired && (ctx.deadline.signal.reason as ProntoError)?.code === 'cancelled';
@@ -63,7 +58,7 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
             if (produced > 0) {
               runner.degrade(ctx, 'generate', reason, 'truncated');
               metrics.tokensGenerated.inc({ model: generator.name }, produced);
-              resolveDone({ usage: { prompt_tokens: 0, completion_tokens: produced }, model: generator.name });
+              done.resolve({ usage: { prompt_tokens: 0, completion_tokens: produced }, model: generator.name });
               return;
             }
             const next = candidates[attempt + 1];
@@ -75,14 +70,14 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
           }
         }
       } catch (err) {
-        rejectDone(err);
+        done.reject(err);
         throw err;
       } finally {
         runner.record(ctx, 'generate', startedAt, outcome);
       }
     }
 
-    return { tokens: stream(), done };
+    return { tokens: stream(), done: done.promise };
   };
 }
 
