@@ -86,6 +86,8 @@ describe('serving routes on embedded defaults', () => {
     const error = await next();
     assert.equal(error.type, 'error');
     assert.equal(error.error.field, 'top_k');
+    socket.send(JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'robot', content: 'x' }] }));
+    assert.equal((await next()).error.field, 'messages[1].role', 'the same field paths as over HTTP');
     socket.send('not json');
     assert.equal((await next()).error.code, 'invalid_json');
     socket.close();

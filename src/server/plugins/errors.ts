@@ -58,13 +58,18 @@ interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
-/** Turns an ajv issue into a 400 naming the field as a JSON path (`messages[0].content`). */
-function fromValidation(issue: ValidationIssue, context: string): ProntoError {
-  const base = issue.instancePath
+/** A JSON pointer (`/messages/0/content`) as the field path clients see (`messages[0].content`). */
+export function fieldFromPointer(pointer: string): string {
+  return pointer
     .split('/')
     .slice(1)
     .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
     .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+/** Turns an ajv issue into a 400 naming the field as a JSON path (`messages[0].content`). */
+function fromValidation(issue: ValidationIssue, context: string): ProntoError {
+  const base = fieldFromPointer(issue.instancePath);
   const join = (name: string) => (base ? `${base}.${name}` : name);
   if (issue.keyword === 'required') {
     const name = String(issue.params.missingProperty);

@@ -6,7 +6,7 @@ import { createRequestContext } from '../../pipeline/context.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
 import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
-import { toProntoError } from '../plugins/errors.js';
+import { fieldFromPointer, toProntoError } from '../plugins/errors.js';
 import { answerInputFrom, type AnswerRequestBody } from '../../pipeline/answers.js';
 import type { Schemas } from '../schemas.js';
 
@@ -57,7 +57,7 @@ function parseFrame(raw: Buffer, isBinary: boolean, check: ReturnType<typeof Typ
   }
   const issue = check.Errors(body).First();
   if (issue) {
-    const field = issue.path.slice(1).replaceAll('/', '.') || 'body';
+    const field = fieldFromPointer(issue.path) || 'body';
     throw new ProntoError('invalid_input', `${field}: ${issue.message}`, { field });
   }
   return body as AnswerRequestBody;
