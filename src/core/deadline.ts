@@ -63,6 +63,7 @@ export class StageScope {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private timedOut = false;
+  private readonly detach: () => void;
 
   constructor(budgetMs: number, parent: AbortSignal) {
     this.at = performance.now() + budgetMs;
@@ -77,6 +78,8 @@ export class StageScope {
     };
     if (parent.aborted) onParent();
     else parent.addEventListener('abort', onParent, { once: true });
+    // A finished stage must not stay subscribed to the request: a long stream runs many scopes.
+    this.detach = () => parent.removeEventListener('abort', onParent);
   }
 
   get overran(): boolean {
@@ -89,6 +92,7 @@ export class StageScope {
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.detach();
   }
 }
 
