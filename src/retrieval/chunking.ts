@@ -40,7 +40,10 @@ function sentenceEnd(tokens: string[], from: number, to: number): number | undef
   return undefined;
 }
 
-/** What the embedder sees for a chunk: the title gives a chunk cut from its context its topic back. */
-export function embeddingText(chunk: Pick<Chunk, 'title' | 'text'>): string {
+/**
+ * A chunk's text with its document's title in front, as the embedder and BM25 see it: the title
+ * gives a chunk cut from its context its topic back.
+ */
+export function titledText(chunk: Pick<Chunk, 'title' | 'text'>): string {
   return chunk.title ? `${chunk.title}\n${chunk.text}` : chunk.text;
 }

@@ -63,14 +63,13 @@ export const RetrievalSchema = Type.Object(
       },
       { default: {} },
     ),
-    /** Tuned on SciFact train (docs/BENCHMARKS.md): k1 1.5, b 0.75, plain BM25 (d 0), title and text fields equal. */
+    /** Tuned on SciFact train (docs/BENCHMARKS.md): k1 1.5, b 0.75, plain BM25 (d 0) over title + text as one field. */
     bm25: Type.Object(
       {
         k1: Type.Number({ minimum: 0, default: 1.5 }),
         b: Type.Number({ minimum: 0, maximum: 1, default: 0.75 }),
         /** BM25+ floor for a matching term (0 = plain BM25). */
         d: Type.Number({ minimum: 0, default: 0 }),
-        title_boost: Type.Number({ minimum: 0, default: 1 }),
       },
       { default: {} },
     ),

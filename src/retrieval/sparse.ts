@@ -1,6 +1,7 @@
 import MiniSearch from 'minisearch';
 import { throwIfAborted } from '../core/deadline.js';
 import { analyzeTerm, words } from './analyzer.js';
+import { titledText } from './chunking.js';
 import { compileFilter, type FieldType } from './filter.js';
 import type { Chunk, Hit, SearchOptions, SparseIndex } from './types.js';
 
@@ -11,8 +12,6 @@ export interface Bm25Options {
   b: number;
   /** BM25+ lower bound on a matching term's contribution (0 = plain BM25). */
   d: number;
-  /** Weight of a title match relative to a body match. */
-  titleBoost: number;
 }
 
 interface NamespaceIndex {
@@ -57,11 +56,17 @@ export class Bm25Index implements SparseIndex {
     const index = this.namespaces.get(options.namespace);
     const filter = compileFilter(options.filter, await this.fieldTypes(options.namespace));
     if (!index) return [];
-    const results = index.search.search(query, {
-      filter: filter ? (result) => filter.matches(index.chunks.get(result.id as string)!) : undefined,
-    });
+    const results = index.search
+      .search(query, {
+        filter: filter ? (result) => filter.matches(index.chunks.get(result.id as string)!) : undefined,
+      })
+      // MiniSearch multiplies a result's BM25 sum by the number of query terms it matched (a
+      // coordination factor). Plain BM25 already rewards matching more terms; on SciFact train the
+      // extra factor costs 0.02 nDCG@10 (docs/BENCHMARKS.md), so it is divided back out.
+      .map((result) => ({ id: result.id as string, score: result.score / Math.max(1, result.queryTerms.length) }))
+      .sort((a, b) => b.score - a.score);
     return results.slice(0, options.topK).map((result) => {
-      const { index: _index, ...chunk } = index.chunks.get(result.id as string)!;
+      const { index: _index, ...chunk } = index.chunks.get(result.id)!;
       return { ...chunk, score: result.score };
     });
   }
@@ -81,13 +86,17 @@ export class Bm25Index implements SparseIndex {
   }
 
   private createIndex(): MiniSearch<Chunk> {
-    const { k1, b, d, titleBoost } = this.bm25;
+    const { k1, b, d } = this.bm25;
+    // Title and text form one field: with two, MiniSearch computes IDF and length normalisation
+    // per field, which scored 0.007 nDCG@10 lower on SciFact train than one field (with the
+    // title weighted 0.5, the best split-field setting; docs/BENCHMARKS.md).
     return new MiniSearch<Chunk>({
-      fields: ['title', 'text'],
+      fields: ['content'],
+      extractField: (chunk, field) => (field === 'content' ? titledText(chunk) : chunk[field as keyof Chunk]) as string,
       storeFields: [],
       tokenize: words,
       processTerm: (term) => analyzeTerm(term) ?? null,
-      searchOptions: { boost: { title: titleBoost }, bm25: { k: k1, b, d } },
+      searchOptions: { bm25: { k: k1, b, d } },
     });
   }
 
