@@ -17,6 +17,9 @@ import { createRedactor, type Redactor } from './pipeline/stages/sanitize.js';
 import type { Pipeline } from './pipeline/types.js';
 import { createRetrieval } from './retrieval/create-retrieval.js';
 import type { Retrieval } from './retrieval/retrieval.js';
+import type { QueryAdapter } from './retrieval/query-adapter.js';
+import type { Embedder } from './models/types.js';
+import { ConfigError } from './config/load.js';
 import { ensureSampleCorpus } from './retrieval/sample-corpus.js';
 import { scopedNamespace } from './pipeline/context.js';
 
@@ -79,6 +82,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
       const startedAt = performance.now();
       if (redis) await redis.connect();
       await Promise.all([models.start(), retrieval.start()]);
+      assertAdapterFits(retrieval.queryAdapter, models.embedder(config.pipeline.embedder));
       if (config.sample_corpus.enabled) {
         await ensureSampleCorpus(
           retrieval,
@@ -100,4 +104,14 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
       redis?.disconnect();
     },
   };
+}
+
+/** An adapter maps one embedder's query vectors: with another embedder its output means nothing. */
+function assertAdapterFits(adapter: QueryAdapter | undefined, embedder: Embedder): void {
+  if (adapter && (adapter.info.dimensions !== embedder.dimensions || adapter.info.embedder !== embedder.name)) {
+    throw new ConfigError(
+      'retrieval.query_adapter',
+      `the adapter was trained for ${adapter.info.embedder} (${adapter.info.dimensions}-d); pipeline.embedder is ${embedder.name} (${embedder.dimensions}-d)`,
+    );
+  }
 }

@@ -6,7 +6,8 @@ const USAGE = `pronto — real-time RAG chat, search and embeddings
   pronto serve [--config FILE] [--port N] [--role api|all]
   pronto worker [--config FILE]                 consume the job queue (needs REDIS_URL)
   pronto ingest PATH... [--namespace NS]        .jsonl (BEIR or {id,text,metadata}), .md, .txt
-  pronto eval BEIR_DIR [--split test|train] [--mode dense|sparse|hybrid] [--rerank]
+  pronto eval BEIR_DIR [--split test|train] [--mode dense|sparse|hybrid] [--rerank] [--adapter FILE | --cv K]
+  pronto train-adapter BEIR_DIR [--split train] [--out FILE]   learn a query adapter from judged queries
   pronto bench SCENARIO [--url URL] [--connections N] [--duration S]
 
 Environment: PORT, PRONTO_CONFIG, PRONTO_DATA_DIR, REDIS_URL, LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT`;
@@ -22,6 +23,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./ingest.js')).runIngest(rest);
     case 'eval':
       return (await import('./eval.js')).runEval(rest);
+    case 'train-adapter':
+      return (await import('./train-adapter.js')).runTrainAdapter(rest);
     case 'bench':
       return (await import('./bench.js')).runBench(rest);
     case undefined:

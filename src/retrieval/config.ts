@@ -27,6 +27,11 @@ export const RetrievalSchema = Type.Object(
       },
       { default: {} },
     ),
+    /**
+     * A query adapter file made by `pronto train-adapter` (a learned linear map applied to query
+     * vectors before dense search; documents are not re-embedded). Unset: queries go as embedded.
+     */
+    query_adapter: Type.Optional(Type.String({ minLength: 1 })),
     /** How many candidates each retriever contributes before fusion. */
     candidates: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
     default_top_k: Type.Integer({ minimum: 1, default: 5 }),

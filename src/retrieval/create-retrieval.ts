@@ -6,6 +6,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { fuse } from './fusion.js';
 import { ingestDocuments, type IngestDeps } from './ingest.js';
 import { LanceVectorStore } from './lance-store.js';
+import { QueryAdapter } from './query-adapter.js';
 import type { Retrieval, SearchRequest } from './retrieval.js';
 import { Bm25Index } from './sparse.js';
 import type { FusionMethod, Hit } from './types.js';
@@ -49,9 +50,14 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
   const fuseWith = (dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) =>
     fuse(dense, sparseHits, { method, topK, weights: rc.weights, rrfK: rc.rrf_k, normalization: rc.normalization });
 
+  let queryAdapter: QueryAdapter | undefined;
+
   return {
     store,
     sparse,
+    get queryAdapter() {
+      return queryAdapter;
+    },
     fuse: (dense, sparseHits, { method, topK }) => fuseWith(dense, sparseHits, method, topK),
     ingest: (namespace, documents, options) => ingestDocuments(ingestDeps, namespace, documents, options),
     deleteDocument: async (namespace, docId) => {
@@ -71,7 +77,7 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
       const options = { namespace: request.namespace, topK: candidates, filter: request.filter, signal: request.signal };
       const denseSearch = async () => {
         const vector = request.vector ?? (await request.embedder.embed([request.query], { signal: request.signal }))[0];
-        return store.search(vector, options);
+        return store.search(queryAdapter ? queryAdapter.apply(vector) : vector, options);
       };
       if (request.mode === 'dense') return denseSearch();
       if (request.mode === 'sparse') return sparse.search(request.query, options);
@@ -80,6 +86,7 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
     },
 
     async start() {
+      if (rc.query_adapter) queryAdapter = await QueryAdapter.load(rc.query_adapter);
       await store.open();
       const started = performance.now();
       let chunks = 0;

@@ -141,6 +141,13 @@ export class LanceVectorStore implements VectorStore {
     }
   }
 
+  /** Every chunk of a namespace with its vector, in the store's batches (adapter training reads them). */
+  async *scanVectors(namespace: string): AsyncGenerator<Array<{ chunk: Chunk; vector: Float32Array }>> {
+    const state = await this.state(namespace);
+    if (!state) return;
+    yield* rowsWithVectors(state.table);
+  }
+
   /** How a namespace is searched now: `exact` (in memory), `building` (its ANN index) or `ann`. */
   async searchMethod(namespace: string): Promise<'exact' | 'building' | 'ann'> {
     if (this.indexing.has(namespace)) return 'building';
@@ -197,10 +204,12 @@ export class LanceVectorStore implements VectorStore {
     const indices = await table.listIndices();
     const indexed = indices.some((index) => index.columns.includes('vector'));
     if (!indexed) {
-      for await (const batch of table.query().select([...CHUNK_COLUMNS, 'vector'])) {
-        const rows = batch.toArray() as Array<Record<string, unknown>>;
-        const vectors = rows.map((row) => Float32Array.from(row.vector as Iterable<number>));
-        this.exact.upsert(namespace, rows.map(toChunk), vectors);
+      for await (const rows of rowsWithVectors(table)) {
+        this.exact.upsert(
+          namespace,
+          rows.map((row) => row.chunk),
+          rows.map((row) => row.vector),
+        );
       }
     }
     return { table, dimensions: vectorType?.listSize ?? 0, fields: fieldsOf(schema), indexed, writesSinceOptimize: 0 };
@@ -318,6 +327,15 @@ function toRow(chunk: Chunk, vector: Float32Array, state: TableState): Record<st
     row[metadataColumn(field)] = fieldTypeOf(value) === state.fields.get(field) ? value : null;
   }
   return row;
+}
+
+async function* rowsWithVectors(table: lancedb.Table): AsyncGenerator<Array<{ chunk: Chunk; vector: Float32Array }>> {
+  for await (const batch of table.query().select([...CHUNK_COLUMNS, 'vector'])) {
+    yield (batch.toArray() as Array<Record<string, unknown>>).map((row) => ({
+      chunk: toChunk(row),
+      vector: Float32Array.from(row.vector as Iterable<number>),
+    }));
+  }
 }
 
 function toChunk(row: Record<string, unknown>): Chunk {

@@ -1,4 +1,5 @@
 import type { Embedder } from '../models/types.js';
+import type { QueryAdapter } from './query-adapter.js';
 import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode, SparseIndex, VectorStore } from './types.js';
 
 /** One search as the pipeline and `pronto eval` run it (rerank is a separate stage). */
@@ -24,6 +25,8 @@ export interface SearchRequest {
 export interface Retrieval {
   readonly store: VectorStore;
   readonly sparse: SparseIndex;
+  /** The adapter `retrieval.query_adapter` names, once `start()` has loaded it. */
+  readonly queryAdapter: QueryAdapter | undefined;
   /** Fuses ranked lists into one, best first, `topK` long. */
   fuse(dense: Hit[], sparse: Hit[], options: { method: FusionMethod; topK: number }): Hit[];
   /** Parse-free ingest of documents: chunk, embed in batches, upsert by id. One bad document does not fail the rest. */

@@ -1,4 +1,5 @@
 import type { Embedder, Reranker } from '../../models/types.js';
+import type { QueryAdapter } from '../query-adapter.js';
 import type { Retrieval } from '../retrieval.js';
 import type { FusionMethod, Hit, SearchMode } from '../types.js';
 import type { BeirDataset } from './beir.js';
@@ -11,9 +12,20 @@ export interface EvalOptions {
   embedder: Embedder;
   reranker?: Reranker;
   rerankTopN: number;
-  limit?: number;
+  /** Adapts query vectors before the search (cross-validation trains one per fold). */
+  adapter?: QueryAdapter;
   /** Chunks to retrieve per query (enough for 100 distinct documents). */
   depth?: number;
+}
+
+/** One judged query's scores and timings. */
+export interface QueryOutcome {
+  ndcg10: number;
+  recall10: number;
+  recall100: number;
+  mrr10: number;
+  latencyMs: number;
+  searchMs: number;
 }
 
 export interface EvalReport {
@@ -29,19 +41,21 @@ export interface EvalReport {
 }
 
 /**
- * Runs the judged queries one at a time, as the search route does (embed, search, optional
- * rerank of the top candidates), and scores the document ranking: a document ranks where its
- * best chunk does.
+ * Runs judged queries one at a time, as the search route does (embed, search, optional rerank of
+ * the top candidates), and scores the document ranking: a document ranks where its best chunk does.
  */
-export async function evaluate(retrieval: Retrieval, dataset: BeirDataset, options: EvalOptions): Promise<EvalReport> {
+export async function runQueries(
+  retrieval: Retrieval,
+  dataset: BeirDataset,
+  queries: BeirDataset['queries'],
+  options: EvalOptions,
+): Promise<QueryOutcome[]> {
   const signal = new AbortController().signal;
-  const queries = dataset.queries.slice(0, options.limit ?? dataset.queries.length);
-  const scores = { ndcg: [] as number[], r10: [] as number[], r100: [] as number[], mrr: [] as number[] };
-  const latencies: number[] = [];
-  const searchLatencies: number[] = [];
+  const outcomes: QueryOutcome[] = [];
   for (const query of queries) {
     const started = performance.now();
-    const vector = options.mode === 'sparse' ? undefined : (await options.embedder.embed([query.text], { signal }))[0];
+    let vector = options.mode === 'sparse' ? undefined : (await options.embedder.embed([query.text], { signal }))[0];
+    if (vector && options.adapter) vector = options.adapter.apply(vector);
     const embedded = performance.now();
     let hits = await retrieval.search({
       query: query.text,
@@ -54,29 +68,38 @@ export async function evaluate(retrieval: Retrieval, dataset: BeirDataset, optio
       signal,
     });
     if (options.reranker) hits = await rerank(options.reranker, query.text, hits, options.rerankTopN, signal);
-    latencies.push(performance.now() - started);
-    searchLatencies.push(performance.now() - embedded);
+    const finished = performance.now();
     const ranked = rankDocuments(hits);
     const judged = dataset.qrels.get(query.id)!;
-    scores.ndcg.push(ndcgAt(ranked, judged, 10));
-    scores.r10.push(recallAt(ranked, judged, 10));
-    scores.r100.push(recallAt(ranked, judged, 100));
-    scores.mrr.push(mrrAt(ranked, judged, 10));
+    outcomes.push({
+      ndcg10: ndcgAt(ranked, judged, 10),
+      recall10: recallAt(ranked, judged, 10),
+      recall100: recallAt(ranked, judged, 100),
+      mrr10: mrrAt(ranked, judged, 10),
+      latencyMs: finished - started,
+      searchMs: finished - embedded,
+    });
   }
+  return outcomes;
+}
+
+/** Means of the scores and percentiles of the timings. */
+export function summarize(outcomes: QueryOutcome[]): EvalReport {
   const round = (x: number, digits = 4) => Number(x.toFixed(digits));
-  const summary = (values: number[]) => ({
+  const timing = (values: number[]) => ({
     p50: round(percentile(values, 50), 2),
     p95: round(percentile(values, 95), 2),
     mean: round(mean(values), 2),
   });
+  const score = (pick: (o: QueryOutcome) => number) => round(mean(outcomes.map(pick)));
   return {
-    queries: queries.length,
-    'ndcg@10': round(mean(scores.ndcg)),
-    'recall@10': round(mean(scores.r10)),
-    'recall@100': round(mean(scores.r100)),
-    'mrr@10': round(mean(scores.mrr)),
-    latency_ms: summary(latencies),
-    search_ms: summary(searchLatencies),
+    queries: outcomes.length,
+    'ndcg@10': score((o) => o.ndcg10),
+    'recall@10': score((o) => o.recall10),
+    'recall@100': score((o) => o.recall100),
+    'mrr@10': score((o) => o.mrr10),
+    latency_ms: timing(outcomes.map((o) => o.latencyMs)),
+    search_ms: timing(outcomes.map((o) => o.searchMs)),
   };
 }
 

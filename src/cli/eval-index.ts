@@ -1,0 +1,93 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { Embedder } from '../models/types.js';
+import { createMetrics } from '../observability/metrics.js';
+import { createRetrieval } from '../retrieval/create-retrieval.js';
+import { loadBeir, type BeirDataset } from '../retrieval/eval/beir.js';
+import { LanceVectorStore } from '../retrieval/lance-store.js';
+import type { Retrieval } from '../retrieval/retrieval.js';
+import { openEmbedder, progressBar } from './ingest.js';
+
+/** A BEIR corpus indexed in its scratch namespace, with the configured embedder, for eval and adapter training. */
+export interface EvalIndex {
+  config: Config;
+  dataset: BeirDataset;
+  retrieval: Retrieval;
+  store: LanceVectorStore;
+  embedder: Embedder;
+  namespace: string;
+  /** How the index came to be: `{ cached: true }` or the ingest's time and docs/s. */
+  ingest: Record<string, unknown>;
+}
+
+/**
+ * Loads the data set, opens retrieval and the embedder, and ingests the corpus into the scratch
+ * namespace `eval/<corpus hash>/<embedder>/<chunking>` unless an earlier run did (later runs reuse
+ * it; an interrupted ingest resumes), then runs `use` and closes everything.
+ *
+ * The retrieval here never applies `retrieval.query_adapter` itself: eval applies adapters to query
+ * vectors explicitly, so cross-validation can swap one per fold.
+ */
+export async function withEvalIndex<T>(
+  options: { dir: string; split: string; configFile?: string },
+  use: (index: EvalIndex) => Promise<T>,
+): Promise<T> {
+  const base = loadConfig({ file: options.configFile });
+  // Recall@100 needs 100 documents after chunks are merged: let the fused list run to 200 hits.
+  // Each retriever still contributes `retrieval.candidates`, as in the search route.
+  const config = loadConfig({
+    file: options.configFile,
+    overrides: { retrieval: { max_top_k: Math.max(base.retrieval.max_top_k, 200) } },
+  });
+  const retrievalConfig = { ...config, retrieval: { ...config.retrieval, query_adapter: undefined } };
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const dataset = await loadBeir(options.dir, options.split);
+  const retrieval = createRetrieval(retrievalConfig, { metrics: createMetrics({ defaultMetrics: false }), logger });
+  const store = retrieval.store as LanceVectorStore;
+  const { embedder, close: closeModels } = await openEmbedder(config, logger);
+  // The index depends on the corpus, the embedder and how chunks are cut and embedded.
+  const { max_tokens, overlap_tokens, vector, sentence_max_words } = config.retrieval.chunking;
+  const vectors = vector === 'passage' ? '' : `-${vector}-${sentence_max_words}`;
+  const namespace = `eval/${dataset.corpusHash.slice(0, 16)}/${embedder.name}/${max_tokens}-${overlap_tokens}${vectors}`;
+  try {
+    await retrieval.start();
+    const ingest = await ensureIngested(config, dataset, retrieval, store, embedder, namespace);
+    return await use({ config, dataset, retrieval, store, embedder, namespace, ingest });
+  } finally {
+    await retrieval.close();
+    await closeModels();
+  }
+}
+
+async function ensureIngested(
+  config: Config,
+  dataset: BeirDataset,
+  retrieval: Retrieval,
+  store: LanceVectorStore,
+  embedder: Embedder,
+  namespace: string,
+): Promise<Record<string, unknown>> {
+  const marker = join(config.data_dir, 'eval-cache', Buffer.from(namespace).toString('hex') + '.done');
+  if (existsSync(marker)) return { cached: true };
+  process.stderr.write(`ingesting ${dataset.corpus.length} documents into ${namespace} (cached for later runs)\n`);
+  const started = performance.now();
+  // An interrupted ingest resumes: documents already in the namespace are whole (each group of
+  // documents is one commit) and identical (the namespace names the corpus hash and settings).
+  const present = new Set<string>();
+  for await (const chunks of store.scan(namespace)) for (const chunk of chunks) present.add(chunk.docId);
+  const missing = dataset.corpus.filter((doc) => !present.has(doc.id));
+  process.stderr.write(`${present.size} documents already indexed, ${missing.length} to go\n`);
+  const progress = progressBar();
+  const signal = new AbortController().signal;
+  const result = await retrieval.ingest(namespace, missing, { embedder, signal, onProgress: progress.update });
+  progress.stop();
+  const seconds = (performance.now() - started) / 1000;
+  if (result.failed.length > 0) throw new Error(`ingest failed for ${result.failed.length} documents: ${JSON.stringify(result.failed[0])}`);
+  const ingest = { cached: false, resumed_from: present.size, seconds, docs_per_second: result.accepted.length / seconds };
+  mkdirSync(join(config.data_dir, 'eval-cache'), { recursive: true });
+  writeFileSync(marker, JSON.stringify(ingest));
+  return ingest;
+}
