@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Embedder } from '../models/types.js';
+import { ingestRetryingShed } from './ingest-retry.js';
 import { parseFile, SUPPORTED_EXTENSIONS } from './parse.js';
 import type { Retrieval } from './retrieval.js';
 import type { DocumentInput } from './types.js';
@@ -59,10 +60,11 @@ export async function ingestFiles(
   options.onProgress?.(0, documents.length);
   for (let i = 0; i < documents.length; i += batchSize) {
     const batch = documents.slice(i, i + batchSize);
-    const result = await retrieval.ingest(
+    const result = await ingestRetryingShed(
+      retrieval,
       namespace,
       batch.map((d) => d.doc),
-      { embedder: options.embedder, signal: options.signal },
+      { embedder: options.embedder, signal: options.signal, attempts: 5, backoffMs: 1000 },
     );
     summary.accepted += result.accepted.length;
     summary.chunks += result.accepted.reduce((n, a) => n + a.chunks, 0);

@@ -3,8 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { sleep } from '../core/deadline.js';
-import { RETRYABLE_CODES } from '../core/errors.js';
+import { ingestRetryingShed } from './ingest-retry.js';
 import type { Embedder } from '../models/types.js';
 import { parseFile } from './parse.js';
 import type { Retrieval } from './retrieval.js';
@@ -40,22 +39,15 @@ export async function ensureSampleCorpus(
 ): Promise<number> {
   if (await retrieval.namespaceExists(namespace)) return 0;
   const started = performance.now();
-  let pending = await loadSampleCorpus();
-  let accepted = 0;
-  // A busy machine can make the model runtime shed part of this bulk load: retry just those.
-  for (let attempt = 1; pending.length > 0; attempt++) {
-    const result = await retrieval.ingest(namespace, pending, { embedder, signal });
-    accepted += result.accepted.length;
-    const transient = new Set(result.failed.filter((f) => RETRYABLE_CODES.has(f.error.code)).map((f) => f.id));
-    for (const failure of result.failed) {
-      if (!transient.has(failure.id) || attempt === SAMPLE_ATTEMPTS) logger.warn({ failure }, 'a sample-corpus document was rejected');
-    }
-    if (transient.size === 0 || attempt === SAMPLE_ATTEMPTS) break;
-    pending = pending.filter((doc) => transient.has(doc.id));
-    await sleep(500 * attempt, signal);
-  }
+  const result = await ingestRetryingShed(retrieval, namespace, await loadSampleCorpus(), {
+    embedder,
+    signal,
+    attempts: 5,
+    backoffMs: 500,
+  });
+  for (const failure of result.failed) logger.warn({ failure }, 'a sample-corpus document was rejected');
+  const accepted = result.accepted.length;
   logger.info({ namespace, documents: accepted, ms: Math.round(performance.now() - started) }, 'ingested the sample corpus');
   return accepted;
 }
 
-const SAMPLE_ATTEMPTS = 5;
