@@ -39,7 +39,14 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
   });
   const logger = pino({ level: config.observability.log_level }, sink);
   const server = await startServer(config, { logger, defaultMetrics: false, ...options });
-  await server.ready;
+  try {
+    await server.ready;
+  } catch (err) {
+    // A failed start-up still listens and holds loaded models: release them, or the test hangs.
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     ...server,
     logs: () => lines.join(''),
