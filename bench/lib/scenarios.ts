@@ -17,7 +17,17 @@ const QUESTIONS = [
   'How is a degraded answer flagged?',
 ];
 
-export function httpScenario(name: string, model?: string): HttpScenario | undefined {
+export interface ScenarioOptions {
+  /** embed: the embedder to ask for. */
+  model?: string;
+  /** search: the namespace to search. */
+  namespace?: string;
+  /** search: real queries to send in turn (e.g. a BEIR queries.jsonl) instead of the built-in questions. */
+  queries?: string[];
+}
+
+export function httpScenario(name: string, options: ScenarioOptions = {}): HttpScenario | undefined {
+  const { model, namespace, queries } = options;
   const run = randomUUID().slice(0, 8);
   const question = (n: number) => `${QUESTIONS[n % QUESTIONS.length]} (${run} ${n})`;
   switch (name) {
@@ -26,7 +36,11 @@ export function httpScenario(name: string, model?: string): HttpScenario | undef
     case 'infer':
       return { path: '/v1/infer', body: (n) => ({ text: question(n) }) };
     case 'search':
-      return { path: '/v1/search', body: (n) => ({ query: question(n) }) };
+      return {
+        path: '/v1/search',
+        // Real queries repeat once the list is used up: from then on the query-embedding cache answers.
+        body: (n) => ({ query: queries?.length ? queries[n % queries.length] : question(n), ...(namespace ? { namespace } : {}) }),
+      };
     case 'chat':
       return { path: '/v1/chat', body: (n) => ({ text: question(n), stream: true }) };
     default:

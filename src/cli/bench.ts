@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { chatLoop } from '../../bench/lib/chat.js';
@@ -16,6 +17,8 @@ const USAGE = `pronto bench SCENARIO [options]      prints one JSON object
   --rate R             open loop instead: R requests/s whatever the server does
   --duration S         seconds (default 10; offline: per batch size, default 3)
   --model NAME         embed: the embedder to ask for; offline: the model to run (default pipeline.embedder)
+  --namespace NS       search: the namespace to search
+  --queries FILE       search: send these queries in turn (.jsonl with a "text" field, e.g. BEIR queries.jsonl)
   --config FILE        offline: the config holding the model (default: PRONTO_CONFIG or the embedded defaults)
   --batch-sizes LIST   offline: comma-separated (default 1,8,64)`;
 
@@ -30,6 +33,8 @@ export async function runBench(argv: string[]): Promise<void> {
       rate: { type: 'string' },
       duration: { type: 'string' },
       model: { type: 'string' },
+      namespace: { type: 'string' },
+      queries: { type: 'string' },
       config: { type: 'string' },
       'batch-sizes': { type: 'string', default: '1,8,64' },
       help: { type: 'boolean', short: 'h' },
@@ -56,7 +61,13 @@ export async function runBench(argv: string[]): Promise<void> {
     return;
   }
 
-  const scenario = httpScenario(scenarioName, values.model);
+  const queries = values.queries
+    ? (await readFile(values.queries, 'utf8'))
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => String(JSON.parse(line).text))
+    : undefined;
+  const scenario = httpScenario(scenarioName, { model: values.model, namespace: values.namespace, queries });
   if (!scenario) {
     console.error(`unknown scenario "${scenarioName}"\n\n${USAGE}`);
     process.exitCode = 2;

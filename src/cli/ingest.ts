@@ -68,9 +68,8 @@ export async function openEmbedder(config: Config, logger: Logger): Promise<{ em
 export function progressBar(): { update: (done: number, total: number) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar(
     {
-      format: 'ingest {bar} {percentage}% | {value}/{total} docs | {speed} docs/s | ETA {eta_formatted}',
+      format: 'ingest {bar} {percentage}% | {value}/{total} docs | {speed} docs/s | ETA {eta}',
       stream: process.stderr,
-      etaBuffer: 20,
       noTTYOutput: true,
       notTTYSchedule: 5000,
     },
@@ -80,9 +79,12 @@ export function progressBar(): { update: (done: number, total: number) => void; 
   let running = false;
   return {
     update(done, total) {
-      const speed = (done / Math.max(1e-3, (performance.now() - started) / 1000)).toFixed(1);
-      if (!running) bar.start(total, done, { speed });
-      else bar.update(done, { speed });
+      // Our own rate and ETA: cli-progress estimates from its update history, which a bar
+      // updated once per group of documents does not have (it printed "ETA 0s" at 9%).
+      const rate = done / Math.max(1e-3, (performance.now() - started) / 1000);
+      const payload = { speed: rate.toFixed(1), eta: done > 0 ? duration((total - done) / rate) : '…' };
+      if (!running) bar.start(total, done, payload);
+      else bar.update(done, payload);
       running = true;
     },
     stop() {
@@ -90,4 +92,9 @@ export function progressBar(): { update: (done: number, total: number) => void; 
       running = false;
     },
   };
+}
+
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
