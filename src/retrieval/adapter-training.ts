@@ -18,7 +18,7 @@ export interface AdapterTrainingOptions {
 export const DEFAULT_ADAPTER_TRAINING: Omit<AdapterTrainingOptions, 'onEpoch'> = {
   temperature: 0.05,
   l2: 0.001,
-  learningRate: 0.1,
+  learningRate: 0.5,
   epochs: 10,
 };
 

@@ -32,8 +32,11 @@ export const RetrievalSchema = Type.Object(
      * vectors before dense search; documents are not re-embedded). Unset: queries go as embedded.
      */
     query_adapter: Type.Optional(Type.String({ minLength: 1 })),
-    /** How many candidates each retriever contributes before fusion. */
-    candidates: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    /**
+     * How many candidates each retriever contributes before fusion. 200 rather than 100 keeps more
+     * BM25 hits in the fused top 100 (SciFact train recall@100 0.921 -> 0.929) for ~0.5 ms.
+     */
+    candidates: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
     default_top_k: Type.Integer({ minimum: 1, default: 5 }),
     max_top_k: Type.Integer({ minimum: 1, default: 100 }),
     rerank: Type.Object(
