@@ -39,13 +39,16 @@ export async function runEval(argv: string[]): Promise<void> {
   const folds = values.cv === undefined ? 0 : Number(values.cv);
   if (values.cv !== undefined && !(Number.isInteger(folds) && folds >= 2)) throw new Error(`--cv is a whole number of folds, at least 2\nusage: ${USAGE}`);
   if (folds && values.adapter) throw new Error(`--adapter and --cv exclude each other\nusage: ${USAGE}`);
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new Error(`--limit is a whole number of queries, at least 1\nusage: ${USAGE}`);
 
   await withEvalIndex({ dir, split: values.split!, configFile: values.config }, async (index) => {
     const mode = (values.mode ?? index.config.retrieval.default_mode) as SearchMode;
     if (!['dense', 'sparse', 'hybrid'].includes(mode)) throw new Error(`--mode is dense, sparse or hybrid\nusage: ${USAGE}`);
     const fusion = (values.fusion ?? index.config.retrieval.fusion) as FusionMethod;
     if (!['rrf', 'weighted'].includes(fusion)) throw new Error(`--fusion is rrf or weighted\nusage: ${USAGE}`);
-    const queries = index.dataset.queries.slice(0, values.limit ? Number(values.limit) : undefined);
+    if (mode === 'sparse' && (folds || values.adapter)) throw new Error(`a query adapter acts on dense search: use --mode dense or hybrid\nusage: ${USAGE}`);
+    const queries = index.dataset.queries.slice(0, limit);
     const options: EvalOptions = {
       namespace: index.namespace,
       mode,

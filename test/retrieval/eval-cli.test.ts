@@ -65,5 +65,7 @@ describe('pronto eval and pronto train-adapter on a small BEIR data set', () => 
   test('bad arguments fail with a message that names them', async () => {
     await assert.rejects(pronto('eval', beir, '--split', 'train', '--cv', '1'), /--cv is a whole number of folds/);
     await assert.rejects(pronto('eval', beir, '--split', 'train', '--mode', 'fuzzy'), /--mode is dense, sparse or hybrid/);
+    await assert.rejects(pronto('eval', beir, '--split', 'train', '--limit', 'ten'), /--limit is a whole number/);
+    await assert.rejects(pronto('eval', beir, '--split', 'train', '--mode', 'sparse', '--cv', '3'), /acts on dense search/);
   });
 });
