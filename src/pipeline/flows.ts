@@ -209,7 +209,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   };
 }
 
-
 function toGenerationContext(hit: Hit): GenerationContext {
   return { id: hit.id, text: hit.text, title: hit.title };
 }

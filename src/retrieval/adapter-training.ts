@@ -1,3 +1,5 @@
+import { multiply } from '../models/vectors.js';
+
 /** One training query: its vector and the rows of the candidate matrix that answer it. */
 export interface AdapterExample {
   query: Float32Array;
@@ -46,11 +48,10 @@ export function trainAdapterMatrix(examples: AdapterExample[], candidates: Float
     for (const { query, relevant } of examples) {
       multiply(weights, query, adapted);
       // logits = candidates · adapted / temperature, softmax-normalised in place.
+      multiply(rows, adapted, logits);
       let max = -Infinity;
-      for (let r = 0; r < candidates.length; r++) {
-        let sum = 0;
-        for (let j = 0, o = r * n; j < n; j++) sum += rows[o + j] * adapted[j];
-        logits[r] = sum / options.temperature;
+      for (let r = 0; r < logits.length; r++) {
+        logits[r] /= options.temperature;
         if (logits[r] > max) max = logits[r];
       }
       let total = 0;
@@ -80,13 +81,4 @@ export function trainAdapterMatrix(examples: AdapterExample[], candidates: Float
     options.onEpoch?.(epoch + 1, loss / examples.length);
   }
   return Float32Array.from(weights);
-}
-
-function multiply(matrix: Float64Array, vector: Float32Array, out: Float64Array): void {
-  const n = vector.length;
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let j = 0, o = i * n; j < n; j++) sum += matrix[o + j] * vector[j];
-    out[i] = sum;
-  }
 }

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../config/load.js';
-import { normalize } from '../models/vectors.js';
+import { multiply, normalize } from '../models/vectors.js';
 
 const FORMAT = 'pronto-query-adapter/1';
 
@@ -30,14 +30,8 @@ export class QueryAdapter {
 
   /** The adapted query vector, unit length. */
   apply(query: Float32Array): Float32Array {
-    const n = this.info.dimensions;
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let sum = 0;
-      const row = i * n;
-      for (let j = 0; j < n; j++) sum += this.matrix[row + j] * query[j];
-      out[i] = sum;
-    }
+    const out = new Float32Array(this.info.dimensions);
+    multiply(this.matrix, query, out);
     return normalize(out);
   }
 
