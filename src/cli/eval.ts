@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.js';
 import { EmbedderReranker } from '../models/backends/embedder-rerank.js';
 import type { Embedder, Reranker } from '../models/types.js';
@@ -7,10 +6,20 @@ import { runQueries, summarize, type EvalOptions, type QueryOutcome } from '../r
 import { embedQueries, loadAdapterCorpus, trainQueryAdapter } from '../retrieval/eval/train-adapter.js';
 import { QueryAdapter } from '../retrieval/query-adapter.js';
 import type { FusionMethod, SearchMode } from '../retrieval/types.js';
+import { UsageError } from './command.js';
 import { withEvalIndex, type EvalIndex } from './eval-index.js';
 
-const USAGE =
-  'pronto eval BEIR_DIR [--split train|test] [--mode dense|sparse|hybrid] [--fusion rrf|weighted] [--rerank] [--adapter FILE | --cv K] [--limit N] [--config FILE]';
+/** `pronto eval`'s options, as commander parsed them (commands/eval.ts). */
+export interface EvalCliOptions {
+  split: string;
+  mode?: SearchMode;
+  fusion?: FusionMethod;
+  rerank: boolean;
+  adapter?: string;
+  cv?: number;
+  limit?: number;
+  config?: string;
+}
 
 /**
  * `pronto eval BEIR_DIR`: ingests the corpus into a scratch namespace (once per corpus hash,
@@ -19,36 +28,13 @@ const USAGE =
  * `--adapter FILE` (or `retrieval.query_adapter`) adapts query vectors; `--cv K` instead trains a
  * query adapter on K-1 folds of the split's queries and scores the held-out fold, K times.
  */
-export async function runEval(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      split: { type: 'string', default: 'test' },
-      mode: { type: 'string' },
-      fusion: { type: 'string' },
-      rerank: { type: 'boolean', default: false },
-      adapter: { type: 'string' },
-      cv: { type: 'string' },
-      limit: { type: 'string' },
-      config: { type: 'string' },
-    },
-  });
-  const dir = positionals[0];
-  if (!dir) throw new Error(`no BEIR_DIR given\nusage: ${USAGE}`);
-  const folds = values.cv === undefined ? 0 : Number(values.cv);
-  if (values.cv !== undefined && !(Number.isInteger(folds) && folds >= 2)) throw new Error(`--cv is a whole number of folds, at least 2\nusage: ${USAGE}`);
-  if (folds && values.adapter) throw new Error(`--adapter and --cv exclude each other\nusage: ${USAGE}`);
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new Error(`--limit is a whole number of queries, at least 1\nusage: ${USAGE}`);
-
-  await withEvalIndex({ dir, split: values.split!, configFile: values.config }, async (index) => {
-    const mode = (values.mode ?? index.config.retrieval.default_mode) as SearchMode;
-    if (!['dense', 'sparse', 'hybrid'].includes(mode)) throw new Error(`--mode is dense, sparse or hybrid\nusage: ${USAGE}`);
-    const fusion = (values.fusion ?? index.config.retrieval.fusion) as FusionMethod;
-    if (!['rrf', 'weighted'].includes(fusion)) throw new Error(`--fusion is rrf or weighted\nusage: ${USAGE}`);
-    if (mode === 'sparse' && (folds || values.adapter)) throw new Error(`a query adapter acts on dense search: use --mode dense or hybrid\nusage: ${USAGE}`);
-    const queries = index.dataset.queries.slice(0, limit);
+export async function runEval(dir: string, values: EvalCliOptions): Promise<void> {
+  const folds = values.cv ?? 0;
+  await withEvalIndex({ dir, split: values.split, configFile: values.config }, async (index) => {
+    const mode = values.mode ?? index.config.retrieval.default_mode;
+    const fusion = values.fusion ?? index.config.retrieval.fusion;
+    if (mode === 'sparse' && (folds || values.adapter)) throw new UsageError('a query adapter acts on dense search: use --mode dense or hybrid');
+    const queries = index.dataset.queries.slice(0, values.limit);
     const options: EvalOptions = {
       namespace: index.namespace,
       mode,

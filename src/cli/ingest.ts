@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import pino, { type Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
@@ -10,43 +9,31 @@ import { createModelRuntime } from '../models/create-runtime.js';
 import type { Config } from '../config/schema.js';
 import type { Embedder } from '../models/types.js';
 
-const USAGE = 'pronto ingest PATH... [--namespace NS] [--tenant T] [--config FILE]';
-
 /**
  * `pronto ingest PATH...`: parses .jsonl/.md/.txt files (directories are walked) and ingests them
  * into `tenant/namespace` of the local index, with a progress bar on stderr and a JSON summary on
  * stdout. Bad lines and documents are listed in the summary; the rest are kept.
  */
-export async function runIngest(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      namespace: { type: 'string' },
-      tenant: { type: 'string', default: 'public' },
-      config: { type: 'string' },
-    },
-  });
-  if (positionals.length === 0) throw new Error(`no PATH given\nusage: ${USAGE}`);
-  const config = loadConfig({ file: values.config });
+export async function runIngest(paths: string[], options: { namespace?: string; tenant: string; config?: string }): Promise<void> {
+  const config = loadConfig({ file: options.config });
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const metrics = createMetrics({ defaultMetrics: false });
   const retrieval = createRetrieval(config, { metrics, logger });
   const { embedder, close: closeModels } = await openEmbedder(config, logger);
-  const namespace = scopedNamespace(values.tenant!, values.namespace ?? config.sample_corpus.namespace);
+  const namespace = scopedNamespace(options.tenant, options.namespace ?? config.sample_corpus.namespace);
   const progress = progressBar();
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted')));
   try {
     await retrieval.start();
-    const summary = await ingestFiles(retrieval, namespace, positionals, {
+    const summary = await ingestFiles(retrieval, namespace, paths, {
       embedder,
       signal: controller.signal,
       onProgress: progress.update,
     });
     progress.stop();
     console.log(JSON.stringify({ namespace, ...summary, failed: summary.failed.slice(0, 100) }, null, 2));
-    if (summary.accepted === 0 && summary.documents + summary.failed.length > 0) process.exitCode = 1;
+    if (summary.failed.length > 0) process.exitCode = 1;
   } finally {
     progress.stop();
     await retrieval.close();
@@ -68,21 +55,19 @@ export async function openEmbedder(config: Config, logger: Logger): Promise<{ em
 export function progressBar(): { update: (done: number, total: number) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar(
     {
-      format: 'ingest {bar} {percentage}% | {value}/{total} docs | {speed} docs/s | ETA {eta}',
+      format: 'ingest {bar} {percentage}% | {value}/{total} docs | {speed} docs/s | ETA {remaining}',
       stream: process.stderr,
       noTTYOutput: true,
       notTTYSchedule: 5000,
     },
     cliProgress.Presets.shades_classic,
   );
-  const started = performance.now();
+  let started = 0;
   let running = false;
   return {
     update(done, total) {
-      // Our own rate and ETA: cli-progress estimates from its update history, which a bar
-      // updated once per group of documents does not have (it printed "ETA 0s" at 9%).
-      const rate = done / Math.max(1e-3, (performance.now() - started) / 1000);
-      const payload = { speed: rate.toFixed(1), eta: done > 0 ? duration((total - done) / rate) : '…' };
+      if (!running) started = performance.now();
+      const payload = progressPayload(done, total, (performance.now() - started) / 1000);
       if (!running) bar.start(total, done, payload);
       else bar.update(done, payload);
       running = true;
@@ -92,6 +77,17 @@ export function progressBar(): { update: (done: number, total: number) => void; 
       running = false;
     },
   };
+}
+
+/**
+ * The bar's rate and ETA, from the documents done since the bar started. Our own: cli-progress
+ * estimates from its update history, which a bar updated once per group of documents does not
+ * have (it printed "ETA 0s" at 9%). The key is not `eta`: cli-progress writes its own value (raw
+ * seconds) over a payload key of that name.
+ */
+export function progressPayload(done: number, total: number, seconds: number): { speed: string; remaining: string } {
+  const rate = done / Math.max(1e-3, seconds);
+  return { speed: rate.toFixed(1), remaining: done > 0 ? duration((total - done) / rate) : '…' };
 }
 
 function duration(seconds: number): string {

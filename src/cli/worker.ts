@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -7,6 +6,7 @@ import { createJobHandlers } from '../jobs/handlers.js';
 import { createRedisJobQueue } from '../jobs/redis-queue.js';
 import type { JobQueueDeps } from '../jobs/deps.js';
 import { createLogger } from '../observability/logger.js';
+import { UsageError } from './command.js';
 
 /** What a worker runs jobs with. The default is the full runtime; tests pass small fakes. */
 export interface WorkerServices {
@@ -33,16 +33,11 @@ const runtimeServices: WorkerServices = {
  * `pronto worker [--config FILE]`: consumes the Redis job queue until SIGTERM/SIGINT, then
  * finishes the jobs it holds (within server.shutdown_grace_ms) and exits. Run as many as you like.
  */
-export async function runWorker(argv: string[], services: WorkerServices = runtimeServices): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
+export async function runWorker(options: { config?: string }, services: WorkerServices = runtimeServices): Promise<void> {
   // The API process seeds the sample corpus; workers sharing its data dir must not race it.
   // Role `api` keeps a runtime from starting a job worker of its own: this command runs it.
-  const config = loadConfig({ file: values.config, overrides: { sample_corpus: { enabled: false }, server: { role: 'api' } } });
-  if (!config.redis_url) {
-    console.error('pronto worker needs a Redis queue: set REDIS_URL (or redis_url in the config file)');
-    process.exitCode = 2;
-    return;
-  }
+  const config = loadConfig({ file: options.config, overrides: { sample_corpus: { enabled: false }, server: { role: 'api' } } });
+  if (!config.redis_url) throw new UsageError('pronto worker needs a Redis queue: set REDIS_URL (or redis_url in the config file)');
   const logger = createLogger(config.observability.log_level, { role: 'worker' });
   const deps = await services.start(config, logger);
   const queue = createRedisJobQueue(config, { ...deps, logger });

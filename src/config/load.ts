@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Value } from '@sinclair/typebox/value';
+import { Value, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
 
-/** A start-up configuration problem, naming the key at fault. */
+/** A start-up configuration problem, naming the key at fault (the first one, when there are several). */
 export class ConfigError extends Error {
   constructor(
     readonly key: string,
@@ -12,6 +12,19 @@ export class ConfigError extends Error {
     super(`config: ${key || '(root)'}: ${message}`);
     this.name = 'ConfigError';
   }
+
+  /** Every problem found, one line each, so a config is fixed in one round. */
+  static of(problems: Problem[]): ConfigError {
+    if (problems.length === 1) return new ConfigError(problems[0].key, problems[0].message);
+    const error = new ConfigError(problems[0].key, problems[0].message);
+    error.message = [`config: ${problems.length} problems`, ...problems.map((p) => `  ${p.key || '(root)'}: ${p.message}`)].join('\n');
+    return error;
+  }
+}
+
+interface Problem {
+  key: string;
+  message: string;
 }
 
 export interface LoadOptions {
@@ -34,15 +47,28 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const file = options.file ?? env.PRONTO_CONFIG;
   const fromFile = file ? readConfigFile(file) : {};
   const merged = deepMerge(deepMerge(fromFile, fromEnv(env)), options.overrides ?? {});
-  rejectUnknownKeys(merged);
   const withDefaults = Value.Default(ConfigSchema, Value.Clone(merged));
-  const firstError = Value.Errors(ConfigSchema, withDefaults).First();
-  if (firstError) {
-    throw new ConfigError(firstError.path.slice(1).replaceAll('/', '.'), firstError.message);
+  const problems = [...unknownKeys(merged), ...schemaProblems(withDefaults)];
+  if (problems.length === 0) problems.push(...referenceProblems(withDefaults as Config));
+  if (problems.length > 0) throw ConfigError.of(problems);
+  return withDefaults as Config;
+}
+
+/** Schema violations, one per key (a union reports each branch it tried: the first says enough). */
+function schemaProblems(value: unknown): Problem[] {
+  const byKey = new Map<string, string>();
+  for (const error of Value.Errors(ConfigSchema, value)) {
+    const key = error.path.slice(1).replaceAll('/', '.');
+    if (![...byKey.keys()].some((seen) => key === seen || key.startsWith(`${seen}.`))) byKey.set(key, describe(error));
   }
-  const config = withDefaults as Config;
-  checkReferences(config);
-  return config;
+  return [...byKey].map(([key, message]) => ({ key, message }));
+}
+
+/** TypeBox says "Expected union value" for a bad enum: name the value and the allowed ones. */
+function describe(error: ValueError): string {
+  const allowed = (error.schema.anyOf as Array<{ const?: unknown }> | undefined)?.map((branch) => branch.const);
+  if (allowed?.length && allowed.every((v) => v !== undefined)) return `${JSON.stringify(error.value)} is not one of ${allowed.join(', ')}`;
+  return error.message;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -84,25 +110,28 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
-function rejectUnknownKeys(value: Record<string, unknown>): void {
+function unknownKeys(value: Record<string, unknown>): Problem[] {
+  const problems: Problem[] = [];
   const known = Object.keys(ConfigSchema.properties);
   for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new ConfigError(key, 'unknown key');
+    if (!known.includes(key)) problems.push({ key, message: 'unknown key' });
   }
   for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
     const section = value[key];
     const props = (schema as { properties?: Record<string, unknown> }).properties;
     if (!props || typeof section !== 'object' || section === null || Array.isArray(section)) continue;
     for (const sub of Object.keys(section)) {
-      if (!(sub in props)) throw new ConfigError(`${key}.${sub}`, 'unknown key');
+      if (!(sub in props)) problems.push({ key: `${key}.${sub}`, message: 'unknown key' });
     }
   }
+  return problems;
 }
 
 /** Model names the pipeline points at must exist, with the right role. */
-function checkReferences(config: Config): void {
+function referenceProblems(config: Config): Problem[] {
+  const problems: Problem[] = [];
   const byName = new Map(config.models.map((m) => [m.name, m]));
-  if (byName.size !== config.models.length) throw new ConfigError('models', 'model names must be unique');
+  if (byName.size !== config.models.length) problems.push({ key: 'models', message: 'model names must be unique' });
   const want: Array<[string, string | undefined, string]> = [
     ['pipeline.embedder', config.pipeline.embedder, 'embedder'],
     ['pipeline.generator', config.pipeline.generator, 'generator'],
@@ -112,17 +141,16 @@ function checkReferences(config: Config): void {
   for (const [key, name, role] of want) {
     if (name === undefined) continue;
     const model = byName.get(name);
-    if (!model) throw new ConfigError(key, `no model named "${name}" in models`);
-    if (model.role !== role) throw new ConfigError(key, `model "${name}" is a ${model.role}, not a ${role}`);
+    if (!model) problems.push({ key, message: `no model named "${name}" in models` });
+    else if (model.role !== role) problems.push({ key, message: `model "${name}" is a ${model.role}, not a ${role}` });
   }
   config.models.forEach((model, i) => {
     if (model.fallback === undefined) return;
     const next = byName.get(model.fallback);
-    if (!next) throw new ConfigError(`models.${i}.fallback`, `no model named "${model.fallback}"`);
-    if (next.role !== model.role) {
-      throw new ConfigError(`models.${i}.fallback`, `"${model.fallback}" is a ${next.role}, not a ${model.role}`);
-    }
+    if (!next) problems.push({ key: `models.${i}.fallback`, message: `no model named "${model.fallback}"` });
+    else if (next.role !== model.role) problems.push({ key: `models.${i}.fallback`, message: `"${model.fallback}" is a ${next.role}, not a ${model.role}` });
   });
+  return problems;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

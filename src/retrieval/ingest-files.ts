@@ -21,7 +21,7 @@ export interface FileIngestOptions {
   signal: AbortSignal;
   /** Documents per `retrieval.ingest` call. */
   batchSize?: number;
-  /** Called once the documents are parsed, then after each batch, with (done, total). */
+  /** Called once the documents are parsed, then as they are embedded and written, with (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -64,14 +64,19 @@ export async function ingestFiles(
       retrieval,
       namespace,
       batch.map((d) => d.doc),
-      { embedder: options.embedder, signal: options.signal, attempts: 5, backoffMs: 1000 },
+      {
+        embedder: options.embedder,
+        signal: options.signal,
+        attempts: 5,
+        backoffMs: 1000,
+        onProgress: (done) => options.onProgress?.(i + done, documents.length),
+      },
     );
     summary.accepted += result.accepted.length;
     summary.chunks += result.accepted.reduce((n, a) => n + a.chunks, 0);
     for (const f of result.failed) {
       summary.failed.push({ where: batch[f.index].where, id: f.id, message: f.error.message, field: f.error.field });
     }
-    options.onProgress?.(Math.min(i + batchSize, documents.length), documents.length);
   }
   summary.seconds = (performance.now() - started) / 1000;
   summary.docs_per_second = summary.seconds > 0 ? summary.accepted / summary.seconds : 0;

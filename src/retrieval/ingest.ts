@@ -24,7 +24,10 @@ export interface IngestDeps {
 export interface IngestOptions {
   embedder: Embedder;
   signal: AbortSignal;
-  /** Called after each group of documents is written, with documents done (accepted or failed) so far. */
+  /**
+   * Called as documents are embedded and written, with documents done so far (accepted or failed;
+   * a group being embedded counts in proportion to its embedded chunks, so a long first group shows).
+   */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -54,7 +57,9 @@ export async function ingestDocuments(
   let groupChunks = 0;
   const flush = async () => {
     if (group.length === 0) return;
-    await writeGroup(deps, namespace, group, options, result, fail);
+    const before = result.accepted.length + result.failed.length;
+    const onEmbedded = (fraction: number) => options.onProgress?.(before + Math.floor(fraction * group.length), documents.length);
+    await writeGroup(deps, namespace, group, { ...options, onEmbedded }, result, fail);
     group = [];
     groupChunks = 0;
     options.onProgress?.(result.accepted.length + result.failed.length, documents.length);
@@ -109,11 +114,14 @@ function metadataTypeError(doc: DocumentInput, index: number, types: Map<string,
   return undefined;
 }
 
+/** The embedding loop's view of the options: what share of the group's inputs is embedded so far. */
+type EmbedOptions = IngestOptions & { onEmbedded: (fraction: number) => void };
+
 async function writeGroup(
   deps: IngestDeps,
   namespace: string,
   group: Array<{ doc: DocumentInput; index: number; chunks: Chunk[] }>,
-  options: IngestOptions,
+  options: EmbedOptions,
   result: IngestResult,
   fail: (id: unknown, index: number, err: ProntoError) => void,
 ): Promise<void> {
@@ -130,7 +138,7 @@ async function writeGroup(
   }
 }
 
-async function chunkVectors(chunks: Chunk[], deps: IngestDeps, options: IngestOptions): Promise<Float32Array[]> {
+async function chunkVectors(chunks: Chunk[], deps: IngestDeps, options: EmbedOptions): Promise<Float32Array[]> {
   if (deps.vector.kind === 'passage') return embedAll(chunks.map(titledText), deps.embedBatchSize, options);
   const pieces = chunks.map((c) => embeddingPieces(c.title, c.text, deps.vector.sentenceMaxWords));
   const vectors = await embedAll(pieces.flat(), deps.embedBatchSize, options);
@@ -152,10 +160,11 @@ async function chunkVectors(chunks: Chunk[], deps: IngestDeps, options: IngestOp
  * Texts are batched in order of length: a batch is padded to its longest input, so mixing short
  * and long inputs wastes compute (512 SciFact sentences: 18.1 s in document order, 13.9 s sorted).
  */
-async function embedAll(texts: string[], batchSize: number, options: IngestOptions): Promise<Float32Array[]> {
+async function embedAll(texts: string[], batchSize: number, options: EmbedOptions): Promise<Float32Array[]> {
   const out: Float32Array[] = new Array(texts.length);
   const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length);
   let next = 0;
+  let embedded = 0;
   const worker = async () => {
     while (next < order.length) {
       const batch = order.slice(next, next + batchSize);
@@ -165,6 +174,8 @@ async function embedAll(texts: string[], batchSize: number, options: IngestOptio
         { signal: options.signal },
       );
       vectors.forEach((v, j) => (out[batch[j]] = v));
+      embedded += batch.length;
+      options.onEmbedded(embedded / texts.length);
     }
   };
   await Promise.all([worker(), worker()]);

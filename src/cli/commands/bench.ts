@@ -1,0 +1,34 @@
+import { Argument, Command, Option } from 'commander';
+import { number, wholeNumber } from '../command.js';
+
+export default function bench(): Command {
+  return new Command('bench')
+    .description('load a running server (closed or open loop), or the model in-process; prints one JSON object')
+    .addArgument(
+      new Argument('<scenario>', 'embed | infer | search | chat: HTTP against --url; offline: the model in-process at each batch size').choices([
+        'embed',
+        'infer',
+        'search',
+        'chat',
+        'offline',
+      ]),
+    )
+    .option('--url <url>', 'server to load', 'http://127.0.0.1:8080')
+    .option('--connections <n>', 'closed loop: concurrent clients', wholeNumber(1), 64)
+    .option('--rate <r>', 'open loop instead: r requests/s whatever the server does', number(0, true))
+    .option('--duration <s>', 'seconds (default 10; offline: per batch size, default 3)', number(0, true))
+    .option('--model <name>', 'embed: the embedder to ask for; offline: the model to run (default pipeline.embedder)')
+    .option('--namespace <ns>', 'search: the namespace to search')
+    .option('--queries <file>', 'search: send these queries in turn (.jsonl with a "text" field)')
+    .option('-c, --config <file>', 'offline: the config holding the model (default: PRONTO_CONFIG or the embedded defaults)')
+    .addOption(new Option('--batch-sizes <list>', 'offline: comma-separated batch sizes').default([1, 8, 64], '1,8,64').argParser(batchSizes))
+    .addHelpText('after', '\nExits 1 when no request succeeded.')
+    .action(async (scenario: string, options: import('../bench.js').BenchCliOptions) => {
+      const { runBench } = await import('../bench.js');
+      await runBench(scenario, options);
+    });
+}
+
+function batchSizes(value: string): number[] {
+  return value.split(',').map(wholeNumber(1));
+}

@@ -1,0 +1,16 @@
+import { Command, Option } from 'commander';
+import { wholeNumber } from '../command.js';
+
+export default function serve(): Command {
+  return new Command('serve')
+    .description('run the HTTP API (and, with role all, the in-process job worker)')
+    .option('-c, --config <file>', 'YAML or JSON config file (default: PRONTO_CONFIG, else the embedded defaults)')
+    .option('-p, --port <n>', 'port to listen on (default: PORT, else 8080; 0 picks a free one)', wholeNumber(0))
+    .addOption(new Option('--role <role>', 'api: serve only; all: also run queued jobs').choices(['api', 'all']))
+    .action(async (options: { config?: string; port?: number; role?: 'api' | 'all' }) => {
+      const { loadConfig } = await import('../../config/load.js');
+      const config = loadConfig({ file: options.config, overrides: { server: { port: options.port, role: options.role } } });
+      const { serveForever } = await import('../../server/serve.js');
+      await serveForever(config);
+    });
+}
