@@ -63,9 +63,10 @@ describe('pronto eval and pronto train-adapter on a small BEIR data set', () => 
   });
 
   test('bad arguments fail with a message that names them', async () => {
-    await assert.rejects(pronto('eval', beir, '--split', 'train', '--cv', '1'), /--cv is a whole number of folds/);
-    await assert.rejects(pronto('eval', beir, '--split', 'train', '--mode', 'fuzzy'), /--mode is dense, sparse or hybrid/);
-    await assert.rejects(pronto('eval', beir, '--split', 'train', '--limit', 'ten'), /--limit is a whole number/);
-    await assert.rejects(pronto('eval', beir, '--split', 'train', '--mode', 'sparse', '--cv', '3'), /acts on dense search/);
+    const usage = (pattern: RegExp) => (err: { code?: number; stderr?: string }) => err.code === 2 && pattern.test(err.stderr ?? '');
+    await assert.rejects(pronto('eval', beir, '--split', 'train', '--cv', '1'), usage(/--cv <k>' argument '1' is invalid\. expected a whole number ≥ 2/));
+    await assert.rejects(pronto('eval', beir, '--split', 'train', '--mode', 'fuzzy'), usage(/Allowed choices are dense, sparse, hybrid/));
+    await assert.rejects(pronto('eval', beir, '--split', 'train', '--limit', 'ten'), usage(/--limit <n>' argument 'ten' is invalid/));
+    await assert.rejects(pronto('eval', beir, '--split', 'train', '--mode', 'sparse', '--cv', '3'), usage(/acts on dense search/));
   });
 });
