@@ -49,8 +49,5 @@ export async function runBench(scenarioName: string, values: BenchCliOptions): P
     result = await closedLoop(values.url, scenario, { connections, durationS });
   }
   console.log(JSON.stringify({ ...base, ...result }));
-  if (result.requests === 0 || result.errors >= result.requests) {
-    console.error(`error: no request to ${values.url} succeeded`);
-    process.exitCode = 1;
-  }
+  if (result.requests === 0 || result.errors >= result.requests) throw new Error(`no request to ${values.url} succeeded`);
 }

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { createMetrics } from '../observability/metrics.js';
 import { scopedNamespace } from '../pipeline/context.js';
 import { createRetrieval } from '../retrieval/create-retrieval.js';
-import { ingestFiles } from '../retrieval/ingest-files.js';
+import { expandPaths, ingestFiles } from '../retrieval/ingest-files.js';
 import { createModelRuntime } from '../models/create-runtime.js';
 import type { Config } from '../config/schema.js';
 import type { Embedder } from '../models/types.js';
@@ -16,6 +16,8 @@ import type { Embedder } from '../models/types.js';
  */
 export async function runIngest(paths: string[], options: { namespace?: string; tenant: string; config?: string }): Promise<void> {
   const config = loadConfig({ file: options.config });
+  // A missing path fails before the models load.
+  const files = await expandPaths(paths);
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const metrics = createMetrics({ defaultMetrics: false });
   const retrieval = createRetrieval(config, { metrics, logger });
@@ -26,14 +28,14 @@ export async function runIngest(paths: string[], options: { namespace?: string; 
   process.once('SIGINT', () => controller.abort(new Error('interrupted')));
   try {
     await retrieval.start();
-    const summary = await ingestFiles(retrieval, namespace, paths, {
+    const summary = await ingestFiles(retrieval, namespace, files, {
       embedder,
       signal: controller.signal,
       onProgress: progress.update,
     });
     progress.stop();
     console.log(JSON.stringify({ namespace, ...summary, failed: summary.failed.slice(0, 100) }, null, 2));
-    if (summary.failed.length > 0) process.exitCode = 1;
+    if (summary.failed.length > 0) throw new Error(`${summary.failed.length} documents or lines failed (listed in the summary)`);
   } finally {
     progress.stop();
     await retrieval.close();

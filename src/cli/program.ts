@@ -14,17 +14,31 @@ Environment:
 
 Exit status: 0 success, 1 failure, 2 wrong usage or invalid configuration.`;
 
+/** Where the program writes help, version and errors (the process's stdout and stderr, or a test's). */
+export interface CliOutput {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const STDIO: CliOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
 /** commander puts "(Did you mean --role?)" on a line of its own: a usage error stays one line. */
-const ONE_LINE_ERRORS = { outputError: (message: string, write: (text: string) => void) => write(`${message.trim().replaceAll('\n', ' ')}\n`) };
+function outputConfiguration(io: CliOutput) {
+  return {
+    writeOut: io.out,
+    writeErr: io.err,
+    outputError: (message: string, write: (text: string) => void) => write(`${message.trim().replaceAll('\n', ' ')}\n`),
+  };
+}
 
 /** The `pronto` program with every command found under `commands/` (sources or compiled). */
-export async function createProgram(): Promise<Command> {
+export async function createProgram(io: CliOutput = STDIO): Promise<Command> {
   const program = new Command('pronto')
     .description('real-time RAG chat, search and embeddings')
     .version(packageVersion(), '-V, --version')
     .addHelpText('after', ENVIRONMENT)
     .showSuggestionAfterError()
-    .configureOutput(ONE_LINE_ERRORS)
+    .configureOutput(outputConfiguration(io))
     .exitOverride();
   const dir = join(HERE, 'commands');
   const files = readdirSync(dir)
@@ -33,7 +47,7 @@ export async function createProgram(): Promise<Command> {
   for (const file of files) {
     const factory = (await import(pathToFileURL(join(dir, file)).href)).default as CommandFactory;
     // Every subcommand fails like the program: through the exit handling below, never process.exit.
-    program.addCommand(factory().configureOutput(ONE_LINE_ERRORS).exitOverride());
+    program.addCommand(factory().configureOutput(outputConfiguration(io)).exitOverride());
   }
   return program;
 }
@@ -41,35 +55,36 @@ export async function createProgram(): Promise<Command> {
 /**
  * Runs the CLI and returns the exit status: 0 on success, 2 on a usage or configuration error
  * (a one-line message, every configuration problem listed), 1 on any other failure (the message;
- * the stack too with LOG_LEVEL=debug).
+ * the stack too with LOG_LEVEL=debug). A command fails by throwing, never by setting
+ * process.exitCode, so the program can run inside a test process.
  */
-export async function runCli(argv: string[]): Promise<number> {
-  const program = await createProgram();
+export async function runCli(argv: string[], io: CliOutput = STDIO): Promise<number> {
+  const program = await createProgram(io);
   if (argv.length === 0) {
     program.outputHelp({ error: true });
     return 2;
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return 0;
   } catch (err) {
-    return failure(err);
+    return failure(err, io);
   }
 }
 
-function failure(err: unknown): number {
+function failure(err: unknown, io: CliOutput): number {
   // commander has already printed its own message (or the help or version asked for).
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (err instanceof UsageError) {
-    console.error(`error: ${err.message}`);
+    io.err(`error: ${err.message}\n`);
     return 2;
   }
   if (err instanceof ConfigError) {
-    console.error(err.message);
+    io.err(`${err.message}\n`);
     return 2;
   }
   const debug = process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace';
-  console.error(debug && err instanceof Error ? err.stack : `error: ${err instanceof Error ? err.message : String(err)}`);
+  io.err(`${debug && err instanceof Error ? err.stack : `error: ${err instanceof Error ? err.message : String(err)}`}\n`);
   return 1;
 }
 
