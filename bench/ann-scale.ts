@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as lancedb from '@lancedb/lancedb';
 import pino from 'pino';
-import { normalize } from '../src/models/vectors.js';
+import { normalize } from '../src/core/vectors.js';
 import { percentile } from '../src/retrieval/eval/metrics.js';
 import { LanceVectorStore } from '../src/retrieval/lance-store.js';
 import { tableName } from '../src/retrieval/namespace.js';

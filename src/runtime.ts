@@ -13,7 +13,7 @@ import { createTracing, type Tracing } from './observability/tracing.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createPipeline } from './pipeline/flows.js';
 import { fileFeatureSource, redisFeatureSource } from './pipeline/stages/features.js';
-import { createRedactor, type Redactor } from './pipeline/stages/sanitize.js';
+import { createRedactor, type Redactor } from './core/redact.js';
 import type { Pipeline } from './pipeline/types.js';
 import { createRetrieval } from './retrieval/create-retrieval.js';
 import type { Retrieval } from './retrieval/retrieval.js';

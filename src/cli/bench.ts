@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
-import { chatLoop } from '../../bench/lib/chat.js';
-import { closedLoop } from '../../bench/lib/closed-loop.js';
-import { offline } from '../../bench/lib/offline.js';
-import { openLoop } from '../../bench/lib/open-loop.js';
-import { httpScenario } from '../../bench/lib/scenarios.js';
+import { chatLoop } from './bench/chat.js';
+import { closedLoop } from './bench/closed-loop.js';
+import { offline } from './bench/offline.js';
+import { openLoop } from './bench/open-loop.js';
+import { httpScenario } from './bench/scenarios.js';
 
 /** `pronto bench`'s options, as commander parsed them (commands/bench.ts). */
 export interface BenchCliOptions {

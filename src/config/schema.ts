@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_MODELS, ModelSchema } from '../models/config.js';
-import { RetrievalSchema } from '../retrieval/config.js';
-import { JobsSchema } from '../jobs/config.js';
+import { DEFAULT_MODELS, ModelSchema } from './models.js';
+import { RetrievalSchema } from './retrieval.js';
+import { JobsSchema } from './jobs.js';
 
 /**
  * The one configuration schema. Every key has a default that runs with no services and no

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
-import { createRedactor } from '../pipeline/stages/sanitize.js';
+import { createRedactor } from '../core/redact.js';
 import { deliverWithRetries } from './callbacks/deliver.js';
 import { createCallbackSender } from './callbacks/sender.js';
 import { requireHandlers, type JobQueueDeps } from './deps.js';

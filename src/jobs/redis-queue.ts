@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { raceAbort } from '../core/deadline.js';
 import { ProntoError, isProntoError } from '../core/errors.js';
-import { createRedactor } from '../pipeline/stages/sanitize.js';
+import { createRedactor } from '../core/redact.js';
 import { createCallbackSender } from './callbacks/sender.js';
 import { requireHandlers, type JobQueueDeps } from './deps.js';
 import { isJobId } from './ids.js';

@@ -3,7 +3,7 @@ import { raceAbort } from '../core/deadline.js';
 import { ProntoError, isProntoError, isRetryable } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createRequestContext } from '../pipeline/context.js';
-import { redactDeep } from './redact.js';
+import { redactDeep } from '../core/redact-deep.js';
 import type { JobError, JobHandlers, JobKind, JobStatus } from './types.js';
 
 /** A job as both backends store it: the input is already redacted. */

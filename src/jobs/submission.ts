@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
 import { checkCallbackUrl } from './callbacks/url-guard.js';
 import { newJobId } from './ids.js';
-import { redactDeep } from './redact.js';
+import { redactDeep } from '../core/redact-deep.js';
 import type { JobRecord } from './run.js';
 import { DEFAULT_PRIORITY, type SubmitRequest } from './types.js';
 

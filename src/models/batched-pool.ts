@@ -1,7 +1,7 @@
 import { MicroBatcher, type BatchObserver } from '../core/batcher.js';
 import { AdmissionRejected, admit } from '../core/limiter.js';
 import { ProntoError } from '../core/errors.js';
-import type { BatchingConfig } from './config.js';
+import type { BatchingConfig } from '../config/models.js';
 import type { CallOptions } from './types.js';
 import type { BatchTiming } from './warmup.js';
 

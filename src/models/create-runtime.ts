@@ -3,7 +3,7 @@ import { deferred } from '../core/deferred.js';
 import type { Config } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from '../config/models.js';
 import { createBackendRegistry, type BackendFactory, type BackendModel } from './registry.js';
 import type { ModelRuntime } from './runtime.js';
 import { ServedEmbedder, ServedGenerator, ServedReranker, type ServedModel } from './served.js';

@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from '../config/models.js';
 
 /**
  * Validates a backend's `options` against its schema (filling defaults), so a typo in a model's

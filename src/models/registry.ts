@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from '../config/models.js';
 import type { Model, ModelLifecycle } from './types.js';
 
 /** What a backend factory builds: a model of the configured role with a lifecycle. */

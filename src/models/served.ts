@@ -2,7 +2,7 @@ import { ConcurrencyLimiter, AdmissionRejected } from '../core/limiter.js';
 import { ProntoError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BatchedPool } from './batched-pool.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from '../config/models.js';
 import { fallbackReason, withFallback } from './fallback.js';
 import { batchMetrics } from './model-metrics.js';
 import type { BatchTiming } from './warmup.js';

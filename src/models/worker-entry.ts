@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from '../config/models.js';
 import { createBackendRegistry } from './registry.js';
 import type { Embedder } from './types.js';
 

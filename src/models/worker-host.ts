@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { raceAbort } from '../core/deadline.js';
 import { ProntoError } from '../core/errors.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from '../config/models.js';
 import type { BackendModel } from './registry.js';
 import type { CallOptions, Embedder } from './types.js';
 

@@ -16,7 +16,7 @@ import { createGenerateStage } from './stages/generate.js';
 import { extractCitations } from './stages/postprocess.js';
 import { createRerankStage } from './stages/rerank.js';
 import { createRetrieveStage } from './stages/retrieve.js';
-import type { Redactor } from './stages/sanitize.js';
+import type { Redactor } from '../core/redact.js';
 import type { AnswerInput, AnswerStream, Pipeline, RequestContext, SearchInput } from './types.js';
 
 export interface PipelineDeps {

@@ -1,4 +1,4 @@
-import { multiply } from '../models/vectors.js';
+import { multiply } from '../core/vectors.js';
 
 /** One training query: its vector and the rows of the candidate matrix that answer it. */
 export interface AdapterExample {

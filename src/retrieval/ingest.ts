@@ -2,8 +2,8 @@ import { isAbortError, isProntoError, ProntoError, invalidInput } from '../core/
 import type { Embedder } from '../models/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import { chunkDocument, titledText, type ChunkingOptions } from './chunking.js';
-import { normalize } from '../models/vectors.js';
-import { embeddingPieces } from './sentences.js';
+import { normalize } from '../core/vectors.js';
+import { embeddingPieces } from '../core/text/sentences.js';
 import { fieldTypeOf, type FieldType } from './filter.js';
 import type { LanceVectorStore } from './lance-store.js';
 import type { Bm25Index } from './sparse.js';

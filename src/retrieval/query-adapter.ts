@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../config/load.js';
-import { multiply, normalize } from '../models/vectors.js';
+import { multiply, normalize } from '../core/vectors.js';
 
 const FORMAT = 'pronto-query-adapter/1';
 

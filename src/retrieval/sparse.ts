@@ -1,5 +1,5 @@
 import { throwIfAborted } from '../core/deadline.js';
-import { analyze } from './analyzer.js';
+import { analyze } from '../core/text/analyzer.js';
 import { titledText } from './chunking.js';
 import { compileFilter, type FieldType } from './filter.js';
 import type { Chunk, Hit, SearchOptions, SparseIndex } from './types.js';

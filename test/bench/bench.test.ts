@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import { chatLoop } from '../../bench/lib/chat.js';
-import { closedLoop } from '../../bench/lib/closed-loop.js';
-import { offline } from '../../bench/lib/offline.js';
-import { openLoop } from '../../bench/lib/open-loop.js';
-import { httpScenario } from '../../bench/lib/scenarios.js';
+import { chatLoop } from '../../src/cli/bench/chat.js';
+import { closedLoop } from '../../src/cli/bench/closed-loop.js';
+import { offline } from '../../src/cli/bench/offline.js';
+import { openLoop } from '../../src/cli/bench/open-loop.js';
+import { httpScenario } from '../../src/cli/bench/scenarios.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { modelConfig } from '../models/helpers.js';
 

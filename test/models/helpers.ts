@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Value } from '@sinclair/typebox/value';
-import { ModelSchema, type ModelConfig } from '../../src/models/config.js';
+import { ModelSchema, type ModelConfig } from '../../src/config/models.js';
 import { createModelRuntime } from '../../src/models/create-runtime.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fitPrompt } from '../../src/models/backends/llama.js';
 import type { GenerateRequest } from '../../src/models/types.js';
-import { dot } from '../../src/models/vectors.js';
+import { dot } from '../../src/core/vectors.js';
 import { collect, modelConfig, never, sharedPath, startRuntime } from './helpers.js';
 
 const gguf = sharedPath('models/aidreams260K.gguf');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dot } from '../../src/models/vectors.js';
+import { dot } from '../../src/core/vectors.js';
 import { modelConfig, never, sharedPath, startRuntime } from './helpers.js';
 
 const glove = sharedPath('models/glove-sif-100d');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EmbedderReranker } from '../../src/models/backends/embedder-rerank.js';
-import { splitSentences } from '../../src/retrieval/sentences.js';
+import { splitSentences } from '../../src/core/text/sentences.js';
 import { HashEmbedder, signal } from './helpers.js';
 
 test('sentences split at sentence ends and lines, short fragments join their neighbour', () => {

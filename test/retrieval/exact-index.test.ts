@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../src/models/vectors.js';
+import { normalize } from '../../src/core/vectors.js';
 import { ExactIndex } from '../../src/retrieval/exact-index.js';
 import type { Chunk } from '../../src/retrieval/types.js';
 

@@ -5,9 +5,9 @@ import pino from 'pino';
 import { loadConfig, type DeepPartial } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { CallOptions, Embedder } from '../../src/models/types.js';
-import { normalize } from '../../src/models/vectors.js';
+import { normalize } from '../../src/core/vectors.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { analyze } from '../../src/retrieval/analyzer.js';
+import { analyze } from '../../src/core/text/analyzer.js';
 import { createRetrieval } from '../../src/retrieval/create-retrieval.js';
 import type { Retrieval } from '../../src/retrieval/retrieval.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ConfigError } from '../../src/config/load.js';
-import { normalize } from '../../src/models/vectors.js';
+import { normalize } from '../../src/core/vectors.js';
 import { trainAdapterMatrix } from '../../src/retrieval/adapter-training.js';
 import { QueryAdapter } from '../../src/retrieval/query-adapter.js';
 import { startTestServer } from '../support/server.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { analyze } from '../../src/retrieval/analyzer.js';
+import { analyze } from '../../src/core/text/analyzer.js';
 import { chunkDocument } from '../../src/retrieval/chunking.js';
 import { parseFile, parseJsonl, parseMarkdown } from '../../src/retrieval/parse.js';
 

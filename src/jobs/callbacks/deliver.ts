@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { sleep } from '../../core/deadline.js';
 import { isRetryable } from '../../core/errors.js';
-import type { JobsConfig } from '../config.js';
+import type { JobsConfig } from '../../config/jobs.js';
 import { retryDelayMs } from '../run.js';
 import type { JobView } from '../types.js';
 import type { CallbackSender } from './sender.js';

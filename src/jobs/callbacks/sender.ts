@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
-import type { JobsConfig } from '../config.js';
+import type { JobsConfig } from '../../config/jobs.js';
 import { ProntoError } from '../../core/errors.js';
 import type { JobView } from '../types.js';
 import { SIGNATURE_HEADER, signCallback } from './signature.js';

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import type { BackendContext, BackendModel } from '../registry.js';
 import type { CallOptions, Embedder, Reranker } from '../types.js';

@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import { throwIfAborted } from '../../core/deadline.js';
-import { analyze } from '../../retrieval/analyzer.js';
-import { splitSentences } from '../../retrieval/sentences.js';
+import { analyze } from '../../core/text/analyzer.js';
+import { splitSentences } from '../../core/text/sentences.js';
 import type { CallOptions, Embedder, Reranker } from '../types.js';
-import { dot } from '../vectors.js';
+import { dot } from '../../core/vectors.js';
 
 export interface EmbedderRerankOptions {
   /**

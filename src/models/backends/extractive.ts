@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { stemmer } from 'stemmer';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sleep, throwIfAborted } from '../../core/deadline.js';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import { lastUserMessage } from '../prompt.js';
 import type { BackendModel } from '../registry.js';

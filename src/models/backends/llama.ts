@@ -4,12 +4,12 @@ import type { Logger } from 'pino';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel, Token } from 'node-llama-cpp';
 import { throwIfAborted } from '../../core/deadline.js';
 import { ProntoError } from '../../core/errors.js';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import { lastUserMessage } from '../prompt.js';
 import type { BackendContext, BackendModel } from '../registry.js';
 import type { CallOptions, Embedder, GenerateRequest, GenerationStream, Generator, TokenUsage } from '../types.js';
-import { normalize } from '../vectors.js';
+import { normalize } from '../../core/vectors.js';
 
 /**
  * `llama`: node-llama-cpp on a GGUF file, CPU only. The generator keeps a pool of context

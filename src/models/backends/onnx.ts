@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FeatureExtractionPipeline, PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { throwIfAborted } from '../../core/deadline.js';
 import { ProntoError } from '../../core/errors.js';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import type { BackendModel } from '../registry.js';
 import type { CallOptions, Embedder, Reranker } from '../types.js';

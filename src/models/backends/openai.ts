@@ -5,11 +5,11 @@ import { createResilience, type Resilience } from '../../core/circuit-breaker.js
 import { throwIfAborted } from '../../core/deadline.js';
 import { ProntoError } from '../../core/errors.js';
 import { Hedger } from '../../core/hedge.js';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import type { BackendModel } from '../registry.js';
 import type { CallOptions, ChatMessage, Embedder, GenerateRequest, GenerationStream, Generator, Reranker, TokenUsage } from '../types.js';
-import { normalize } from '../vectors.js';
+import { normalize } from '../../core/vectors.js';
 
 /**
  * `openai`: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, TEI, OpenAI, another

@@ -2,12 +2,12 @@ import { Type } from '@sinclair/typebox';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sleep, throwIfAborted } from '../../core/deadline.js';
 import { ProntoError } from '../../core/errors.js';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import { lastUserMessage } from '../prompt.js';
 import type { BackendModel } from '../registry.js';
 import type { CallOptions, Embedder, GenerateRequest, GenerationStream, Generator, Reranker, TokenUsage } from '../types.js';
-import { dot, normalize } from '../vectors.js';
+import { dot, normalize } from '../../core/vectors.js';
 
 /**
  * `sim`: a load-testing model (like Triton's identity model). Each instance runs one call at a time

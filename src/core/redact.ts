@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import type { Config } from '../../config/schema.js';
+import type { Config } from '../config/schema.js';
 
 /**
  * PII redaction, run before any other stage and before anything is logged, cached or queued.

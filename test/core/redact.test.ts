@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import { createRedactor, passesLuhn } from '../../src/pipeline/stages/sanitize.js';
+import { createRedactor, passesLuhn } from '../../src/core/redact.js';
 
 const redactor = createRedactor(loadConfig({ env: {} }).pii);
 
