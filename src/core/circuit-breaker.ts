@@ -1,4 +1,4 @@
-import { CircuitState, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
+import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
 import { ProntoError } from './errors.js';
 
 /**
@@ -23,7 +23,6 @@ export interface Resilience {
   once<T>(call: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T>;
   /** An idempotent call (embeddings, rerank): breaker and retries. */
   idempotent<T>(call: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T>;
-  readonly state: 'closed' | 'open' | 'half_open';
 }
 
 /** `isTransient` says which failures count against the breaker and may be retried. */
@@ -60,10 +59,6 @@ export function createResilience(name: string, options: ResilienceOptions, isTra
         if (signal.aborted) throw signal.reason;
         throw err;
       }
-    },
-    get state() {
-      const state = breaker.state;
-      return state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'half_open' : 'open';
     },
   };
 }

@@ -7,7 +7,7 @@ import { ProntoError } from '../../core/errors.js';
 import { Hedger } from '../../core/hedge.js';
 import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
-import type { BackendModel } from '../registry.js';
+import type { BackendModel } from '../backend.js';
 import type { CallOptions, ChatMessage, Embedder, GenerateRequest, GenerationStream, Generator, Reranker, TokenUsage } from '../types.js';
 import { normalize } from '../../core/vectors.js';
 
@@ -89,14 +89,6 @@ class OpenAiClient {
     if (options.hedge && options.hedge_budget > 0) {
       this.hedger = new Hedger({ budget: options.hedge_budget, minDelayMs: options.hedge_min_delay_ms, minSamples: 20 });
     }
-  }
-
-  get breakerState() {
-    return this.resilience.state;
-  }
-
-  get hedges(): number {
-    return this.hedger?.count ?? 0;
   }
 
   /** An idempotent JSON POST: breaker, retries, hedging. */
