@@ -19,7 +19,7 @@ import { createRetrieval } from './retrieval/create-retrieval.js';
 import type { Retrieval } from './retrieval/retrieval.js';
 import type { QueryAdapter } from './retrieval/query-adapter.js';
 import type { Embedder } from './models/types.js';
-import { ConfigError } from './config/load.js';
+import { ConfigError } from './core/errors.js';
 import { ensureSampleCorpus } from './retrieval/sample-corpus.js';
 import { scopedNamespace } from './pipeline/context.js';
 

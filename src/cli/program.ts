@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../core/errors.js';
 import type { CommandFactory } from './command.js';
 import { UsageError } from './command.js';
 

@@ -1,31 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { ConfigError, type ConfigProblem } from '../core/errors.js';
 import { ConfigSchema, type Config } from './schema.js';
-
-/** A start-up configuration problem, naming the key at fault (the first one, when there are several). */
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`config: ${key || '(root)'}: ${message}`);
-    this.name = 'ConfigError';
-  }
-
-  /** Every problem found, one line each, so a config is fixed in one round. */
-  static of(problems: Problem[]): ConfigError {
-    if (problems.length === 1) return new ConfigError(problems[0].key, problems[0].message);
-    const error = new ConfigError(problems[0].key, problems[0].message);
-    error.message = [`config: ${problems.length} problems`, ...problems.map((p) => `  ${p.key || '(root)'}: ${p.message}`)].join('\n');
-    return error;
-  }
-}
-
-interface Problem {
-  key: string;
-  message: string;
-}
 
 export interface LoadOptions {
   /** YAML or JSON file; PRONTO_CONFIG names one when this is absent. */
@@ -55,7 +32,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
 }
 
 /** Schema violations, one per key (a union reports each branch it tried: the first says enough). */
-function schemaProblems(value: unknown): Problem[] {
+function schemaProblems(value: unknown): ConfigProblem[] {
   const byKey = new Map<string, string>();
   for (const error of Value.Errors(ConfigSchema, value)) {
     const key = error.path.slice(1).replaceAll('/', '.');
@@ -110,8 +87,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
-function unknownKeys(value: Record<string, unknown>): Problem[] {
-  const problems: Problem[] = [];
+function unknownKeys(value: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const known = Object.keys(ConfigSchema.properties);
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) problems.push({ key, message: 'unknown key' });
@@ -128,8 +105,8 @@ function unknownKeys(value: Record<string, unknown>): Problem[] {
 }
 
 /** Model names the pipeline points at must exist, with the right role. */
-function referenceProblems(config: Config): Problem[] {
-  const problems: Problem[] = [];
+function referenceProblems(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const byName = new Map(config.models.map((m) => [m.name, m]));
   if (byName.size !== config.models.length) problems.push({ key: 'models', message: 'model names must be unique' });
   const want: Array<[string, string | undefined, string]> = [

@@ -167,3 +167,9 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema>;
 export type StageName = keyof Static<typeof StageBudgets>;
+
+/*
+ * Each domain takes its own slice of the config, named here, rather than the whole `Config`:
+ * only the composition root (src/runtime.ts) and the CLI see every key.
+ */
+export type ObservabilityConfig = Config['observability'];

@@ -66,6 +66,34 @@ export class ProntoError extends Error {
   }
 }
 
+/**
+ * A start-up configuration problem, naming the key at fault (the first one, when there are
+ * several). Not a ProntoError: it never reaches a client, it stops the process before it serves.
+ * It lives here, at the bottom, so any layer that validates its own slice of config can throw it.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`config: ${key || '(root)'}: ${message}`);
+    this.name = 'ConfigError';
+  }
+
+  /** Every problem found, one line each, so a config is fixed in one round. */
+  static of(problems: ConfigProblem[]): ConfigError {
+    if (problems.length === 1) return new ConfigError(problems[0].key, problems[0].message);
+    const error = new ConfigError(problems[0].key, problems[0].message);
+    error.message = [`config: ${problems.length} problems`, ...problems.map((p) => `  ${p.key || '(root)'}: ${p.message}`)].join('\n');
+    return error;
+  }
+}
+
+export interface ConfigProblem {
+  key: string;
+  message: string;
+}
+
 export function invalidInput(field: string, message: string): ProntoError {
   return new ProntoError('invalid_input', message, { field });
 }

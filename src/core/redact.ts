@@ -1,5 +1,4 @@
 import { isIPv6 } from 'node:net';
-import type { Config } from '../config/schema.js';
 
 /**
  * PII redaction, run before any other stage and before anything is logged, cached or queued.
@@ -18,7 +17,18 @@ interface Detector {
 const DIGIT_RUN_START = '(?<![\\d\\w])';
 const DIGIT_RUN_END = '(?![\\d\\w])';
 
-const BUILT_IN: Record<Config['pii']['detectors'][number], Detector> = {
+/** The built-in detectors, by the name config uses for them (`pii.detectors`). */
+export type DetectorName = 'ssn' | 'email' | 'phone' | 'credit_card' | 'ipv4' | 'ipv6';
+
+/** What redaction needs from config (`pii`); config's schema checks the same shape. */
+export interface RedactionOptions {
+  enabled: boolean;
+  detectors: DetectorName[];
+  /** Extra patterns, redacted as `[NAME]`. */
+  patterns: Array<{ name: string; regex: string; flags: string }>;
+}
+
+const BUILT_IN: Record<DetectorName, Detector> = {
   email: { label: 'EMAIL', pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g },
   ssn: {
     label: 'SSN',
@@ -69,7 +79,7 @@ export interface Redactor {
 }
 
 /** Builds the redactor once per app: detectors in config order, then the configured patterns. */
-export function createRedactor(config: Config['pii']): Redactor {
+export function createRedactor(config: RedactionOptions): Redactor {
   const detectors: Detector[] = config.enabled
     ? [
         ...config.detectors.map((name) => BUILT_IN[name]),

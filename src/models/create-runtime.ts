@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { deferred } from '../core/deferred.js';
-import type { Config } from '../config/schema.js';
-import { ProntoError } from '../core/errors.js';
+import { ConfigError, ProntoError } from '../core/errors.js';
+import { modelKey } from './options.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ModelConfig } from '../config/models.js';
-import { createBackendRegistry, type BackendFactory, type BackendModel } from './registry.js';
+import type { BackendFactory, BackendModel } from './backend.js';
+import { createBackendRegistry } from './registry.js';
 import type { ModelRuntime } from './runtime.js';
 import { ServedEmbedder, ServedGenerator, ServedReranker, type ServedModel } from './served.js';
 import type { Embedder, Generator, Model, ModelRole, Reranker } from './types.js';
@@ -23,7 +24,7 @@ export interface ModelRuntimeDeps {
  * batchers, admission control and fallback chain. Nothing loads until `start()`, which loads and
  * warms every instance of every model (in parallel across models) and then reports ready.
  */
-export function createModelRuntime(config: Pick<Config, 'models'>, deps: ModelRuntimeDeps): ModelRuntime {
+export function createModelRuntime(config: { models: ModelConfig[] }, deps: ModelRuntimeDeps): ModelRuntime {
   const registry = createBackendRegistry(deps.backends);
   checkChains(config.models, registry);
   const served = new Map<string, ServedModel>();
@@ -59,13 +60,13 @@ export function createModelRuntime(config: Pick<Config, 'models'>, deps: ModelRu
     const startedAt = performance.now();
     const context = {
       logger: deps.logger.child({ model: model.name }),
-      model: (name: string) => started.get(name)?.promise ?? Promise.reject(new Error(`config: model "${model.name}" needs model "${name}", which is not configured`)),
+      model: (name: string) => started.get(name)?.promise ?? Promise.reject(new ConfigError(modelKey(model), `needs model "${name}", which is not configured`)),
     };
     const instances = await Promise.all(
       Array.from({ length: model.batching.instances }, async () => {
         const instance = await factory(model, context);
         loaded.push(instance);
-        if (instance.role !== model.role) throw new Error(`config: model "${model.name}": backend ${model.backend} built a ${instance.role}, not a ${model.role}`);
+        if (instance.role !== model.role) throw new ConfigError(`${modelKey(model)}.role`, `backend ${model.backend} built a ${instance.role}, not a ${model.role}`);
         await instance.load();
         return instance;
       }),
@@ -124,13 +125,13 @@ export function createModelRuntime(config: Pick<Config, 'models'>, deps: ModelRu
 function checkChains(models: ModelConfig[], registry: Map<string, BackendFactory>): void {
   const byName = new Map(models.map((m) => [m.name, m]));
   for (const model of models) {
-    if (!registry.has(model.backend)) throw new Error(`config: model "${model.name}": backend "${model.backend}" is not available`);
+    if (!registry.has(model.backend)) throw new ConfigError(`${modelKey(model)}.backend`, `backend "${model.backend}" is not available`);
     const seen = new Set([model.name]);
     for (let next = model.fallback; next !== undefined; next = byName.get(next)?.fallback) {
       const target = byName.get(next);
-      if (!target) throw new Error(`config: model "${model.name}": fallback "${next}" does not exist`);
-      if (target.role !== model.role) throw new Error(`config: model "${model.name}": fallback "${next}" is a ${target.role}, not a ${model.role}`);
-      if (seen.has(next)) throw new Error(`config: model "${model.name}": fallback chain loops back to "${next}"`);
+      if (!target) throw new ConfigError(`${modelKey(model)}.fallback`, `fallback "${next}" does not exist`);
+      if (target.role !== model.role) throw new ConfigError(`${modelKey(model)}.fallback`, `fallback "${next}" is a ${target.role}, not a ${model.role}`);
+      if (seen.has(next)) throw new ConfigError(`${modelKey(model)}.fallback`, `fallback chain loops back to "${next}"`);
       seen.add(next);
     }
   }

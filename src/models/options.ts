@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { ModelConfig } from '../config/models.js';
+import { ConfigError } from '../core/errors.js';
 
 /**
  * Validates a backend's `options` against its schema (filling defaults), so a typo in a model's
@@ -10,8 +11,13 @@ export function parseOptions<S extends TSchema>(schema: S, model: ModelConfig): 
   const value = Value.Default(schema, Value.Clone(model.options ?? {}));
   const error = Value.Errors(schema, value).First();
   if (error) {
-    const key = error.path.slice(1).replaceAll('/', '.') || '(options)';
-    throw new Error(`config: model "${model.name}" (${model.backend}): options.${key}: ${error.message}`);
+    const key = error.path.slice(1).replaceAll('/', '.');
+    throw new ConfigError(`${modelKey(model)}.options${key ? `.${key}` : ''}`, `${model.backend}: ${error.message}`);
   }
   return value as Static<S>;
+}
+
+/** How a model's config errors name it: `models[<name>]`, its name being unique and known at start. */
+export function modelKey(model: Pick<ModelConfig, 'name'>): string {
+  return `models[${model.name}]`;
 }

@@ -1,20 +1,4 @@
-import type { Logger } from 'pino';
-import type { ModelConfig } from '../config/models.js';
-import type { Model, ModelLifecycle } from './types.js';
-
-/** What a backend factory builds: a model of the configured role with a lifecycle. */
-export type BackendModel = Model & ModelLifecycle;
-
-export interface BackendContext {
-  logger: Logger;
-  /**
-   * Another model of the same runtime, wrapped in its batcher, once it is loaded and warmed (for
-   * composite backends such as embedder-rerank). Rejects when no such model is configured.
-   */
-  model(name: string): Promise<Model>;
-}
-
-export type BackendFactory = (config: ModelConfig, context: BackendContext) => BackendModel | Promise<BackendModel>;
+import type { BackendFactory } from './backend.js';
 
 /**
  * Backend name -> factory. Each factory imports its backend module on first use, so a process

@@ -1,4 +1,4 @@
-import type { BackendModel } from './registry.js';
+import type { BackendModel } from './backend.js';
 
 /** How long one warmup batch took: seeds the admission cost model. */
 export interface BatchTiming {

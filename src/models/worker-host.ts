@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { raceAbort } from '../core/deadline.js';
 import { ProntoError } from '../core/errors.js';
 import type { ModelConfig } from '../config/models.js';
-import type { BackendModel } from './registry.js';
+import type { BackendModel } from './backend.js';
 import type { CallOptions, Embedder } from './types.js';
 
 type Reply = { id: number; vectors?: Float32Array[]; error?: string };

@@ -5,7 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { Config } from '../config/schema.js';
+import type { ObservabilityConfig } from '../config/schema.js';
 
 /**
  * OpenTelemetry tracing: a span per request (continuing the caller's `traceparent`) and a child
@@ -22,7 +22,7 @@ export interface Tracing {
 
 const propagator = new W3CTraceContextPropagator();
 
-export function createTracing(config: Config['observability'], exporter?: SpanExporter): Tracing {
+export function createTracing(config: ObservabilityConfig, exporter?: SpanExporter): Tracing {
   const endpoint = config.otlp_endpoint;
   const provider =
     exporter || endpoint

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../core/errors.js';
 import { multiply, normalize } from '../core/vectors.js';
 
 const FORMAT = 'pronto-query-adapter/1';

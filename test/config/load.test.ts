@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { loadConfig } from '../../src/config/load.js';
 
 function configFile(yaml: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'pronto-config-')), 'config.yaml');

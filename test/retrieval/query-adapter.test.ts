@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError } from '../../src/config/load.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { normalize } from '../../src/core/vectors.js';
 import { trainAdapterMatrix } from '../../src/retrieval/adapter-training.js';
 import { QueryAdapter } from '../../src/retrieval/query-adapter.js';

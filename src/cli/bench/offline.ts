@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import type { Config } from '../../config/schema.js';
-import { createBackendRegistry, type BackendModel } from '../../models/registry.js';
+import type { BackendModel } from '../../models/backend.js';
+import { createBackendRegistry } from '../../models/registry.js';
 import { warmUp } from '../../models/warmup.js';
 import { summarize } from './stats.js';
 

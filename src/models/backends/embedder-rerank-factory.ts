@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { ModelConfig } from '../../config/models.js';
-import { parseOptions } from '../options.js';
-import type { BackendContext, BackendModel } from '../registry.js';
+import { modelKey, parseOptions } from '../options.js';
+import { ConfigError } from '../../core/errors.js';
+import type { BackendContext, BackendModel } from '../backend.js';
 import type { CallOptions, Embedder, Reranker } from '../types.js';
 import { DEFAULT_EMBEDDER_RERANK, EmbedderReranker } from './embedder-rerank.js';
 
@@ -29,7 +30,7 @@ export function createEmbedderRerank(config: ModelConfig, context: BackendContex
     backend: 'embedder-rerank',
     async load() {
       const embedder = await context.model(options.embedder);
-      if (embedder.role !== 'embedder') throw new Error(`config: model "${config.name}": options.embedder "${options.embedder}" is a ${embedder.role}, not an embedder`);
+      if (embedder.role !== 'embedder') throw new ConfigError(`${modelKey(config)}.options.embedder`, `"${options.embedder}" is a ${embedder.role}, not an embedder`);
       reranker = new EmbedderReranker(config.name, embedder as Embedder, {
         sentenceWeight: options.sentence_weight,
         passageWeight: options.passage_weight,

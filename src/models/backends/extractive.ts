@@ -5,7 +5,7 @@ import { sleep, throwIfAborted } from '../../core/deadline.js';
 import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import { lastUserMessage } from '../prompt.js';
-import type { BackendModel } from '../registry.js';
+import type { BackendModel } from '../backend.js';
 import type { CallOptions, GenerateRequest, GenerationContext, GenerationStream, Generator, TokenUsage } from '../types.js';
 
 /**

@@ -3,11 +3,11 @@ import { Type } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel, Token } from 'node-llama-cpp';
 import { throwIfAborted } from '../../core/deadline.js';
-import { ProntoError } from '../../core/errors.js';
+import { ConfigError, ProntoError } from '../../core/errors.js';
 import type { ModelConfig } from '../../config/models.js';
-import { parseOptions } from '../options.js';
+import { modelKey, parseOptions } from '../options.js';
 import { lastUserMessage } from '../prompt.js';
-import type { BackendContext, BackendModel } from '../registry.js';
+import type { BackendContext, BackendModel } from '../backend.js';
 import type { CallOptions, Embedder, GenerateRequest, GenerationStream, Generator, TokenUsage } from '../types.js';
 import { normalize } from '../../core/vectors.js';
 
@@ -36,7 +36,7 @@ export function createLlama(config: ModelConfig, context: BackendContext): Backe
   const runtime = new LlamaRuntime(options, context.logger);
   if (config.role === 'generator') return new LlamaGenerator(config.name, options, runtime, options.sequences ?? config.batching.max_concurrent_batches);
   if (config.role === 'embedder') return new LlamaEmbedder(config.name, options, runtime);
-  throw new Error(`config: model "${config.name}": the llama backend serves generators and embedders, not rerankers`);
+  throw new ConfigError(`${modelKey(config)}.role`, `the llama backend serves generators and embedders, not rerankers`);
 }
 
 /** The llama.cpp binding and the loaded model, shared by one backend instance. */

@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FeatureExtractionPipeline, PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { throwIfAborted } from '../../core/deadline.js';
-import { ProntoError } from '../../core/errors.js';
+import { ConfigError, ProntoError } from '../../core/errors.js';
 import type { ModelConfig } from '../../config/models.js';
-import { parseOptions } from '../options.js';
-import type { BackendModel } from '../registry.js';
+import { modelKey, parseOptions } from '../options.js';
+import type { BackendModel } from '../backend.js';
 import type { CallOptions, Embedder, Reranker } from '../types.js';
 
 /**
@@ -34,7 +34,7 @@ export function createOnnx(config: ModelConfig): BackendModel {
   const options = parseOptions(OnnxOptionsSchema, config);
   if (config.role === 'embedder') return new OnnxEmbedder(config.name, options);
   if (config.role === 'reranker') return new OnnxReranker(config.name, options);
-  throw new Error(`config: model "${config.name}": the onnx backend serves embedders and rerankers, not generators`);
+  throw new ConfigError(`${modelKey(config)}.role`, `the onnx backend serves embedders and rerankers, not generators`);
 }
 
 /**

@@ -5,7 +5,7 @@ import { ProntoError } from '../../core/errors.js';
 import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import { lastUserMessage } from '../prompt.js';
-import type { BackendModel } from '../registry.js';
+import type { BackendModel } from '../backend.js';
 import type { CallOptions, Embedder, GenerateRequest, GenerationStream, Generator, Reranker, TokenUsage } from '../types.js';
 import { dot, normalize } from '../../core/vectors.js';
 
