@@ -8,8 +8,14 @@ export const JobsSchema = Type.Object(
     retry_after_s: Type.Integer({ minimum: 1, default: 5 }),
     /** Jobs one worker (process) runs at once. */
     concurrency: Type.Integer({ minimum: 1, default: 4 }),
-    /** Per-job timeout: the job's deadline, for each attempt. */
+    /**
+     * Per-job timeout: the deadline of each attempt. Jobs do not run under the interactive stage
+     * budgets (deadline.budgets): every stage may use what is left of it, and work the model
+     * runtime sheds is retried until it passes.
+     */
     timeout_ms: Type.Integer({ minimum: 1, default: 120000 }),
+    /** Texts per model call in an embed job: a big job goes through the model queue in pieces. */
+    embed_chunk_texts: Type.Integer({ minimum: 1, default: 64 }),
     /** Attempts for failures marked retryable (1 = no retry). */
     attempts: Type.Integer({ minimum: 1, default: 3 }),
     /** First retry delay; doubles on each further attempt. */
@@ -18,10 +24,13 @@ export const JobsSchema = Type.Object(
     result_ttl_s: Type.Integer({ minimum: 1, default: 86400 }),
     /** Redis key prefix of the BullMQ queues (one prefix per deployment). */
     prefix: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', default: 'pronto' }),
-    /** A worker's lock on a running job; a worker that dies loses it after this long. */
-    lock_ms: Type.Integer({ minimum: 100, default: 30000 }),
+    /**
+     * A worker's lock on a running job (renewed every half of it); a worker that dies loses it
+     * after this long. A job of a killed worker runs again within lock_ms + stalled_interval_ms.
+     */
+    lock_ms: Type.Integer({ minimum: 100, default: 10000 }),
     /** How often workers look for jobs whose worker died (stalled) and requeue them. */
-    stalled_interval_ms: Type.Integer({ minimum: 100, default: 30000 }),
+    stalled_interval_ms: Type.Integer({ minimum: 100, default: 5000 }),
     callbacks: Type.Object(
       {
         /** Secret for the HMAC-SHA256 signature; set it in production (PRONTO_CALLBACK_SECRET). */

@@ -22,6 +22,7 @@ export const ERROR_CATALOGUE = {
   not_ready: { status: 503, message: 'The service is not ready' },
   shutting_down: { status: 503, message: 'The service is shutting down' },
   circuit_open: { status: 503, message: 'The dependency is failing; its circuit breaker is open' },
+  store_unavailable: { status: 503, message: 'A store the service depends on (Redis) is unavailable' },
   upstream_failed: { status: 502, message: 'A model or store call failed' },
   deadline_exceeded: { status: 504, message: 'The deadline passed before a useful answer was ready' },
   cancelled: { status: 499, message: 'The client went away' },
@@ -103,7 +104,7 @@ export function isProntoError(err: unknown): err is ProntoError {
 }
 
 /** Codes of transient failures: the same call may succeed later. */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>(['overloaded', 'upstream_failed', 'rate_limited', 'queue_full', 'circuit_open']);
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>(['overloaded', 'store_unavailable', 'upstream_failed', 'rate_limited', 'queue_full', 'circuit_open']);
 
 /** Errors worth retrying (the failure is transient and the call idempotent). */
 export function isRetryable(err: unknown): boolean {

@@ -2,6 +2,8 @@ import type { Config } from '../config/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import type { DocumentInput } from '../retrieval/types.js';
 import { answerInputFrom, collectAnswer, type AnswerRequestBody } from '../pipeline/answers.js';
+import { retryShedDocuments } from '../retrieval/ingest-retry.js';
+import { SHED_BACKOFF_MS, untilNotShed } from './shed-retry.js';
 import type { JobHandlers } from './types.js';
 
 /** Job inputs as POST /v1/jobs validates them (src/server/routes/jobs.ts holds the schemas). */
@@ -29,20 +31,33 @@ export function createJobHandlers(pipeline: Pipeline, config: Config): JobHandle
   return {
     infer: answer,
     chat: answer,
-    async embed(raw, ctx) {
+    async embed(raw, ctx, run) {
       const input = raw as EmbedJobInput;
-      const { vectors, model, tokens } = await pipeline.embed({ texts: input.texts, model: input.model }, ctx);
-      return {
-        object: 'list',
-        model,
-        data: vectors.map((vector, index) => ({ object: 'embedding', index, embedding: Array.from(vector) })),
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-      };
+      // In pieces of one model batch, one after another: interactive requests interleave, and no
+      // text of a big job sits behind the rest of it in the model queue.
+      const data: Array<{ object: 'embedding'; index: number; embedding: number[] }> = [];
+      let model = input.model ?? config.pipeline.embedder;
+      let tokens = 0;
+      for (let start = 0; start < input.texts.length; start += config.jobs.embed_chunk_texts) {
+        const texts = input.texts.slice(start, start + config.jobs.embed_chunk_texts);
+        const piece = await untilNotShed(ctx, () => pipeline.embed({ texts, model: input.model }, ctx));
+        piece.vectors.forEach((vector, i) => data.push({ object: 'embedding', index: start + i, embedding: Array.from(vector) }));
+        model = piece.model;
+        tokens += piece.tokens;
+        run.reportProgress(data.length / input.texts.length);
+      }
+      return { object: 'list', model, data, usage: { prompt_tokens: tokens, total_tokens: tokens } };
     },
     async ingest(raw, ctx) {
       const input = raw as IngestJobInput;
       const namespace = input.namespace ?? config.sample_corpus.namespace;
-      return { namespace, ...(await pipeline.ingest(namespace, input.documents, ctx)) };
+      const result = await retryShedDocuments(input.documents, (documents) => pipeline.ingest(namespace, documents, ctx), {
+        // Until the job's deadline: the attempt count never ends it.
+        attempts: Number.MAX_SAFE_INTEGER,
+        backoffMs: SHED_BACKOFF_MS,
+        signal: ctx.deadline.signal,
+      });
+      return { namespace, ...result };
     },
   };
 }

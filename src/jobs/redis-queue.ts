@@ -1,10 +1,10 @@
-import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { raceAbort } from '../core/deadline.js';
 import { ProntoError, isProntoError } from '../core/errors.js';
 import { createRedactor } from '../core/redact.js';
-import { createCallbackSender } from './callbacks/sender.js';
+import { createCallbackSender, deliveryId } from './callbacks/sender.js';
 import { requireHandlers, type JobQueueDeps } from './deps.js';
 import { isJobId } from './ids.js';
 import { cancelledError, isFinalFailure, recordAttempt, runAttempt, toJobError, type JobRecord } from './run.js';
@@ -21,6 +21,8 @@ const FINISHED_STATES = new Set(['completed', 'failed']);
 /** How long a callback delivery waits for its job's outcome to be committed before looking again. */
 const CALLBACK_RECHECK_MS = 250;
 const DEPTH_REFRESH_MS = 2000;
+/** How long a stopping worker waits for Redis to take its jobs back before it just goes. */
+const HAND_BACK_MS = 3000;
 /** Longest a submit, poll or cancel waits for Redis before answering `upstream_failed`. */
 const STORE_TIMEOUT_MS = 3000;
 
@@ -57,6 +59,9 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
   }
   const cancelKey = (id: string) => `${prefix}:pronto:cancel:${id}`;
   const tombKey = (id: string) => `${prefix}:pronto:tomb:${id}`;
+  /** A callback's delivery record (set once the receiver said 2xx) and its attempt counter. */
+  const deliveredKey = (id: string) => `${prefix}:pronto:delivered:${id}`;
+  const deliveryAttemptKey = (id: string) => `${prefix}:pronto:delivery-attempt:${id}`;
   const cancelChannel = `${prefix}:pronto:cancel`;
   const closers: Array<() => Promise<unknown>> = [];
 
@@ -141,7 +146,10 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
       return await raceAbort(connected.then(operation), AbortSignal.timeout(STORE_TIMEOUT_MS));
     } catch (err) {
       if (isProntoError(err)) throw err;
-      throw new ProntoError('upstream_failed', 'The job store (Redis) is unavailable', { cause: err });
+      throw new ProntoError('store_unavailable', 'The job store (Redis) is unavailable', {
+        cause: err,
+        retryAfterS: jobsConfig.retry_after_s,
+      });
     }
   }
 
@@ -208,6 +216,11 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
       const handlers = requireHandlers(deps);
       await connected;
       const running = new Map<string, AbortController>();
+      let handingBack = false;
+      // Unlike the request path, a worker waits out a Redis outage: its commands queue until the
+      // connection is back, so a finished delivery is recorded rather than lost.
+      const store = new Redis(config.redis_url!, { maxRetriesPerRequest: null });
+      store.on('error', (err: Error) => deps.logger.warn({ err: err.message }, 'job store (Redis) error'));
       const subscriber = new Redis(config.redis_url!);
       subscriber.on('message', (_channel: string, id: string) => running.get(id)?.abort(cancelledError()));
       await subscriber.subscribe(cancelChannel);
@@ -215,14 +228,14 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
 
       const worker = new Worker<JobRecord>(
         JOBS_QUEUE,
-        async (job) => {
+        async (job, token) => {
           const record = job.data;
           const startedAt = Date.now();
           if (job.attemptsStarted <= 1) deps.metrics.jobQueued.observe({ kind: record.kind }, (startedAt - record.createdAt) / 1000);
           const controller = new AbortController();
           running.set(record.id, controller);
           try {
-            if (await redis.exists(cancelKey(record.id))) throw cancelledError();
+            if (await store.exists(cancelKey(record.id))) throw cancelledError();
             const result = await runAttempt(record, {
               handlers,
               logger: deps.logger,
@@ -231,11 +244,17 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
               signal: controller.signal,
               onProgress: (fraction) => void job.updateProgress(fraction).catch(() => undefined),
             });
-            if (await redis.exists(cancelKey(record.id))) throw cancelledError();
+            if (await store.exists(cancelKey(record.id))) throw cancelledError();
             await scheduleCallback(record);
             recordAttempt(deps.metrics, record.kind, startedAt, 'succeeded');
             return result;
           } catch (err) {
+            if (handingBack) {
+              // Shutting down past the grace period: back to the queue for another worker, now,
+              // rather than after the lock runs out; it is not a failed attempt.
+              await job.moveToWait(token);
+              throw new WaitingError();
+            }
             const cancelled = isProntoError(err) && err.code === 'cancelled';
             const final = cancelled || isFinalFailure(err, job.attemptsMade + 1, jobsConfig.attempts);
             recordAttempt(deps.metrics, record.kind, startedAt, cancelled ? 'cancelled' : final ? 'failed' : 'retried');
@@ -253,7 +272,8 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
           concurrency: jobsConfig.concurrency,
           lockDuration: jobsConfig.lock_ms,
           stalledInterval: jobsConfig.stalled_interval_ms,
-          maxStalledCount: 1,
+          // A job may lose its worker twice (a crash, then a Redis restart) before BullMQ fails it.
+          maxStalledCount: 2,
         },
       );
 
@@ -267,15 +287,23 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
             await delivery.moveToDelayed(Date.now() + CALLBACK_RECHECK_MS, token);
             throw new DelayedError();
           }
+          // At most once per outcome and attempt: a delivery recorded as done is never sent again
+          // (a rerun after its worker died between sending and completing finds the record), and
+          // every send, a rerun's included, carries the same id and the next attempt number.
+          const id = deliveryId(found.view);
+          if (await store.exists(deliveredKey(id))) return 'delivered before';
+          const attempt = await store.incr(deliveryAttemptKey(id));
+          await store.pexpire(deliveryAttemptKey(id), ttlMs);
           try {
-            await sender.send(delivery.data.url, found.view, delivery.attemptsMade + 1);
+            await sender.send(delivery.data.url, found.view, { id, attempt });
           } catch (err) {
             if (isProntoError(err) && err.code === 'forbidden') throw new UnrecoverableError(err.message);
             throw err;
           }
+          await store.set(deliveredKey(id), String(attempt), 'PX', ttlMs);
           return 'delivered';
         },
-        { connection, prefix, concurrency: 8 },
+        { connection, prefix, concurrency: 8, lockDuration: jobsConfig.lock_ms, stalledInterval: jobsConfig.stalled_interval_ms },
       );
       for (const w of [worker, callbackWorker]) {
         w.on('error', (err) => deps.logger.error({ err }, 'job worker error'));
@@ -299,15 +327,18 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
 
       closers.push(async () => {
         clearInterval(cleaner);
-        // Let running jobs finish within the grace period; past it, leave them to the stalled
-        // check of another worker rather than failing them.
-        let timer: NodeJS.Timeout | undefined;
-        const graceful = Promise.all([worker.close(), callbackWorker.close()]).then(() => true);
-        const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, config.server.shutdown_grace_ms, false)));
-        const done = await Promise.race([graceful, timeout]);
-        clearTimeout(timer);
-        if (!done) await Promise.all([worker.close(true), callbackWorker.close(true)]);
+        // Let running jobs finish within the grace period; past it, stop them and hand them back
+        // to the queue (another worker starts them at once), and stop taking callbacks.
+        const graceful = worker.close();
+        if (!(await settlesWithin(graceful, config.server.shutdown_grace_ms))) {
+          handingBack = true;
+          for (const controller of running.values()) controller.abort(new ProntoError('shutting_down'));
+          // Should Redis be gone too, the lock runs out and the stalled check requeues them.
+          if (!(await settlesWithin(graceful, HAND_BACK_MS))) await worker.close(true);
+        }
+        if (!(await settlesWithin(callbackWorker.close(), HAND_BACK_MS))) await callbackWorker.close(true);
         subscriber.disconnect();
+        store.disconnect();
         await sender.close();
       });
     },
@@ -319,6 +350,19 @@ export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueu
       redis.disconnect();
     },
   };
+}
+
+/** Whether `promise` settles within `ms` (it keeps running either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  const result = await Promise.race([settled, timeout]);
+  clearTimeout(timer);
+  return result;
 }
 
 /** Failures are stored as the JSON of their JobError in BullMQ's failedReason (a string). */

@@ -40,6 +40,8 @@ export async function runAttempt(record: JobRecord, options: AttemptOptions): Pr
     deadlineMs: options.timeoutMs,
     requestId: record.id,
     signal: options.signal,
+    // A job's own budget is its deadline: no interactive stage budget cuts it short.
+    stageBudgets: {},
   });
   try {
     const handler = options.handlers[record.kind];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bindings } from 'pino';
+import type { StageName } from '../config/schema.js';
 import { Deadline } from '../core/deadline.js';
 import type { ContextLogger, RequestContext } from './types.js';
 
@@ -12,6 +13,7 @@ export interface ContextOptions {
   signal?: AbortSignal;
   /** The request's trace context (see observability/tracing.ts). */
   trace?: RequestContext['trace'];
+  stageBudgets?: RequestContext['stageBudgets'];
 }
 
 /** A fresh request context: its own deadline, empty timings and degradations. */
@@ -26,7 +28,13 @@ export function createRequestContext(options: ContextOptions): RequestContext {
     degraded: [],
     logger: options.logger.child({ request_id: requestId, tenant: options.tenant }),
     trace: options.trace,
+    stageBudgets: options.stageBudgets,
   };
+}
+
+/** A stage's budget for this request: its own when it has them (jobs), else the interactive ones. */
+export function stageBudgetMs(ctx: RequestContext, budgets: Record<StageName, number>, stage: StageName): number {
+  return ctx.stageBudgets ? (ctx.stageBudgets[stage] ?? Infinity) : budgets[stage];
 }
 
 /** The namespace as stored: scoped to the tenant so no tenant can read another's documents. */

@@ -4,6 +4,7 @@ import { ProntoError } from '../core/errors.js';
 import type { Tracer } from '@opentelemetry/api';
 import type { Metrics } from '../observability/metrics.js';
 import { endSpan } from '../observability/tracing.js';
+import { stageBudgetMs } from './context.js';
 import type { RequestContext } from './types.js';
 
 /** What a stage runs instead when it throws or overruns its budget. */
@@ -45,7 +46,7 @@ export function createStageRunner(config: Config, metrics: Metrics, tracer: Trac
     degrade,
     async run(ctx, stage, work, fallback) {
       const startedAt = performance.now();
-      const scope = ctx.deadline.scope(config.deadline.budgets[stage]);
+      const scope = ctx.deadline.scope(stageBudgetMs(ctx, config.deadline.budgets, stage));
       let outcome = 'ok';
       try {
         return await raceAbort(withFault(config, stage, scope.signal, work), scope.signal);

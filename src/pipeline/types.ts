@@ -3,6 +3,7 @@ import type { BaseLogger } from 'pino';
 
 /** The logging a stage needs; both pino and Fastify's request logger provide it. */
 export type ContextLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
+import type { StageName } from '../config/schema.js';
 import type { Deadline } from '../core/deadline.js';
 import type { ChatMessage, TokenUsage } from '../models/types.js';
 import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode } from '../retrieval/types.js';
@@ -21,6 +22,11 @@ export interface RequestContext {
   logger: ContextLogger;
   /** The request's trace context: stage spans are its children. */
   trace?: TraceContext;
+  /**
+   * Stage budgets of this request instead of `deadline.budgets` (the interactive ones). Jobs set
+   * it: a stage it does not list may use all that is left of the job's deadline.
+   */
+  stageBudgets?: Partial<Record<StageName, number>>;
   /** Filled by the features stage when the request names a user. */
   features?: Record<string, string>;
 }

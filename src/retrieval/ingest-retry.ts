@@ -25,15 +25,32 @@ export async function ingestRetryingShed(
   documents: DocumentInput[],
   options: IngestOptions & RetryOptions,
 ): Promise<IngestResult> {
+  let first = true;
+  return retryShedDocuments(
+    documents,
+    (pending) => {
+      // Progress counts the first pass; retries are the few documents it shed.
+      const result = retrieval.ingest(namespace, pending, { ...options, onProgress: first ? options.onProgress : undefined });
+      first = false;
+      return result;
+    },
+    options,
+  );
+}
+
+/**
+ * The retry loop itself, around any ingest (a job goes through the pipeline's). Failure indexes
+ * refer to `documents`; the wait between passes ends early, rejecting, when `signal` aborts.
+ */
+export async function retryShedDocuments(
+  documents: DocumentInput[],
+  ingest: (documents: DocumentInput[]) => Promise<IngestResult>,
+  options: RetryOptions & { signal?: AbortSignal },
+): Promise<IngestResult> {
   const merged: IngestResult = { accepted: [], failed: [] };
   let pending = documents.map((doc, index) => ({ doc, index }));
   for (let attempt = 1; pending.length > 0; attempt++) {
-    const result = await retrieval.ingest(
-      namespace,
-      pending.map((p) => p.doc),
-      // Progress counts the first pass; retries are the few documents it shed.
-      { ...options, onProgress: attempt === 1 ? options.onProgress : undefined },
-    );
+    const result = await ingest(pending.map((p) => p.doc));
     merged.accepted.push(...result.accepted);
     const retry: typeof pending = [];
     for (const failure of result.failed) {

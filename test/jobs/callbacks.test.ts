@@ -74,7 +74,10 @@ describe('callback URL guard (SSRF)', () => {
     try {
       const port = new URL(receiver.url).port;
       for (const url of [`http://localhost:${port}/hook`, `http://127.0.0.1:${port}/hook`]) {
-        await assert.rejects(sender.send(url, VIEW, 1), (err: unknown) => isProntoError(err) && err.code === 'forbidden');
+        await assert.rejects(
+          sender.send(url, VIEW, { id: 'd', attempt: 1 }),
+          (err: unknown) => isProntoError(err) && err.code === 'forbidden',
+        );
       }
       assert.equal(receiver.deliveries.length, 0);
     } finally {
@@ -88,11 +91,15 @@ describe('callback URL guard (SSRF)', () => {
     const sender = createCallbackSender({ ...CALLBACKS, allow_private: true });
     try {
       const url = receiver.url.replace('127.0.0.1', 'localhost');
-      await assert.rejects(sender.send(url, VIEW, 1), (err: unknown) => isProntoError(err) && err.code === 'upstream_failed');
-      await sender.send(url, VIEW, 2);
+      await assert.rejects(
+        sender.send(url, VIEW, { id: 'd', attempt: 1 }),
+        (err: unknown) => isProntoError(err) && err.code === 'upstream_failed',
+      );
+      await sender.send(url, VIEW, { id: 'd', attempt: 2 });
       assert.equal(receiver.deliveries.length, 2);
       const last = receiver.deliveries[1];
       assert.equal(last.headers['x-pronto-delivery-attempt'], '2');
+      assert.equal(last.headers['x-pronto-delivery-id'], 'd', 'a redelivery carries the same id');
       assert.ok(verifyCallback('s', last.headers['x-pronto-signature'] as string, last.body));
     } finally {
       await sender.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
+import { ProntoError } from '../../src/core/errors.js';
 import { createJobHandlers } from '../../src/jobs/handlers.js';
 import { createRequestContext } from '../../src/pipeline/context.js';
 import type { AnswerInput, Pipeline } from '../../src/pipeline/types.js';
@@ -34,7 +35,7 @@ function fakePipeline() {
 }
 
 const config = loadConfig({ env: {} });
-const ctx = () => createRequestContext({ logger: pino({ level: 'silent' }), tenant: 't', deadlineMs: 1000 });
+const ctx = () => createRequestContext({ logger: pino({ level: 'silent' }), tenant: 't', deadlineMs: 5000 });
 const run = { jobId: 'j', reportProgress: () => undefined };
 
 test('infer and chat collect the whole answer; text becomes a one-turn conversation', async () => {
@@ -69,4 +70,62 @@ test('embed answers JSON vectors in the OpenAI shape; ingest reports per documen
   });
   const ingested = await handlers.ingest({ documents: [{ id: 'a', text: 'x' }] }, ctx(), run);
   assert.deepEqual(ingested, { namespace: config.sample_corpus.namespace, accepted: [{ id: 'a', chunks: 1 }], failed: [] });
+});
+
+test('a big embed job goes to the model in pieces and waits out the pieces it sheds', async () => {
+  const { pipeline, calls } = fakePipeline();
+  const embed = pipeline.embed.bind(pipeline);
+  let shed = 0;
+  pipeline.embed = async (input, c) => {
+    // The model queue sheds the second piece once, as it does on a queue timeout.
+    if (calls.length === 1 && shed++ === 0) throw new ProntoError('overloaded', 'Waited 5000 ms for a free use-lite slot');
+    return embed(input, c);
+  };
+  const progress: number[] = [];
+  const texts = Array.from({ length: 150 }, (_, i) => `text ${i}`);
+  const chunked = loadConfig({ env: {}, overrides: { jobs: { embed_chunk_texts: 64 } } });
+  const result = (await createJobHandlers(pipeline, chunked).embed({ texts }, ctx(), {
+    jobId: 'j',
+    reportProgress: (f) => progress.push(f),
+  })) as { data: Array<{ index: number }> };
+  assert.deepEqual(
+    calls.map((c) => (c.args[0] as { texts: string[] }).texts.length),
+    [64, 64, 22],
+  );
+  assert.equal(shed, 2, 'the shed piece was tried again');
+  assert.deepEqual(
+    result.data.map((d) => d.index),
+    texts.map((_, i) => i),
+  );
+  assert.deepEqual(progress, [64 / 150, 128 / 150, 1]);
+});
+
+test('an ingest job re-ingests the documents the model runtime shed', async () => {
+  const { pipeline } = fakePipeline();
+  const seen: string[][] = [];
+  pipeline.ingest = async (_ns, documents) => {
+    seen.push(documents.map((d) => d.id!));
+    return seen.length === 1
+      ? { accepted: [{ id: 'a', chunks: 1 }], failed: [{ id: 'b', index: 1, error: { code: 'overloaded', message: 'shed' } }] }
+      : { accepted: [{ id: 'b', chunks: 1 }], failed: [] };
+  };
+  const result = await createJobHandlers(pipeline, config).ingest(
+    {
+      documents: [
+        { id: 'a', text: 'x' },
+        { id: 'b', text: 'y' },
+      ],
+    },
+    ctx(),
+    run,
+  );
+  assert.deepEqual(seen, [['a', 'b'], ['b']]);
+  assert.deepEqual(result, {
+    namespace: config.sample_corpus.namespace,
+    accepted: [
+      { id: 'a', chunks: 1 },
+      { id: 'b', chunks: 1 },
+    ],
+    failed: [],
+  });
 });

@@ -10,12 +10,13 @@ import { testConfig } from './support/queues.js';
 // Against the real Redis (127.0.0.1:6379 or PRONTO_TEST_REDIS_URL); each test has its own prefix.
 jobQueueContract('redis');
 
-test('with Redis down, submit and poll fail fast with upstream_failed instead of hanging', async () => {
+test('with Redis down, submit and poll fail fast with a 503 store_unavailable instead of hanging', async () => {
   const config = testConfig('redis');
   config.redis_url = 'redis://127.0.0.1:1';
   const queue = createRedisJobQueue(config, { metrics: createMetrics({ defaultMetrics: false }), logger: pino({ level: 'silent' }) });
   try {
-    const isDown = (err: unknown) => isProntoError(err) && err.code === 'upstream_failed' && err.status === 502;
+    const isDown = (err: unknown) =>
+      isProntoError(err) && err.code === 'store_unavailable' && err.status === 503 && err.retryAfterS !== undefined;
     await assert.rejects(queue.submit({ tenant: 't', kind: 'embed', input: {} }), isDown);
     await assert.rejects(queue.get('t', '00000000-0000-4000-8000-000000000000'), isDown);
   } finally {

@@ -44,6 +44,16 @@ describe('worker processes', { skip, timeout: 60_000 }, () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let api: JobQueue;
   let workers: ChildProcess[] = [];
+  let env: NodeJS.ProcessEnv = {};
+  const addWorker = async () => {
+    const child = await startWorker(env);
+    workers.push(child);
+    return child;
+  };
+  const finished = (jobId: string) => async () => {
+    const v = await api.get('t', jobId);
+    return v.status === 'succeeded' || v.status === 'failed' ? v : undefined;
+  };
   const linesOf = (jobId: string) =>
     readFileSync(jobLog, 'utf8')
       .split('\n')
@@ -58,10 +68,13 @@ describe('worker processes', { skip, timeout: 60_000 }, () => {
   before(async () => {
     receiver = await startReceiver();
     const configFile = join(dir, 'config.json');
-    writeFileSync(configFile, JSON.stringify({ jobs: config.jobs, observability: { log_level: 'warn' } }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({ jobs: config.jobs, server: { shutdown_grace_ms: 1000 }, observability: { log_level: 'warn' } }),
+    );
     writeFileSync(jobLog, '');
     api = createRedisJobQueue(config, { metrics: createMetrics({ defaultMetrics: false }), logger: pino({ level: 'silent' }) });
-    const env = { REDIS_URL, PRONTO_CONFIG: configFile, JOB_LOG: jobLog, SLOW_JOB_MS: '2500' };
+    env = { REDIS_URL, PRONTO_CONFIG: configFile, JOB_LOG: jobLog, SLOW_JOB_MS: '2500' };
     workers = await Promise.all([startWorker(env), startWorker(env)]);
   });
 
@@ -116,8 +129,51 @@ describe('worker processes', { skip, timeout: 60_000 }, () => {
     assert.equal(delivered.status, 'succeeded');
     assert.deepEqual(delivered.result, { pid: second.pid });
 
-    second.kill('SIGTERM');
-    const [code] = await once(second, 'exit');
+    assert.equal(deliveriesOf(jobId)[0].headers['x-pronto-delivery-id'], `${jobId}.succeeded`);
+  });
+
+  test('SIGTERM past the grace period hands the running job back: another worker runs it at once', async () => {
+    while (workers.filter((w) => w.exitCode === null && w.signalCode === null).length < 2) await addWorker();
+    // The job outlasts the stopping worker's 1 s grace period.
+    const { jobId } = await api.submit({ tenant: 't', kind: 'chat', input: { ms: 3500 }, callbackUrl: receiver.url });
+    const first = await startedBy(jobId);
+    first.kill('SIGTERM');
+    const [code] = await once(first, 'exit');
     assert.equal(code, 0, 'the worker exits cleanly on SIGTERM');
+    const view = await waitFor(finished(jobId), 20_000, 'the job to finish on another worker');
+    assert.equal(view.status, 'succeeded', JSON.stringify(view));
+    const lines = linesOf(jobId);
+    assert.deepEqual(lines.slice(0, 2), [`start ${jobId} ${first.pid}`, `aborted ${jobId} ${first.pid} shutting_down`]);
+    assert.equal(lines.filter((l) => l.startsWith('done')).length, 1);
+    await waitFor(() => (deliveriesOf(jobId).length > 0 ? true : undefined), 10_000, 'the callback');
+    assert.equal(deliveriesOf(jobId).length, 1);
+  });
+
+  test('kill -9 of a worker under a stream of jobs: every job succeeds once, every callback is sent once', async () => {
+    await addWorker();
+    const ids: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      ids.push((await api.submit({ tenant: 't', kind: 'embed', input: { ms: 400 }, callbackUrl: receiver.url })).jobId);
+    }
+    const victim = await startedBy(ids[2]);
+    victim.kill('SIGKILL');
+    await once(victim, 'exit');
+    await addWorker();
+    const views = await Promise.all(ids.map((id) => waitFor(finished(id), 40_000, `job ${id} to finish`)));
+    assert.deepEqual(
+      views.map((v) => v.status),
+      ids.map(() => 'succeeded'),
+    );
+    await waitFor(() => (ids.every((id) => deliveriesOf(id).length > 0) ? true : undefined), 20_000, 'every callback');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const id of ids) {
+      assert.equal(deliveriesOf(id).length, 1, `one callback for ${id}`);
+      assert.equal(deliveriesOf(id)[0].headers['x-pronto-delivery-id'], `${id}.succeeded`);
+      // Run to the end once, by a worker still alive (or by the victim before it was killed).
+      const done = linesOf(id).filter((l) => l.startsWith('done'));
+      const result = views[ids.indexOf(id)].result as { pid: number };
+      assert.ok(done.includes(`done ${id} ${result.pid}`), linesOf(id).join('\n'));
+      assert.equal(done.filter((l) => !l.endsWith(` ${victim.pid}`)).length, result.pid === victim.pid ? 0 : 1, linesOf(id).join('\n'));
+    }
   });
 });

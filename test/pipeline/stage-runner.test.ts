@@ -75,3 +75,12 @@ test('the faults hook makes a stage throw or stall', async () => {
   assert.equal(await runner.run(ctx, 'embed', async () => 'fine', { name: 'sparse', run: () => 'sparse' }), 'sparse');
   assert.deepEqual(ctx.degraded.map((d) => d.reason), ['timeout', 'error']);
 });
+
+test('a request with its own stage budgets (a job) lets a stage use the whole deadline', async () => {
+  const { runner } = setup();
+  const ctx = createRequestContext({ logger, tenant: 't', deadlineMs: 5000, stageBudgets: {} });
+  // Three times the interactive rerank budget (20 ms): an interactive request would fall back.
+  const result = await runner.run(ctx, 'rerank', async (signal) => (await sleep(60, signal), 'ranked'), { name: 'fused_order', run: () => 'fused' });
+  assert.equal(result, 'ranked');
+  assert.deepEqual(ctx.degraded, []);
+});

@@ -4,7 +4,7 @@ import { isRetryable } from '../../core/errors.js';
 import type { JobsConfig } from '../../config/jobs.js';
 import { retryDelayMs } from '../run.js';
 import type { JobView } from '../types.js';
-import type { CallbackSender } from './sender.js';
+import { deliveryId, type CallbackSender } from './sender.js';
 
 /**
  * Delivers one callback with retries and exponential backoff, in process (the in-process queue;
@@ -19,7 +19,7 @@ export async function deliverWithRetries(
 ): Promise<boolean> {
   for (let attempt = 1; attempt <= config.attempts; attempt++) {
     try {
-      await sender.send(url, view, attempt);
+      await sender.send(url, view, { id: deliveryId(view), attempt });
       return true;
     } catch (err) {
       options.logger.warn({ job_id: view.job_id, attempt, err: (err as Error).message }, 'callback delivery failed');

@@ -6,13 +6,27 @@ import type { JobView } from '../types.js';
 import { SIGNATURE_HEADER, signCallback } from './signature.js';
 import { BLOCKED_ADDRESS, guardedLookup, isPublicAddress } from './url-guard.js';
 
+/**
+ * One callback: its id names the job's outcome (the same on every redelivery, so a receiver can
+ * drop repeats); the attempt counts every delivery try of it, a rerun after a crash included.
+ */
+export interface Delivery {
+  id: string;
+  attempt: number;
+}
+
+/** The delivery id of a finished job's callback: one per job and outcome. */
+export function deliveryId(view: JobView): string {
+  return `${view.job_id}.${view.status}`;
+}
+
 export interface CallbackSender {
   /**
    * POSTs the finished job to `url`, signed. Throws a retryable `upstream_failed` on a network
    * error or non-2xx answer, and a non-retryable `forbidden` when the URL now points at a
    * non-public address (DNS changed since submit).
    */
-  send(url: string, view: JobView, attempt: number): Promise<void>;
+  send(url: string, view: JobView, delivery: Delivery): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -20,7 +34,7 @@ export function createCallbackSender(config: JobsConfig['callbacks']): CallbackS
   // One agent whose connections only ever go to addresses the guard accepted.
   const agent = new Agent({ connect: { lookup: guardedLookup(config.allow_private) } });
   return {
-    async send(url, view, attempt) {
+    async send(url, view, delivery) {
       const target = new URL(url);
       const literal = target.hostname.replace(/^\[|\]$/g, '');
       // IP literals skip `lookup`, so check them here.
@@ -39,7 +53,8 @@ export function createCallbackSender(config: JobsConfig['callbacks']): CallbackS
             'content-type': 'application/json',
             'user-agent': 'pronto-callbacks',
             'x-pronto-job-id': view.job_id,
-            'x-pronto-delivery-attempt': String(attempt),
+            'x-pronto-delivery-id': delivery.id,
+            'x-pronto-delivery-attempt': String(delivery.attempt),
             [SIGNATURE_HEADER]: signCallback(config.secret, body, timestamp),
           },
           signal: AbortSignal.timeout(config.timeout_ms),

@@ -5,6 +5,7 @@ import { ProntoError } from '../../core/errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { GenerateRequest, Generator, TokenUsage } from '../../models/types.js';
 import type { StageRunner } from '../stage-runner.js';
+import { stageBudgetMs } from '../context.js';
 import type { RequestContext } from '../types.js';
 
 export interface Generation {
@@ -31,7 +32,7 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
       const candidates = fallback && fallback.name !== primary.name ? [primary, fallback] : [primary];
       try {
         for (const [attempt, generator] of candidates.entries()) {
-          const scope = ctx.deadline.scope(config.deadline.budgets.generate);
+          const scope = ctx.deadline.scope(stageBudgetMs(ctx, config.deadline.budgets, 'generate'));
           try {
             const fault = attempt === 0 ? config.faults.generate : undefined;
             if (fault?.mode === 'throw') throw new ProntoError('upstream_failed', 'injected fault in stage generate');
