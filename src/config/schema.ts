@@ -45,6 +45,12 @@ export const ConfigSchema = Type.Object({
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
       role: Type.Union([Type.Literal('api'), Type.Literal('all')], { default: 'all' }),
       body_limit_bytes: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+      /**
+       * On SIGTERM /readyz answers 503 at once while everything else is still served this long,
+       * so load balancers stop sending traffic before the listener closes.
+       */
+      drain_ms: Type.Integer({ minimum: 0, default: 5000 }),
+      /** After the drain: how long requests and streams in flight get to finish. */
       shutdown_grace_ms: Type.Integer({ minimum: 0, default: 10000 }),
       /** Requests carried at once before new ones get 503 (admission at the front door). */
       max_in_flight: Type.Integer({ minimum: 1, default: 2048 }),

@@ -10,6 +10,7 @@ import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
+import { fallbackRateLimitStore } from './plugins/rate-limit-store.js';
 import { registerRequestContext } from './plugins/request-context.js';
 import { registerRequestId, requestIdFrom } from './plugins/request-id.js';
 import { registerAnswerRoutes } from './routes/answer.js';
@@ -28,8 +29,11 @@ import './types.js';
 
 export interface App {
   server: FastifyInstance;
-  /** Readiness and draining, shared with the admission plugin and /readyz. */
-  state: AdmissionState & { shuttingDown: boolean };
+  /**
+   * Readiness and shutdown, shared with the admission plugin and /readyz: `draining` turns
+   * /readyz 503 while requests are still served; `shuttingDown` refuses new work too.
+   */
+  state: AdmissionState & { draining: boolean; shuttingDown: boolean };
 }
 
 /** Builds the HTTP app over a runtime. Many apps can live in one process (tests do this). */
@@ -43,6 +47,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   });
   const state = {
+    draining: false,
     shuttingDown: false,
     get ready() {
       return runtime.ready;
@@ -59,8 +64,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     await server.register(fastifyRateLimit, {
       max: config.rate_limit.max_per_minute,
       timeWindow: 60_000,
-      redis: runtime.redis,
-      nameSpace: 'pronto:ratelimit:',
+      store: runtime.redis ? fallbackRateLimitStore(runtime.redis, 'pronto:ratelimit:') : undefined,
       keyGenerator: (request) => (request.tenant === 'public' ? request.ip : request.tenant),
       allowList: (request) => !request.url.startsWith('/v1/'),
       errorResponseBuilder: (_request, context) =>

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { sleep } from '../core/deadline.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { buildApp, type App } from './app.js';
 
@@ -8,7 +9,10 @@ export interface RunningServer {
   runtime: Runtime;
   /** Resolves once models are loaded and warmed (readiness). */
   ready: Promise<void>;
-  /** Stops accepting, lets in-flight requests and streams finish (up to the grace period), frees everything. */
+  /**
+   * Drains (readiness 503, still serving, for server.drain_ms), then stops accepting, lets
+   * in-flight requests and streams finish (up to server.shutdown_grace_ms), and frees everything.
+   */
   close(): Promise<void>;
 }
 
@@ -32,6 +36,8 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     ready,
     close() {
       closing ??= (async () => {
+        app.state.draining = true;
+        await sleep(config.server.drain_ms);
         app.state.shuttingDown = true;
         const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdown_grace_ms).unref());
         await Promise.race([app.server.close(), grace]);
@@ -54,7 +60,7 @@ export async function serveForever(config: Config): Promise<void> {
     },
   );
   const stop = (signal: string) => {
-    logger.info({ signal }, 'draining: no new requests, finishing in-flight ones');
+    logger.info({ signal, drain_ms: server.runtime.config.server.drain_ms }, 'draining: readiness 503, still serving until the drain ends');
     server.close().then(
       () => process.exit(0),
       (err) => {

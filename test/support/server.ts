@@ -26,7 +26,7 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
       data_dir: dataDir,
       ...overrides,
       // Lag shedding is load-dependent (a shared CI machine lags): tests that want it turn it on.
-      server: { host: '127.0.0.1', port: 0, shutdown_grace_ms: 2000, max_event_loop_delay_ms: 0, ...overrides.server },
+      server: { host: '127.0.0.1', port: 0, drain_ms: 0, shutdown_grace_ms: 2000, max_event_loop_delay_ms: 0, ...overrides.server },
       observability: { log_level: 'debug', ...overrides.observability },
     },
   });

@@ -6,6 +6,8 @@ import type { Metrics } from '../../observability/metrics.js';
 
 export interface AdmissionState {
   readonly ready: boolean;
+  /** SIGTERM received: still serving, but telling load balancers (and keep-alive clients) to go. */
+  readonly draining: boolean;
   readonly shuttingDown: boolean;
 }
 
@@ -15,7 +17,12 @@ export interface AdmissionState {
  * (@fastify/under-pressure); a refusal costs microseconds instead of a request that queues and
  * then misses its deadline.
  */
-export async function registerAdmission(app: FastifyInstance, config: Config['server'], metrics: Metrics, state: AdmissionState): Promise<void> {
+export async function registerAdmission(
+  app: FastifyInstance,
+  config: Config['server'],
+  metrics: Metrics,
+  state: AdmissionState,
+): Promise<void> {
   if (config.max_event_loop_delay_ms > 0) {
     await app.register(fastifyUnderPressure, {
       maxEventLoopDelay: config.max_event_loop_delay_ms,
@@ -30,6 +37,9 @@ export async function registerAdmission(app: FastifyInstance, config: Config['se
   }
   let inFlight = 0;
   app.addHook('onRequest', async (request, reply) => {
+    // A draining process closes each connection after its response: clients reconnect through
+    // the load balancer, to a replica that stays.
+    if (state.draining) reply.header('connection', 'close');
     if (!request.url.startsWith('/v1/')) return;
     if (state.shuttingDown) {
       metrics.rejections.inc({ reason: 'shutting_down' });
