@@ -9,7 +9,7 @@ import { startWorkerProcesses, type WorkerProcesses } from './support/worker-pro
 const skip = await redisUnavailable();
 
 // Two real `pronto worker` processes and an API-side queue in this process.
-describe('worker processes', { skip, timeout: 100_000 }, () => {
+describe('worker processes', { skip }, () => {
   let cluster: WorkerProcesses;
   before(async () => {
     cluster = await startWorkerProcesses(2);

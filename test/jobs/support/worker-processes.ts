@@ -64,10 +64,6 @@ export async function startWorkerProcesses(count: number) {
       workers.push(child);
       return child;
     },
-    /** Starts workers until `n` are alive. */
-    async keepAlive(n: number) {
-      while (workers.filter(isAlive).length < n) await cluster.addWorker();
-    },
     linesOf: (jobId: string) =>
       readFileSync(jobLog, 'utf8')
         .split('\n')
@@ -96,7 +92,7 @@ export async function startWorkerProcesses(count: number) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await cluster.keepAlive(count);
+  await Promise.all(Array.from({ length: count }, () => cluster.addWorker()));
   return cluster;
 }
 
