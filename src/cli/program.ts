@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
 import type { CommandFactory } from './command.js';
 import { UsageError } from './command.js';
 
@@ -35,7 +36,7 @@ function outputConfiguration(io: CliOutput) {
 export async function createProgram(io: CliOutput = STDIO): Promise<Command> {
   const program = new Command('pronto')
     .description('real-time RAG chat, search and embeddings')
-    .version(packageVersion(), '-V, --version')
+    .version(VERSION, '-V, --version')
     .addHelpText('after', ENVIRONMENT)
     .showSuggestionAfterError()
     .configureOutput(outputConfiguration(io))
@@ -86,13 +87,4 @@ function failure(err: unknown, io: CliOutput): number {
   const debug = process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace';
   io.err(`${debug && err instanceof Error ? err.stack : `error: ${err instanceof Error ? err.message : String(err)}`}\n`);
   return 1;
-}
-
-/** The version in package.json, found from src/cli or dist/src/cli. */
-function packageVersion(): string {
-  for (let dir = HERE; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-  }
-  return 'unknown';
 }

@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   unknown_namespace: { status: 404, message: 'The namespace does not exist' },
   unknown_model: { status: 404, message: 'The model does not exist' },
   unknown_field: { status: 400, message: 'The field is not known' },
+  unsupported_parameter: { status: 400, message: 'The parameter is not supported' },
   unauthorized: { status: 401, message: 'Missing or invalid credentials' },
   forbidden: { status: 403, message: 'Not allowed' },
   not_found: { status: 404, message: 'Not found' },

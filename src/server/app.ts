@@ -24,7 +24,9 @@ import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerOperationalRoutes } from './routes/health.js';
 import { registerModelsRoute } from './routes/models.js';
 import { registerSearchRoute } from './routes/search.js';
+import { documentWebSocketRoutes, openApiOptions } from './openapi.js';
 import { createSchemas } from './schemas.js';
+import { VERSION } from '../core/version.js';
 import './types.js';
 
 export interface App {
@@ -75,23 +77,19 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   }
   registerRequestContext(server, config, runtime.tracing);
   await server.register(fastifyWebsocket, { options: { maxPayload: config.server.body_limit_bytes } });
-  await server.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'pronto', version: '0.1.0', description: 'Real-time RAG chat, search and embeddings. Errors are {"error":{"code","message","field?"}}.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
+  documentWebSocketRoutes(server);
+  await server.register(fastifySwagger, openApiOptions(config, VERSION));
   await server.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   const schemas = createSchemas(config);
-  registerOperationalRoutes(server, runtime, state);
+  registerOperationalRoutes(server, runtime, state, schemas);
   registerDashboardRoute(server);
   registerAnswerRoutes(server, runtime, schemas);
   registerChatWebSocketRoute(server, runtime, schemas);
   registerSearchRoute(server, runtime, schemas);
   registerEmbeddingsRoute(server, runtime, schemas);
   registerChatCompletionsRoute(server, runtime, schemas);
-  registerModelsRoute(server, runtime);
+  registerModelsRoute(server, runtime, schemas);
   registerDocumentRoutes(server, runtime, schemas);
   registerFeedbackRoute(server, runtime, schemas);
   registerJobRoutes(server, { jobs: runtime.jobs, config });

@@ -25,14 +25,14 @@ export function createSchemas(config: Config) {
         { additionalProperties: false, minProperties: 1 },
       ),
     ]),
-    { description: 'Metadata filter: equality, {"in": [...]}, or a range {"gte": 1, "lt": 5}' },
+    { title: 'Filter', description: 'Metadata filter: equality, {"in": [...]}, or a range {"gte": 1, "lt": 5}' },
   );
   const Message = Type.Object(
     {
       role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]),
       content: Text('Message text'),
     },
-    { additionalProperties: false },
+    { additionalProperties: false, title: 'ChatMessage' },
   );
   const Metadata = Type.Record(Type.String(), Type.Unknown());
   const Hit = Type.Object({
@@ -42,19 +42,28 @@ export function createSchemas(config: Config) {
     text: Type.String(),
     title: Type.Optional(Type.String()),
     metadata: Metadata,
-  });
-  const Timings = Type.Record(Type.String(), Type.Number(), { description: 'Milliseconds per stage' });
+  }, { title: 'Hit' });
+  const Timings = Type.Record(Type.String(), Type.Number(), { title: 'StageTimings', description: 'Milliseconds per stage' });
   const Degraded = Type.Array(
     Type.Object({ stage: Type.String(), reason: Type.String(), fallback: Type.String() }),
-    { description: 'Stages that ran their fallback; empty when everything ran as configured' },
+    { title: 'Degradations', description: 'Stages that ran their fallback; empty when everything ran as configured' },
   );
-  const Usage = Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer() });
-  const Error = Type.Object({
-    error: Type.Object(
-      { code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) },
-      { additionalProperties: true },
-    ),
-  });
+  const Usage = Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer() }, { title: 'TokenUsage' });
+  const Error = Type.Object(
+    {
+      error: Type.Object(
+        {
+          code: Type.String({ description: 'Stable code from the error catalogue (src/core/errors.ts)' }),
+          message: Type.String(),
+          field: Type.Optional(Type.String({ description: 'The request field at fault, as a JSON path (`messages[0].content`)' })),
+          type: Type.Optional(Type.String({ description: "OpenAI-compatible routes only: OpenAI's error type" })),
+          param: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'OpenAI-compatible routes only: the field, or null' })),
+        },
+        { additionalProperties: true },
+      ),
+    },
+    { title: 'Error' },
+  );
   const UserId = Type.String({ minLength: 1, maxLength: 256, description: 'Your user id, for features (tier, ...)' });
 
   const AnswerOptions = {
@@ -72,10 +81,10 @@ export function createSchemas(config: Config) {
       stream: Type.Optional(Type.Boolean({ default: true, description: 'false: answer as one JSON body' })),
       ...AnswerOptions,
     },
-    { additionalProperties: false },
+    { additionalProperties: false, title: 'ChatRequest' },
   );
 
-  const InferRequest = Type.Object({ text: Text('The question'), ...AnswerOptions }, { additionalProperties: false });
+  const InferRequest = Type.Object({ text: Text('The question'), ...AnswerOptions }, { additionalProperties: false, title: 'InferRequest' });
 
   const Document = Type.Object(
     {
@@ -84,7 +93,7 @@ export function createSchemas(config: Config) {
       title: Type.Optional(Type.String({ maxLength: 1024 })),
       metadata: Type.Optional(Metadata),
     },
-    { additionalProperties: false },
+    { additionalProperties: false, title: 'Document' },
   );
   /** A batch of documents for one namespace (`POST /v1/documents`, ingest jobs). */
   const DocumentBatch = Type.Object(
@@ -92,7 +101,7 @@ export function createSchemas(config: Config) {
       namespace: Type.Optional(Namespace),
       documents: Type.Array(Document, { minItems: 1, maxItems: config.retrieval.max_documents_per_request }),
     },
-    { additionalProperties: false },
+    { additionalProperties: false, title: 'DocumentBatch' },
   );
 
   return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Timings, Degraded, Usage, Error, UserId, AnswerOptions, ChatRequest, InferRequest, Document, DocumentBatch };
@@ -100,9 +109,29 @@ export function createSchemas(config: Config) {
 
 export type Schemas = ReturnType<typeof createSchemas>;
 
-/** The error responses every /v1 route may give, for the OpenAPI document. */
-export function errorResponses(schemas: Schemas, statuses: number[] = [400, 401, 404, 413, 429, 503, 504]) {
-  return Object.fromEntries(statuses.map((status) => [status, schemas.Error])) as Record<number, TSchema>;
+/** The errors a /v1 route with a JSON body may answer (415: not JSON; 502: a model or store call failed). */
+export const BODY_ERRORS = [400, 401, 404, 413, 415, 429, 502, 503, 504];
+/** The errors a /v1 route without a body may answer (400: a bad path parameter or deadline header). */
+export const READ_ERRORS = [400, 401, 404, 429, 502, 503, 504];
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input: `field` names the field',
+  401: 'Missing or invalid API key',
+  404: 'Unknown model, namespace, job or document',
+  413: 'Body, text or list too large',
+  415: 'The body is not application/json',
+  429: 'Rate limited or queue full: retry after Retry-After seconds',
+  502: 'A model or store call failed',
+  503: 'Not ready, overloaded or shutting down: retry after Retry-After seconds',
+  504: 'The deadline passed before a useful answer was ready',
+};
+
+/** The error responses of a route, for validation of what is sent and for the OpenAPI document. */
+export function errorResponses(schemas: Schemas, statuses: number[] = BODY_ERRORS) {
+  return Object.fromEntries(
+    // `x-response-description` describes the response without changing the (shared, named) schema.
+    statuses.map((status) => [status, { ...schemas.Error, 'x-response-description': ERROR_DESCRIPTIONS[status] ?? 'Error' }]),
+  ) as Record<number, TSchema>;
 }
 
 export type StaticOf<T extends TSchema> = Static<T>;

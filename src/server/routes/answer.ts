@@ -9,16 +9,19 @@ import { errorResponses, type Schemas } from '../schemas.js';
 /** `POST /v1/infer` (one question, whole answer) and `POST /v1/chat` (a conversation, streamed over SSE). */
 export function registerAnswerRoutes(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
   const { config, pipeline } = runtime;
-  const AnswerBody = Type.Object({
-    answer: Type.String(),
-    contexts: Type.Array(s.Hit),
-    citations: Type.Array(Type.String(), { description: 'Ids of the contexts the answer cites' }),
-    usage: s.Usage,
-    model: Type.String(),
-    latency_ms: Type.Number(),
-    timings: s.Timings,
-    degraded: s.Degraded,
-  });
+  const AnswerBody = Type.Object(
+    {
+      answer: Type.String(),
+      contexts: Type.Array(s.Hit),
+      citations: Type.Array(Type.String(), { description: 'Ids of the contexts the answer cites' }),
+      usage: s.Usage,
+      model: Type.String(),
+      latency_ms: Type.Number(),
+      timings: s.Timings,
+      degraded: s.Degraded,
+    },
+    { title: 'Answer' },
+  );
   const InferBody = s.InferRequest;
   const ChatBody = s.ChatRequest;
 
@@ -48,7 +51,21 @@ export function registerAnswerRoutes(app: FastifyInstance, runtime: Runtime, s: 
           '`error` {error} if the answer fails after streaming began. With `stream: false` the answer comes as one JSON body.',
         tags: ['answers'],
         body: ChatBody,
-        response: { 200: AnswerBody, ...errorResponses(s) },
+        response: {
+          200: {
+            description: 'Server-sent events (the default), or with `stream: false` the answer as one JSON body',
+            content: {
+              'text/event-stream': {
+                schema: Type.String({
+                  description:
+                    'Events `contexts`, `token` (one per piece of the answer), `done`; `error` if the answer fails after streaming began',
+                }),
+              },
+              'application/json': { schema: AnswerBody },
+            },
+          },
+          ...errorResponses(s),
+        },
       },
     },
     async (request, reply) => {

@@ -9,6 +9,10 @@ import { toProntoError } from '../plugins/errors.js';
 import { collectAnswer, conversationOf, pipelineReport } from '../../pipeline/answers.js';
 import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';
+import { openAISchemas } from '../openai/schemas.js';
+import { openAIErrorBody, withOpenAIErrorFields } from '../openai/errors.js';
+import { conversationFromOpenAI, openAIMessageSchema, type OpenAIMessage } from '../openai/messages.js';
+import { refuseUnsupported, type OpenAIChatOptions } from '../openai/unsupported.js';
 
 /** The model id that runs the whole RAG pipeline (retrieval + the configured generator). */
 export const RAG_MODEL = 'pronto-rag';
@@ -16,14 +20,18 @@ export const RAG_MODEL = 'pronto-rag';
 /**
  * `POST /v1/chat/completions`, shaped as OpenAI's (the `openai` npm client works unchanged).
  * `model` is a generator from GET /v1/models (plain generation) or `pronto-rag` (answers from the
- * default namespace's documents). Non-standard extras ride in a `pronto` field.
+ * default namespace's documents). `model` in the reply is the one asked for; the generator that
+ * answered (a fallback, when degraded) is `pronto.generator`. Non-standard extras ride in a
+ * `pronto` field. What pronto cannot honour (tools, n > 1, structured output) is refused with
+ * 400 `unsupported_parameter`, never ignored.
  */
 export function registerChatCompletionsRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
   const { config, pipeline } = runtime;
+  const o = openAISchemas(s);
   const Body = Type.Object(
     {
       model: Type.String({ minLength: 1 }),
-      messages: Type.Array(s.Message, { minItems: 1, maxItems: config.limits.max_messages }),
+      messages: Type.Array(openAIMessageSchema(s, config.limits.max_text_chars), { minItems: 1, maxItems: config.limits.max_messages }),
       stream: Type.Optional(Type.Boolean()),
       stream_options: Type.Optional(Type.Object({ include_usage: Type.Optional(Type.Boolean()) })),
       max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: config.limits.max_tokens })),
@@ -31,6 +39,10 @@ export function registerChatCompletionsRoute(app: FastifyInstance, runtime: Runt
       temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
       stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 })])),
       user: Type.Optional(Type.String()),
+      n: Type.Optional(Type.Integer({ minimum: 1, description: 'Only 1' })),
+      response_format: Type.Optional(Type.Object({ type: Type.String({ description: 'Only "text"' }) }, { additionalProperties: true })),
+      tools: Type.Optional(Type.Array(Type.Unknown(), { description: 'Refused when not empty: pronto does not call tools' })),
+      tool_choice: Type.Optional(Type.Unknown({ description: 'Only "none"' })),
     },
     { additionalProperties: true },
   );
@@ -40,15 +52,28 @@ export function registerChatCompletionsRoute(app: FastifyInstance, runtime: Runt
     {
       schema: {
         summary: 'Chat completions (OpenAI-compatible; stream or not)',
+        operationId: 'createChatCompletion',
         tags: ['openai'],
         body: Body,
-        response: { ...errorResponses(s) },
+        response: {
+          200: {
+            description: 'The completion; with `stream: true`, server-sent events of chunks',
+            content: {
+              'application/json': { schema: o.ChatCompletion },
+              // Each event's data (the SSE framing itself is text): see the schema's description.
+              'text/event-stream': { schema: o.ChatCompletionChunk },
+            },
+          },
+          ...errorResponses(s),
+        },
       },
+      onSend: withOpenAIErrorFields,
     },
     async (request, reply) => {
       const body = request.body;
+      refuseUnsupported(body as OpenAIChatOptions);
       const ctx = contextOf(request);
-      const messages = conversationOf({ messages: body.messages });
+      const messages = conversationOf({ messages: conversationFromOpenAI(body.messages as OpenAIMessage[]) });
       const maxTokens = body.max_completion_tokens ?? body.max_tokens;
       const answer: AnswerStream =
         body.model === RAG_MODEL
@@ -66,12 +91,12 @@ export function registerChatCompletionsRoute(app: FastifyInstance, runtime: Runt
           id,
           object: 'chat.completion',
           created,
-          model: result.model,
+          model: body.model,
           choices: [
             { index: 0, message: { role: 'assistant', content: result.answer }, finish_reason: finishReason(result.usage.completion_tokens, limit), logprobs: null },
           ],
           usage: totalUsage(result.usage),
-          pronto: { citations: result.citations, latency_ms: result.latency_ms, timings: result.timings, degraded: result.degraded },
+          pronto: { generator: result.model, citations: result.citations, latency_ms: result.latency_ms, timings: result.timings, degraded: result.degraded },
         });
       }
       const started = await startAnswer(answer);
@@ -96,12 +121,13 @@ async function* completionChunks(
     for await (const text of answer.tokens) yield chunk({ content: text }, null);
     const done = await answer.done;
     const report = pipelineReport(ctx);
-    yield chunk({}, finishReason(done.usage.completion_tokens, meta.limit), { pronto: { citations: done.citations, ...report } });
+    yield chunk({}, finishReason(done.usage.completion_tokens, meta.limit), { pronto: { generator: done.model, citations: done.citations, ...report } });
     if (meta.includeUsage) {
       yield `data: ${JSON.stringify({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [], usage: totalUsage(done.usage) })}\n\n`;
     }
   } catch (err) {
-    yield `data: ${JSON.stringify(toProntoError(err).toBody())}\n\n`;
+    const error = toProntoError(err);
+    yield `data: ${JSON.stringify(openAIErrorBody(error.status, error.toBody()))}\n\n`;
   }
   yield 'data: [DONE]\n\n';
 }

@@ -8,7 +8,7 @@ import type { Runtime } from '../../runtime.js';
 import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
 import { fieldFromPointer, toProntoError } from '../plugins/errors.js';
 import { answerInputFrom, type AnswerRequestBody } from '../../pipeline/answers.js';
-import type { Schemas } from '../schemas.js';
+import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -21,7 +21,21 @@ export function registerChatWebSocketRoute(app: FastifyInstance, runtime: Runtim
   const { config, pipeline } = runtime;
   const check = TypeCompiler.Compile(s.ChatRequest);
 
-  app.get('/v1/chat/ws', { websocket: true, schema: { summary: 'Chat over WebSocket (same events as /v1/chat)', tags: ['answers'] } }, (socket: WebSocket, request) => {
+  const schema = {
+    summary: 'Chat over WebSocket (same events as /v1/chat)',
+    description:
+      'Upgrade with `Connection: Upgrade`, `Upgrade: websocket`. Send each chat request as one text frame holding a ChatRequest (the /v1/chat body). ' +
+      'The server answers with JSON text frames `{"type":"contexts","contexts":[...]}`, `{"type":"token","text":"..."}` per piece of the answer, ' +
+      'then `{"type":"done","usage":{...},"timings":{...},"degraded":[...],"citations":[...]}`, or `{"type":"error","error":{code,message,field?}}`. ' +
+      'Requests on one socket run one after another; closing the socket cancels the one running.',
+    tags: ['answers'],
+    response: {
+      101: { type: 'null', description: 'Switching Protocols: the socket carries the chat frames described above' },
+      ...errorResponses(s, READ_ERRORS),
+      404: { type: 'null', description: 'A plain GET, not a WebSocket upgrade' },
+    },
+  };
+  app.get('/v1/chat/ws', { websocket: true, schema }, (socket: WebSocket, request) => {
     let current: RequestContext | undefined;
     let queue = Promise.resolve();
     const send = (event: AnswerEvent) => {

@@ -5,5 +5,11 @@ const page = readFileSync(new URL('../../ui/dashboard.html', import.meta.url), '
 
 /** `GET /`: the dashboard, one static page that talks to the public API. */
 export function registerDashboardRoute(app: FastifyInstance): void {
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  const schema = {
+    summary: 'The dashboard (HTML)',
+    tags: ['operations'],
+    produces: ['text/html'],
+    response: { 200: { type: 'string', description: 'The dashboard page' } },
+  };
+  app.get('/', { schema }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
 }

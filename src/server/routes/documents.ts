@@ -4,7 +4,7 @@ import { ProntoError } from '../../core/errors.js';
 import type { DocumentInput } from '../../retrieval/types.js';
 import type { Runtime } from '../../runtime.js';
 import { contextOf } from '../request-context-of.js';
-import { errorResponses, type Schemas } from '../schemas.js';
+import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
 
 /** `POST /v1/documents` (ingest, upsert by id) and `DELETE /v1/documents/:id`. */
 export function registerDocumentRoutes(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
@@ -58,7 +58,7 @@ export function registerDocumentRoutes(app: FastifyInstance, runtime: Runtime, s
         tags: ['retrieval'],
         params: Params,
         querystring: Query,
-        response: { 200: Type.Object({ id: Type.String(), namespace: Type.String(), deleted_chunks: Type.Integer() }), ...errorResponses(s) },
+        response: { 200: Type.Object({ id: Type.String(), namespace: Type.String(), deleted_chunks: Type.Integer() }), ...errorResponses(s, READ_ERRORS) },
       },
     },
     async (request) => {

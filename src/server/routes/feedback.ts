@@ -20,7 +20,7 @@ export function registerFeedbackRoute(app: FastifyInstance, runtime: Runtime, s:
         summary: 'Rate an answer',
         tags: ['answers'],
         body: Body,
-        response: { 202: Type.Object({ status: Type.Literal('accepted') }), ...errorResponses(s, [400, 401, 413, 429, 503]) },
+        response: { 202: Type.Object({ status: Type.Literal('accepted') }), ...errorResponses(s, [400, 401, 413, 415, 429, 503]) },
       },
     },
     async (request, reply) => {

@@ -5,7 +5,7 @@ import { DEFAULT_PRIORITY, JOB_KINDS, type JobKind, type JobQueue } from '../../
 import { ProntoError, isProntoError } from '../../core/errors.js';
 import type { AnswerJobInput } from '../../jobs/handlers.js';
 import { conversationOf } from '../../pipeline/answers.js';
-import { createSchemas, errorResponses, type Schemas } from '../schemas.js';
+import { createSchemas, errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
 import '../types.js';
 
 export interface JobRouteDeps {
@@ -64,7 +64,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
         summary: 'Submit a job; poll GET /v1/jobs/:id or receive a signed callback',
         tags: ['jobs'],
         body: Body,
-        response: { 202: Type.Object({ job_id: Type.String() }), ...errorResponses(s) },
+        response: {
+          202: Type.Object({ job_id: Type.String() }, { headers: { location: { type: 'string', description: 'The job: GET it for its status and result' } } }),
+          ...errorResponses(s),
+        },
       },
     },
     async (request, reply) => {
@@ -89,7 +92,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
         summary: 'A job: status, and its result or error once finished',
         tags: ['jobs'],
         params: Params,
-        response: { 200: JobView, ...errorResponses(s) },
+        response: { 200: JobView, ...errorResponses(s, READ_ERRORS) },
       },
     },
     async (request) => jobs.get(request.tenant, request.params.id),
@@ -102,7 +105,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
         summary: 'Cancel a queued or running job (a finished job is returned as it is)',
         tags: ['jobs'],
         params: Params,
-        response: { 200: JobView, ...errorResponses(s) },
+        response: { 200: JobView, ...errorResponses(s, READ_ERRORS) },
       },
     },
     async (request) => jobs.cancel(request.tenant, request.params.id),

@@ -1,0 +1,92 @@
+import { Type } from '@sinclair/typebox';
+import type { Schemas } from '../schemas.js';
+
+/** The OpenAI-compatible response shapes, for serialization and the OpenAPI document. */
+export function openAISchemas(s: Schemas) {
+  const Usage = Type.Object(
+    { prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() },
+    { title: 'CompletionUsage' },
+  );
+  const FinishReason = Type.Union([Type.Literal('stop'), Type.Literal('length')]);
+  const ProntoExtras = Type.Object(
+    {
+      generator: Type.String({ description: 'The generator that answered (a fallback when degraded)' }),
+      citations: Type.Array(Type.String()),
+      latency_ms: Type.Number(),
+      timings: s.Timings,
+      degraded: s.Degraded,
+    },
+    { title: 'ProntoCompletionReport', description: "pronto's extras: not part of OpenAI's shape" },
+  );
+  const ChatCompletion = Type.Object(
+    {
+      id: Type.String(),
+      object: Type.Literal('chat.completion'),
+      created: Type.Integer(),
+      model: Type.String({ description: 'The model asked for' }),
+      choices: Type.Array(
+        Type.Object({
+          index: Type.Integer(),
+          message: Type.Object({ role: Type.Literal('assistant'), content: Type.String() }),
+          finish_reason: FinishReason,
+          logprobs: Type.Null(),
+        }),
+      ),
+      usage: Usage,
+      pronto: ProntoExtras,
+    },
+    { title: 'ChatCompletion' },
+  );
+  const ChatCompletionChunk = Type.Object(
+    {
+      id: Type.String(),
+      object: Type.Literal('chat.completion.chunk'),
+      created: Type.Integer(),
+      model: Type.String(),
+      choices: Type.Array(
+        Type.Object({
+          index: Type.Integer(),
+          delta: Type.Object({ role: Type.Optional(Type.Literal('assistant')), content: Type.Optional(Type.String()) }),
+          finish_reason: Type.Union([FinishReason, Type.Null()]),
+          logprobs: Type.Null(),
+        }),
+      ),
+      usage: Type.Optional(Usage),
+      pronto: Type.Optional(ProntoExtras),
+    },
+    {
+      title: 'ChatCompletionChunk',
+      description:
+        'One `data:` line of the stream; the stream ends with `data: [DONE]`. A failure after streaming began is a `data:` line holding {error}.',
+    },
+  );
+  const Model = Type.Object(
+    {
+      id: Type.String(),
+      object: Type.Literal('model'),
+      created: Type.Integer(),
+      owned_by: Type.String(),
+      role: Type.String({ description: 'embedder, reranker, generator, or rag (the whole pipeline)' }),
+      backend: Type.String(),
+    },
+    { title: 'Model' },
+  );
+  const Embedding = Type.Object(
+    {
+      object: Type.Literal('embedding'),
+      index: Type.Integer(),
+      embedding: Type.Union([Type.Array(Type.Number()), Type.String({ description: 'base64 of little-endian float32' })]),
+    },
+    { title: 'Embedding' },
+  );
+  const EmbeddingList = Type.Object(
+    {
+      object: Type.Literal('list'),
+      data: Type.Array(Embedding),
+      model: Type.String(),
+      usage: Type.Object({ prompt_tokens: Type.Integer(), total_tokens: Type.Integer() }),
+    },
+    { title: 'CreateEmbeddingResponse' },
+  );
+  return { ChatCompletion, ChatCompletionChunk, Model, EmbeddingList };
+}
