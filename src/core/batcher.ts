@@ -65,6 +65,8 @@ interface Item<I, O> {
   index: number;
   input: I;
   tokens: number;
+  /** The item's share of a batch's cost (its tokens, at least 1): what the cost model counts. */
+  units: number;
 }
 
 /** Over how long the arrival rate is averaged (ms). */
@@ -75,13 +77,14 @@ const TIMER_SLACK_MS = 0.25;
 export class MicroBatcher<I, O> {
   private queue: Array<Item<I, O>> = [];
   private queuedTokens = 0;
+  private queuedUnits = 0;
   private running = 0;
   private immediate?: NodeJS.Immediate;
   private waitTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
   private readonly arrivals = new DecayingRate(ARRIVAL_WINDOW_MS);
   private readonly cost = new BatchCostModel();
-  private readonly inFlight = new Set<{ startedAt: number; size: number }>();
+  private readonly inFlight = new Set<{ startedAt: number; units: number }>();
   private closed = false;
   private slotFreedAt = -Infinity;
 
@@ -97,31 +100,39 @@ export class MicroBatcher<I, O> {
   }
 
   /** Teaches the cost model a batch timing measured elsewhere (warmup runs). */
-  observeCost(size: number, ms: number): void {
-    this.cost.observe(size, ms);
+  observeCost(inputs: I[], ms: number): void {
+    this.cost.observe(this.units(inputs), ms);
+  }
+
+  /** Cost units of the given inputs (what `estimate` takes). */
+  units(inputs: I[]): number {
+    return inputs.reduce((sum, input) => sum + this.unitsOf(input), 0);
+  }
+
+  /** True when a new item would start at once: nothing queued and a batch slot free. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.running < this.options.maxConcurrentBatches;
   }
 
   /**
-   * For `extra` more items: how long until their batch starts (`waitMs`: the batches already
-   * queued ahead, plus the running batch that must end first when every slot is busy) and until
-   * it ends (`totalMs`). Undefined until a batch cost is known (admission lets everything in).
-   * An idle model with an empty queue always has `waitMs` 0, so a stale estimate can never
-   * refuse work forever.
+   * For `items` more items of `units` cost units: how long until their first batch starts
+   * (`waitMs`: the queued work ahead, plus the running batch that must end first when every slot
+   * is busy) and until the last ends (`totalMs`). Undefined until a batch cost is known (admission
+   * lets everything in). An idle model always has `waitMs` 0.
    */
-  estimate(extra: number): { waitMs: number; totalMs: number } | undefined {
+  estimate(items: number, units: number): { waitMs: number; totalMs: number } | undefined {
     const { maxBatchSize, maxConcurrentBatches } = this.options;
-    const full = this.cost.estimate(maxBatchSize);
-    if (full === undefined) return undefined;
+    const fit = this.cost.fit();
+    if (fit === undefined) return undefined;
+    const cost = (batches: number, u: number) => batches * fit.base + u * fit.perUnit;
     const now = performance.now();
     let slotFreeIn = 0;
     if (this.running >= maxConcurrentBatches) {
       slotFreeIn = Infinity;
-      for (const batch of this.inFlight) slotFreeIn = Math.min(slotFreeIn, Math.max(0, this.cost.estimate(batch.size)! - (now - batch.startedAt)));
+      for (const batch of this.inFlight) slotFreeIn = Math.min(slotFreeIn, Math.max(0, cost(1, batch.units) - (now - batch.startedAt)));
     }
-    const batchesAhead = Math.floor(this.queue.length / maxBatchSize);
-    const waitMs = slotFreeIn + (batchesAhead * full) / maxConcurrentBatches;
-    const own = Math.min(maxBatchSize, (this.queue.length % maxBatchSize) + extra);
-    return { waitMs, totalMs: waitMs + this.cost.estimate(own)! + (Math.max(0, extra - own) * full) / maxBatchSize };
+    const waitMs = slotFreeIn + cost(Math.ceil(this.queue.length / maxBatchSize), this.queuedUnits) / maxConcurrentBatches;
+    return { waitMs, totalMs: waitMs + cost(Math.ceil(items / maxBatchSize), units) };
   }
 
   submit(inputs: I[], options: SubmitOptions): Promise<O[]> {
@@ -144,8 +155,10 @@ export class MicroBatcher<I, O> {
       options.signal.addEventListener('abort', onAbort, { once: true });
       for (const [index, input] of inputs.entries()) {
         const tokens = this.options.tokens?.(input) ?? 0;
-        this.queue.push({ group, index, input, tokens });
+        const units = this.unitsOf(input);
+        this.queue.push({ group, index, input, tokens, units });
         this.queuedTokens += tokens;
+        this.queuedUnits += units;
       }
       this.options.observer?.queueChanged?.(inputs.length);
       this.arrivals.record(inputs.length, now);
@@ -163,6 +176,10 @@ export class MicroBatcher<I, O> {
     clearImmediate(this.immediate);
     clearTimeout(this.waitTimer);
     clearTimeout(this.expiryTimer);
+  }
+
+  private unitsOf(input: I): number {
+    return Math.max(1, this.options.tokens?.(input) ?? 1);
   }
 
   private schedule(): void {
@@ -242,6 +259,7 @@ export class MicroBatcher<I, O> {
       if (maxBatchTokens !== undefined && batch.length > 0 && tokens + item.tokens > maxBatchTokens) break;
       this.queue.shift();
       this.queuedTokens -= item.tokens;
+      this.queuedUnits -= item.units;
       this.options.observer?.queueChanged?.(-1);
       const { group } = item;
       if (group.settled) continue;
@@ -259,7 +277,7 @@ export class MicroBatcher<I, O> {
 
   private async execute(batch: Array<Item<I, O>>, reason: FlushReason, startedAt: number): Promise<void> {
     this.running++;
-    const running = { startedAt, size: batch.length };
+    const running = { startedAt, units: batch.reduce((sum, item) => sum + item.units, 0) };
     this.inFlight.add(running);
     const { observer, executionTimeoutMs } = this.options;
     observer?.batchStarted?.({ size: batch.length, reason, waitsMs: batch.map((item) => startedAt - item.group.enqueuedAt) });
@@ -287,7 +305,7 @@ export class MicroBatcher<I, O> {
     } finally {
       clearTimeout(timer);
       const durationMs = performance.now() - startedAt;
-      if (error === undefined) this.cost.observe(batch.length, durationMs);
+      if (error === undefined) this.cost.observe(running.units, durationMs);
       this.inFlight.delete(running);
       this.running--;
       this.slotFreedAt = performance.now();
@@ -305,6 +323,7 @@ export class MicroBatcher<I, O> {
     this.queue = this.queue.filter((item) => {
       if (item.group !== group) return true;
       this.queuedTokens -= item.tokens;
+      this.queuedUnits -= item.units;
       return false;
     });
     const removed = before - this.queue.length;

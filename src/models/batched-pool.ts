@@ -3,7 +3,6 @@ import { AdmissionRejected, admit } from '../core/limiter.js';
 import { ProntoError } from '../core/errors.js';
 import type { BatchingConfig } from '../config/models.js';
 import type { CallOptions } from './types.js';
-import type { BatchTiming } from './warmup.js';
 
 /**
  * The `instances` micro-batchers of one model behind admission control. A request's items go to
@@ -24,7 +23,11 @@ export class BatchedPool<I, O> {
    * Attaches one batcher per loaded backend instance (called by start()), teaching each the
    * batch timings measured during warmup so admission has a cost model from the first request.
    */
-  attach(runners: Array<(inputs: I[], signal: AbortSignal) => Promise<O[]>>, warmupTimings: BatchTiming[] = [], blocksEventLoop = false): void {
+  attach(
+    runners: Array<(inputs: I[], signal: AbortSignal) => Promise<O[]>>,
+    warmupTimings: Array<{ inputs: I[]; ms: number }> = [],
+    blocksEventLoop = false,
+  ): void {
     const b = this.batching;
     this.batchers = runners.map(
       (run) =>
@@ -41,7 +44,7 @@ export class BatchedPool<I, O> {
           observer: this.observer,
         }),
     );
-    for (const batcher of this.batchers) for (const t of warmupTimings) batcher.observeCost(t.size, t.ms);
+    for (const batcher of this.batchers) for (const t of warmupTimings) batcher.observeCost(t.inputs, t.ms);
   }
 
   submit(inputs: I[], options: CallOptions): Promise<O[]> {
@@ -52,7 +55,9 @@ export class BatchedPool<I, O> {
         queued: batcher.queued,
         adding: inputs.length,
         maxQueue: this.batching.max_queue_items,
-        estimate: batcher.estimate(inputs.length),
+        // An idle model is never refused on its estimate: the estimate may be stale or skewed,
+        // and only a batch that runs can correct it.
+        estimate: batcher.idle ? undefined : batcher.estimate(inputs.length, batcher.units(inputs)),
         deadlineAt: options.deadlineAt,
         // Items are dropped after queue_timeout_ms anyway: admit only work that can start by then.
         maxWaitMs: this.batching.queue_timeout_ms,

@@ -5,7 +5,7 @@ import { BatchedPool } from './batched-pool.js';
 import type { ModelConfig } from '../config/models.js';
 import { fallbackReason, withFallback } from './fallback.js';
 import { batchMetrics } from './model-metrics.js';
-import type { BatchTiming } from './warmup.js';
+import { WARMUP_TEXT, type BatchTiming } from './warmup.js';
 import type {
   CallOptions,
   Embedder,
@@ -79,7 +79,7 @@ export class ServedEmbedder extends ServedBase implements Embedder {
     this.backends = backends;
     this.pool.attach(
       backends.map((b) => (texts, signal) => b.embed(texts, { signal })),
-      warmupTimings,
+      warmupTimings?.map((t) => ({ inputs: t.texts, ms: t.ms })),
       backends[0]?.blocksEventLoop,
     );
   }
@@ -131,7 +131,7 @@ export class ServedReranker extends ServedBase implements Reranker {
         }
         return scores;
       }),
-      warmupTimings,
+      warmupTimings?.map((t) => ({ inputs: t.texts.map((document) => ({ query: WARMUP_TEXT, document })), ms: t.ms })),
       backends[0]?.blocksEventLoop,
     );
   }

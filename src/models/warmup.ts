@@ -1,12 +1,12 @@
 import type { BackendModel } from './backend.js';
 
-/** How long one warmup batch took: seeds the admission cost model. */
+/** How long one warmup batch of these texts took: seeds the admission cost model. */
 export interface BatchTiming {
-  size: number;
+  texts: string[];
   ms: number;
 }
 
-const WARMUP_TEXT = 'Warm-up input: how fast can the model answer this question?';
+export const WARMUP_TEXT = 'Warm-up input: how fast can the model answer this question?';
 
 /**
  * Runs dummy inputs through a freshly loaded backend at every configured batch size, so the first
@@ -35,7 +35,7 @@ export async function warmUp(model: BackendModel, batchSizes: number[]): Promise
         break;
       }
     }
-    timings.push({ size, ms: performance.now() - startedAt });
+    timings.push({ texts, ms: performance.now() - startedAt });
   }
   return timings;
 }

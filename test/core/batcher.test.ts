@@ -178,11 +178,13 @@ test('the token budget caps a batch (token_budget) and always admits at least on
 
 test('estimate: nothing known at first; then queued batches ahead add wait, an idle empty model none', async () => {
   const { batcher } = simBatcher({ base_ms: 4, per_item_ms: 0 }, { maxBatchSize: 4 });
-  assert.equal(batcher.estimate(1), undefined);
+  assert.equal(batcher.estimate(1, 1), undefined);
   await batcher.submit(texts(8), { signal: open() });
-  assert.equal(batcher.estimate(1)!.waitMs, 0, 'idle with an empty queue: no wait, however slow batches were');
+  assert.equal(batcher.estimate(1, 1)!.waitMs, 0, 'idle with an empty queue: no wait, however slow batches were');
+  assert.ok(batcher.idle);
   const busy = batcher.submit(texts(12, 'busy'), { signal: open() });
-  const queuedWait = batcher.estimate(1)!.waitMs;
+  assert.ok(!batcher.idle);
+  const queuedWait = batcher.estimate(1, 1)!.waitMs;
   assert.ok(queuedWait >= 4, `two full batches queued behind a running one (got ${queuedWait})`);
   await busy;
 });

@@ -73,3 +73,15 @@ test('queue_timeout_ms also bounds admission: work that could not start in time 
     await runtime.close();
   }
 });
+
+test('an idle model is never refused on its estimate, however slow its last batches looked', async () => {
+  const { BatchedPool } = await import('../../src/models/batched-pool.js');
+  const pool = new BatchedPool<string, number>('idle', { ...modelConfig({ name: 'x', role: 'embedder', backend: 'sim' }).batching, max_batch_size: 4 }, {});
+  // Warmup says a batch takes 16 s: every request with a 50 ms deadline would be refused on it.
+  pool.attach([async (inputs) => inputs.map((t) => t.length)], [{ inputs: ['slow'], ms: 16_000 }]);
+  try {
+    assert.deepEqual(await pool.submit(['a', 'bb'], { signal: never(), deadlineAt: performance.now() + 50 }), [1, 2]);
+  } finally {
+    pool.close();
+  }
+});

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ProntoError } from '../../core/errors.js';
+import { ERROR_CATALOGUE, ProntoError, type ErrorCode } from '../../core/errors.js';
 import type { DocumentInput } from '../../retrieval/types.js';
 import type { Runtime } from '../../runtime.js';
 import { contextOf } from '../request-context-of.js';
@@ -39,6 +39,12 @@ export function registerDocumentRoutes(app: FastifyInstance, runtime: Runtime, s
       const result = await pipeline.ingest(namespace, request.body.documents as DocumentInput[], contextOf(request));
       if (result.accepted.length === 0) {
         const first = result.failed[0];
+        // Refused for lack of capacity (or a failing model), not for the documents: never a 4xx.
+        const code = first.error.code as ErrorCode;
+        const status = ERROR_CATALOGUE[code].status;
+        if (status === 429 || status >= 500) {
+          throw new ProntoError(code, `No document was ingested: ${first.error.message}`, { retryAfterS: 1, details: { failed: result.failed } });
+        }
         throw new ProntoError('invalid_input', `No document was ingested: documents[${first.index}]: ${first.error.message}`, {
           field: `documents[${first.index}]${first.error.field ? `.${first.error.field}` : ''}`,
           details: { failed: result.failed },
