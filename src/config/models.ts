@@ -41,13 +41,27 @@ export const ModelSchema = Type.Object({
   /** The model that serves when this one is overloaded, failing or too slow (a chain). */
   fallback: Type.Optional(Type.String()),
   /**
-   * Run the backend in a worker thread (embedders): for backends that compute on the event-loop
-   * thread (use-lite), so HTTP work and inference overlap.
+   * Run the backend in a pool of worker threads (embedders), one model copy per thread, so HTTP
+   * work and inference overlap. Defaults to true for backends that compute in JavaScript/WASM on
+   * the calling thread (see POOLED_BY_DEFAULT), false otherwise.
    */
   worker: Type.Optional(Type.Boolean()),
+  /** Threads of that pool; default one per core but one, at least one. */
+  worker_threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
 });
 
 export type ModelConfig = Static<typeof ModelSchema>;
+
+/**
+ * Backends that compute on the calling thread, and run faster in the pool than in-thread under a
+ * server's load (measured per backend: docs/BENCHMARKS.md, "Worker pool").
+ */
+export const POOLED_BY_DEFAULT: ReadonlySet<string> = new Set(['use-lite']);
+
+/** Whether the model runs in a worker pool: its `worker` setting, else its backend's default. */
+export function runsInPool(model: ModelConfig): boolean {
+  return model.role === 'embedder' && (model.worker ?? POOLED_BY_DEFAULT.has(model.backend));
+}
 export type BatchingConfig = Static<typeof BatchingSchema>;
 
 export const DEFAULT_MODELS: ModelConfig[] = [

@@ -3,14 +3,14 @@ import { deferred } from '../core/deferred.js';
 import { ConfigError, ProntoError } from '../core/errors.js';
 import { modelKey } from './options.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { ModelConfig } from '../config/models.js';
+import { runsInPool, type ModelConfig } from '../config/models.js';
 import type { BackendFactory, BackendModel } from './backend.js';
 import { createBackendRegistry } from './registry.js';
 import type { ModelRuntime } from './runtime.js';
 import { ServedEmbedder, ServedGenerator, ServedReranker, type ServedModel } from './served.js';
 import type { Embedder, Generator, Model, ModelRole, Reranker } from './types.js';
 import { warmUp, type BatchTiming } from './warmup.js';
-import { createWorkerBackend } from './worker-host.js';
+import { createPooledBackend, poolThreads } from './worker-pool.js';
 
 export interface ModelRuntimeDeps {
   metrics: Metrics;
@@ -39,7 +39,7 @@ export function createModelRuntime(config: { models: ModelConfig[] }, deps: Mode
     };
     const wrapper =
       model.role === 'embedder'
-        ? new ServedEmbedder(model, servedDeps)
+        ? new ServedEmbedder(withPoolConcurrency(model), servedDeps)
         : model.role === 'reranker'
           ? new ServedReranker(model, servedDeps)
           : new ServedGenerator(model, servedDeps);
@@ -56,7 +56,7 @@ export function createModelRuntime(config: { models: ModelConfig[] }, deps: Mode
   }
 
   async function startModel(model: ModelConfig): Promise<void> {
-    const factory = model.worker ? createWorkerBackend : registry.get(model.backend)!;
+    const factory = runsInPool(model) ? createPooledBackend : registry.get(model.backend)!;
     const startedAt = performance.now();
     const context = {
       logger: deps.logger.child({ model: model.name }),
@@ -119,6 +119,13 @@ export function createModelRuntime(config: { models: ModelConfig[] }, deps: Mode
       for (const model of config.models) deps.metrics.modelReady.set({ model: model.name }, 0);
     },
   };
+}
+
+/** A pooled model runs one batch per thread at once (at least what its batching asks for). */
+function withPoolConcurrency(model: ModelConfig): ModelConfig {
+  if (!runsInPool(model)) return model;
+  const concurrent = Math.max(model.batching.max_concurrent_batches, poolThreads(model));
+  return { ...model, batching: { ...model.batching, max_concurrent_batches: concurrent } };
 }
 
 /** Every backend must exist and every fallback chain must end (a cycle would retry forever). */

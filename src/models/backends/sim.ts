@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { isMainThread } from 'node:worker_threads';
 import { sleep, throwIfAborted } from '../../core/deadline.js';
 import { ProntoError } from '../../core/errors.js';
 import type { ModelConfig } from '../../config/models.js';
@@ -25,6 +26,8 @@ export const SimOptionsSchema = Type.Object({
   fail: Type.Boolean({ default: false }),
   /** ...or this fraction of calls, at random. */
   fail_rate: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+  /** A batch holding this exact text ends the worker thread it runs in (tests of pool crashes). */
+  exit_thread_on: Type.Optional(Type.String()),
 });
 
 type SimOptions = typeof SimOptionsSchema.static;
@@ -95,6 +98,8 @@ class SimEmbedder extends SimDevice implements Embedder {
   }
 
   embed(texts: string[], options: CallOptions): Promise<Float32Array[]> {
+    const exitOn = this.options.exit_thread_on;
+    if (exitOn !== undefined && !isMainThread && texts.includes(exitOn)) process.exit(70);
     return this.exclusive(async () => {
       await this.compute(texts.length, options.signal);
       return texts.map((text) => hashVector(text, this.dimensions));
