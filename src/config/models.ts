@@ -12,6 +12,8 @@ export const BatchingSchema = Type.Object(
     instances: Type.Integer({ minimum: 1, default: 1 }),
     /** How long an item may wait in the queue before it is dropped, whatever its deadline. */
     queue_timeout_ms: Type.Number({ minimum: 1, default: 5000 }),
+    /** The same for bulk (ingest) items, which wait behind every interactive one. */
+    bulk_queue_timeout_ms: Type.Number({ minimum: 1, default: 120000 }),
     /** How long one batch may run before it is failed. */
     execution_timeout_ms: Type.Number({ minimum: 1, default: 30000 }),
   },
@@ -23,6 +25,7 @@ export const ModelSchema = Type.Object({
   role: Type.Union([Type.Literal('embedder'), Type.Literal('reranker'), Type.Literal('generator')]),
   backend: Type.Union([
     Type.Literal('use-lite'),
+    Type.Literal('static'),
     Type.Literal('onnx'),
     Type.Literal('llama'),
     Type.Literal('openai'),
@@ -77,6 +80,7 @@ export const DEFAULT_MODELS: ModelConfig[] = [
       max_concurrent_batches: 1,
       instances: 1,
       queue_timeout_ms: 5000,
+      bulk_queue_timeout_ms: 120000,
       execution_timeout_ms: 30000,
     },
     warmup: { batch_sizes: [1, 8, 64] },
@@ -93,6 +97,7 @@ export const DEFAULT_MODELS: ModelConfig[] = [
       max_concurrent_batches: 8,
       instances: 1,
       queue_timeout_ms: 5000,
+      bulk_queue_timeout_ms: 120000,
       execution_timeout_ms: 30000,
     },
     warmup: { batch_sizes: [1] },

@@ -18,6 +18,8 @@ export interface BackendContext {
    * composite backends such as embedder-rerank). Rejects when no such model is configured.
    */
   model(name: string): Promise<Model>;
+  /** The server's data directory, for backends that cache derived files (the static embedder). */
+  dataDir?: string;
 }
 
 export type BackendFactory = (config: ModelConfig, context: BackendContext) => BackendModel | Promise<BackendModel>;

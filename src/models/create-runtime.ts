@@ -24,7 +24,7 @@ export interface ModelRuntimeDeps {
  * batchers, admission control and fallback chain. Nothing loads until `start()`, which loads and
  * warms every instance of every model (in parallel across models) and then reports ready.
  */
-export function createModelRuntime(config: { models: ModelConfig[] }, deps: ModelRuntimeDeps): ModelRuntime {
+export function createModelRuntime(config: { models: ModelConfig[]; data_dir?: string }, deps: ModelRuntimeDeps): ModelRuntime {
   const registry = createBackendRegistry(deps.backends);
   checkChains(config.models, registry);
   const served = new Map<string, ServedModel>();
@@ -60,6 +60,7 @@ export function createModelRuntime(config: { models: ModelConfig[] }, deps: Mode
     const startedAt = performance.now();
     const context = {
       logger: deps.logger.child({ model: model.name }),
+      dataDir: config.data_dir,
       model: (name: string) => started.get(name)?.promise ?? Promise.reject(new ConfigError(modelKey(model), `needs model "${name}", which is not configured`)),
     };
     const instances = await Promise.all(

@@ -5,26 +5,27 @@ import { createBackendRegistry } from './registry.js';
 import type { Embedder, ModelLifecycle } from './types.js';
 
 /**
- * One thread of an embedder's worker pool (see ./worker-pool.ts): starts loading the backend when
- * the thread starts, then embeds one batch per task. The vectors come back packed end to end in one
+ * One thread of an embedder's worker pool (see ./worker-pool.ts): loads the backend on its first
+ * task, then embeds one batch per task. The vectors come back packed end to end in one
  * Float32Array (texts.length × dimensions) whose buffer is transferred, not copied.
  */
-const loaded = load(workerData.config as ModelConfig);
-// A load failure is reported by the first task (the host's probe), not as an unhandled rejection.
-loaded.catch(() => {});
+const { config, dataDir } = workerData as { config: ModelConfig; dataDir?: string };
+let loaded: Promise<Embedder & ModelLifecycle> | undefined;
 const signal = new AbortController().signal;
 
-async function load(config: ModelConfig): Promise<Embedder & ModelLifecycle> {
+async function load(): Promise<Embedder & ModelLifecycle> {
   const factory = createBackendRegistry().get(config.backend)!;
   const backend = (await factory(config, {
     logger: pino({ level: 'warn' }),
     model: () => Promise.reject(new Error('a model in a worker thread cannot use other models')),
+    dataDir,
   })) as Embedder & ModelLifecycle;
   await backend.load();
   return backend;
 }
 
 export default async function embedBatch(texts: string[]): Promise<Float32Array> {
+  loaded ??= load();
   const vectors = await (await loaded).embed(texts, { signal });
   const dimensions = vectors[0]?.length ?? 0;
   const packed = new Float32Array(vectors.length * dimensions);

@@ -7,6 +7,7 @@ import type { BackendFactory } from './backend.js';
 export function createBackendRegistry(extra: Record<string, BackendFactory> = {}): Map<string, BackendFactory> {
   const builtIn: Record<string, BackendFactory> = {
     'use-lite': async (config) => new (await import('./backends/use-lite.js')).UseLiteEmbedder(config.name),
+    static: async (config, context) => (await import('./backends/static.js')).createStatic(config, context),
     extractive: async (config) => (await import('./backends/extractive.js')).createExtractive(config),
     sim: async (config) => (await import('./backends/sim.js')).createSim(config),
     onnx: async (config) => (await import('./backends/onnx.js')).createOnnx(config),

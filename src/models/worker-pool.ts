@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { raceAbort } from '../core/deadline.js';
-import { ProntoError } from '../core/errors.js';
+import { ConfigError, ProntoError } from '../core/errors.js';
+import { modelKey } from './options.js';
 import type { ModelConfig } from '../config/models.js';
-import type { BackendModel } from './backend.js';
+import type { BackendContext, BackendModel } from './backend.js';
 import type { CallOptions, Embedder } from './types.js';
 
 /**
@@ -26,6 +27,7 @@ export class PooledEmbedder implements Embedder {
   constructor(
     private readonly config: ModelConfig,
     readonly threads: number,
+    private readonly dataDir?: string,
   ) {
     this.name = config.name;
     this.backend = config.backend;
@@ -40,12 +42,13 @@ export class PooledEmbedder implements Embedder {
       // One batch per thread at a time; the batcher in front queues the rest (and admits by it).
       concurrentTasksPerWorker: 1,
       idleTimeout: Infinity,
-      workerData: { config: this.config },
+      workerData: { config: this.config, dataDir: this.dataDir },
     });
-    // Every thread loads the model on start; a task waits for its thread to be ready.
+    // A thread loads the model on its first task. One thread first, so a model that builds a
+    // cached file on first start (the static embedder's table) builds it once, then the others.
     try {
-      const probe = await Promise.all(Array.from({ length: this.threads }, () => this.pool!.run(['load probe'])));
-      this.dimensions = probe[0].length;
+      this.dimensions = (await this.pool.run(['load probe'])).length;
+      await Promise.all(Array.from({ length: this.threads - 1 }, () => this.pool!.run(['load probe'])));
     } catch (err) {
       await this.close();
       throw new Error(`model ${this.name}: the worker pool could not load it: ${(err as Error).message}`, { cause: err });
@@ -79,7 +82,7 @@ export function poolThreads(config: ModelConfig): number {
   return config.worker_threads ?? Math.max(1, availableParallelism() - 1);
 }
 
-export function createPooledBackend(config: ModelConfig): BackendModel {
-  if (config.role !== 'embedder') throw new Error(`config: model "${config.name}": workers are supported for embedders only`);
-  return new PooledEmbedder(config, poolThreads(config));
+export function createPooledBackend(config: ModelConfig, context: Pick<BackendContext, 'dataDir'>): BackendModel {
+  if (config.role !== 'embedder') throw new ConfigError(`${modelKey(config)}.worker`, 'the worker pool runs embedders only');
+  return new PooledEmbedder(config, poolThreads(config), context.dataDir);
 }
