@@ -8,7 +8,6 @@ import { createMetrics } from '../observability/metrics.js';
 import { createRetrieval } from '../retrieval/create-retrieval.js';
 import { loadBeir, type BeirDataset } from '../retrieval/eval/beir.js';
 import { LanceVectorStore } from '../retrieval/lance-store.js';
-import { ingestRetryingShed } from '../retrieval/ingest-retry.js';
 import type { Retrieval } from '../retrieval/retrieval.js';
 import { openEmbedder, progressBar } from './ingest.js';
 
@@ -83,14 +82,8 @@ async function ensureIngested(
   process.stderr.write(`${present.size} documents already indexed, ${missing.length} to go\n`);
   const progress = progressBar();
   const signal = new AbortController().signal;
-  const result = await ingestRetryingShed(retrieval, namespace, missing, {
-    embedder,
-    signal,
-    onProgress: progress.update,
-    attempts: 5,
-    backoffMs: 1000,
-    onRetry: (ids, attempt) => process.stderr.write(`\nretrying ${ids.length} documents the model runtime shed (attempt ${attempt})\n`),
-  });
+  // Bulk priority without a deadline: the model runtime makes it wait for capacity, never sheds it.
+  const result = await retrieval.ingest(namespace, missing, { embedder, signal, onProgress: progress.update });
   progress.stop();
   const seconds = (performance.now() - started) / 1000;
   if (result.failed.length > 0) throw new Error(`ingest failed for ${result.failed.length} documents: ${JSON.stringify(result.failed[0])}`);

@@ -91,6 +91,11 @@ export const ConfigSchema = Type.Object({
       default_ms: Type.Integer({ minimum: 1, default: 10000 }),
       /** Requests may ask for less (header `x-pronto-deadline-ms`), never more than this. */
       max_ms: Type.Integer({ minimum: 1, default: 60000 }),
+      /**
+       * The budget of an ingest request (`POST /v1/documents`), which waits for model capacity
+       * behind queries instead of being refused: longer than interactive requests.
+       */
+      ingest_ms: Type.Integer({ minimum: 1, default: 120000 }),
       budgets: StageBudgets,
     },
     { default: {} },

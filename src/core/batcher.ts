@@ -13,12 +13,17 @@ import { DecayingRate } from './rate.js';
  *    join) the arrival rate says no further item is expected within the rest of the wait window,
  *    so waiting would only add latency. At one connection this flushes at once; at many
  *    connections the rate is high and the batcher waits (up to maxWaitMs) for a fuller batch.
- * Items whose request aborted, whose deadline passed or that waited longer than `queueTimeoutMs`
- * are dropped before their batch runs. Nothing here knows about metrics: an observer is told.
+ * Items whose request aborted, whose deadline passed or that waited longer than their queue
+ * timeout are dropped before their batch runs. Nothing here knows about metrics: an observer is told.
+ *
+ * Two priority classes: `interactive` items (queries) always go ahead of `bulk` items (ingest),
+ * which wait behind them with a longer queue timeout of their own, so a bulk load never starves
+ * search and search never makes a bulk load fail while it still has time.
  */
 
 export type FlushReason = 'full' | 'token_budget' | 'timeout' | 'idle';
 export type DropReason = 'aborted' | 'deadline' | 'queue_timeout';
+export type Priority = 'interactive' | 'bulk';
 
 export interface BatchObserver {
   batchStarted?(event: { size: number; reason: FlushReason; waitsMs: number[] }): void;
@@ -34,6 +39,8 @@ export interface BatcherOptions<I, O> {
   maxBatchTokens?: number;
   maxConcurrentBatches: number;
   queueTimeoutMs: number;
+  /** Queue timeout of bulk items (default: queueTimeoutMs). */
+  bulkQueueTimeoutMs?: number;
   executionTimeoutMs: number;
   tokens?: (input: I) => number;
   /** The model computes on this thread (blocking the event loop while a batch runs). */
@@ -47,6 +54,8 @@ export interface SubmitOptions {
   signal: AbortSignal;
   /** Absolute deadline on the performance.now() clock. */
   deadlineAt?: number;
+  /** Default interactive. */
+  priority?: Priority;
 }
 
 interface Group<O> {
@@ -57,6 +66,9 @@ interface Group<O> {
   reject(err: unknown): void;
   deadlineAt: number;
   enqueuedAt: number;
+  /** When its items are dropped as queue_timeout. */
+  expiresAt: number;
+  priority: Priority;
   detach(): void;
 }
 
@@ -75,9 +87,11 @@ const ARRIVAL_WINDOW_MS = 100;
 const TIMER_SLACK_MS = 0.25;
 
 export class MicroBatcher<I, O> {
+  /** Interactive items first (the first `interactive.count`), then bulk ones; each class FIFO. */
   private queue: Array<Item<I, O>> = [];
   private queuedTokens = 0;
   private queuedUnits = 0;
+  private readonly interactive = { count: 0, units: 0 };
   private running = 0;
   private immediate?: NodeJS.Immediate;
   private waitTimer?: NodeJS.Timeout;
@@ -93,6 +107,11 @@ export class MicroBatcher<I, O> {
   /** Items waiting for a batch. */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Items waiting that a new item of this priority would wait behind. */
+  queuedAhead(priority: Priority): number {
+    return priority === 'interactive' ? this.interactive.count : this.queue.length;
   }
 
   get activeBatches(): number {
@@ -120,7 +139,7 @@ export class MicroBatcher<I, O> {
    * is busy) and until the last ends (`totalMs`). Undefined until a batch cost is known (admission
    * lets everything in). An idle model always has `waitMs` 0.
    */
-  estimate(items: number, units: number): { waitMs: number; totalMs: number } | undefined {
+  estimate(items: number, units: number, priority: Priority = 'interactive'): { waitMs: number; totalMs: number } | undefined {
     const { maxBatchSize, maxConcurrentBatches } = this.options;
     const fit = this.cost.fit();
     if (fit === undefined) return undefined;
@@ -131,7 +150,8 @@ export class MicroBatcher<I, O> {
       slotFreeIn = Infinity;
       for (const batch of this.inFlight) slotFreeIn = Math.min(slotFreeIn, Math.max(0, cost(1, batch.units) - (now - batch.startedAt)));
     }
-    const waitMs = slotFreeIn + cost(Math.ceil(this.queue.length / maxBatchSize), this.queuedUnits) / maxConcurrentBatches;
+    const [aheadItems, aheadUnits] = priority === 'interactive' ? [this.interactive.count, this.interactive.units] : [this.queue.length, this.queuedUnits];
+    const waitMs = slotFreeIn + cost(Math.ceil(aheadItems / maxBatchSize), aheadUnits) / maxConcurrentBatches;
     return { waitMs, totalMs: waitMs + cost(Math.ceil(items / maxBatchSize), units) };
   }
 
@@ -140,6 +160,8 @@ export class MicroBatcher<I, O> {
     if (inputs.length === 0) return Promise.resolve([]);
     if (options.signal.aborted) return Promise.reject(options.signal.reason);
     const now = performance.now();
+    const priority = options.priority ?? 'interactive';
+    const timeoutMs = priority === 'bulk' ? (this.options.bulkQueueTimeoutMs ?? this.options.queueTimeoutMs) : this.options.queueTimeoutMs;
     return new Promise<O[]>((resolve, reject) => {
       const onAbort = () => this.abandon(group, options.signal.reason, 'aborted');
       const group: Group<O> = {
@@ -150,15 +172,22 @@ export class MicroBatcher<I, O> {
         reject,
         deadlineAt: options.deadlineAt ?? Infinity,
         enqueuedAt: now,
+        expiresAt: now + timeoutMs,
+        priority,
         detach: () => options.signal.removeEventListener('abort', onAbort),
       };
       options.signal.addEventListener('abort', onAbort, { once: true });
-      for (const [index, input] of inputs.entries()) {
-        const tokens = this.options.tokens?.(input) ?? 0;
-        const units = this.unitsOf(input);
-        this.queue.push({ group, index, input, tokens, units });
-        this.queuedTokens += tokens;
-        this.queuedUnits += units;
+      const items = inputs.map((input, index) => ({ group, index, input, tokens: this.options.tokens?.(input) ?? 0, units: this.unitsOf(input) }));
+      for (const item of items) {
+        this.queuedTokens += item.tokens;
+        this.queuedUnits += item.units;
+        if (priority === 'interactive') this.interactive.units += item.units;
+      }
+      if (priority === 'interactive') {
+        this.queue.splice(this.interactive.count, 0, ...items);
+        this.interactive.count += items.length;
+      } else {
+        for (const item of items) this.queue.push(item);
       }
       this.options.observer?.queueChanged?.(inputs.length);
       this.arrivals.record(inputs.length, now);
@@ -251,21 +280,20 @@ export class MicroBatcher<I, O> {
 
   /** Removes the next batch from the queue, dropping items that can no longer be useful. */
   private take(now: number): Array<Item<I, O>> {
-    const { maxBatchSize, maxBatchTokens, queueTimeoutMs } = this.options;
+    const { maxBatchSize, maxBatchTokens } = this.options;
     const batch: Array<Item<I, O>> = [];
     let tokens = 0;
     while (this.queue.length > 0 && batch.length < maxBatchSize) {
       const item = this.queue[0];
       if (maxBatchTokens !== undefined && batch.length > 0 && tokens + item.tokens > maxBatchTokens) break;
       this.queue.shift();
-      this.queuedTokens -= item.tokens;
-      this.queuedUnits -= item.units;
+      this.forget(item);
       this.options.observer?.queueChanged?.(-1);
       const { group } = item;
       if (group.settled) continue;
       if (now >= group.deadlineAt) {
         this.abandon(group, new ProntoError('deadline_exceeded'), 'deadline', 1);
-      } else if (now - group.enqueuedAt >= queueTimeoutMs) {
+      } else if (now >= group.expiresAt) {
         this.abandon(group, queueTimeout(), 'queue_timeout', 1);
       } else {
         batch.push(item);
@@ -322,8 +350,7 @@ export class MicroBatcher<I, O> {
     const before = this.queue.length;
     this.queue = this.queue.filter((item) => {
       if (item.group !== group) return true;
-      this.queuedTokens -= item.tokens;
-      this.queuedUnits -= item.units;
+      this.forget(item);
       return false;
     });
     const removed = before - this.queue.length;
@@ -332,20 +359,38 @@ export class MicroBatcher<I, O> {
     group.reject(err);
   }
 
-  /** Drops items that outstay queueTimeoutMs even while every slot is busy. */
+  /** Takes a dequeued item out of the running totals. */
+  private forget(item: Item<I, O>): void {
+    this.queuedTokens -= item.tokens;
+    this.queuedUnits -= item.units;
+    if (item.group.priority === 'interactive') {
+      this.interactive.count--;
+      this.interactive.units -= item.units;
+    }
+  }
+
+  /** The oldest item of each class: the next to expire in it (each class is FIFO, one timeout). */
+  private heads(): Array<Group<O>> {
+    const heads: Array<Group<O>> = [];
+    if (this.interactive.count > 0) heads.push(this.queue[0].group);
+    if (this.queue.length > this.interactive.count) heads.push(this.queue[this.interactive.count].group);
+    return heads;
+  }
+
+  /** Drops items that outstay their queue timeout even while every slot is busy. */
   private armExpiry(): void {
     if (this.expiryTimer || this.queue.length === 0) return;
-    const head = this.queue[0].group;
+    const next = Math.min(...this.heads().map((group) => group.expiresAt));
     this.expiryTimer = setTimeout(
       () => {
         this.expiryTimer = undefined;
         const now = performance.now();
-        while (this.queue.length > 0 && now - this.queue[0].group.enqueuedAt >= this.options.queueTimeoutMs - TIMER_SLACK_MS) {
-          this.abandon(this.queue[0].group, queueTimeout(), 'queue_timeout');
+        for (let expired = this.heads().find((g) => now >= g.expiresAt - TIMER_SLACK_MS); expired; expired = this.heads().find((g) => now >= g.expiresAt - TIMER_SLACK_MS)) {
+          this.abandon(expired, queueTimeout(), 'queue_timeout');
         }
         this.armExpiry();
       },
-      Math.max(0, head.enqueuedAt + this.options.queueTimeoutMs - performance.now()),
+      Math.max(0, next - performance.now()),
     );
     this.expiryTimer.unref();
   }

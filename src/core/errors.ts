@@ -15,6 +15,7 @@ export const ERROR_CATALOGUE = {
   unauthorized: { status: 401, message: 'Missing or invalid credentials' },
   forbidden: { status: 403, message: 'Not allowed' },
   not_found: { status: 404, message: 'Not found' },
+  embedder_mismatch: { status: 409, message: 'The namespace was indexed by another embedder' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type' },
   rate_limited: { status: 429, message: 'Too many requests' },
@@ -100,8 +101,9 @@ export function invalidInput(field: string, message: string): ProntoError {
   return new ProntoError('invalid_input', message, { field });
 }
 
-export function isProntoError(err: unknown): err is ProntoError {
-  return err instanceof ProntoError;
+/** True for a ProntoError (of `code`, when given). */
+export function isProntoError(err: unknown, code?: ErrorCode): err is ProntoError {
+  return err instanceof ProntoError && (code === undefined || err.code === code);
 }
 
 /** Codes of transient failures: the same call may succeed later. */

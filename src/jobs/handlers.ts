@@ -2,8 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import type { DocumentInput } from '../retrieval/types.js';
 import { answerInputFrom, collectAnswer, type AnswerRequestBody } from '../pipeline/answers.js';
-import { retryShedDocuments } from '../retrieval/ingest-retry.js';
-import { SHED_BACKOFF_MS, untilNotShed } from './shed-retry.js';
+import { untilNotShed } from './shed-retry.js';
 import type { JobHandlers } from './types.js';
 
 /** Job inputs as POST /v1/jobs validates them (src/server/routes/jobs.ts holds the schemas). */
@@ -51,12 +50,9 @@ export function createJobHandlers(pipeline: Pipeline, config: Config): JobHandle
     async ingest(raw, ctx) {
       const input = raw as IngestJobInput;
       const namespace = input.namespace ?? config.sample_corpus.namespace;
-      const result = await retryShedDocuments(input.documents, (documents) => pipeline.ingest(namespace, documents, ctx), {
-        // Until the job's deadline: the attempt count never ends it.
-        attempts: Number.MAX_SAFE_INTEGER,
-        backoffMs: SHED_BACKOFF_MS,
-        signal: ctx.deadline.signal,
-      });
+      // The pipeline's ingest embeds at bulk priority within the job's deadline: it waits for model
+      // capacity rather than being shed, so there is nothing to retry here.
+      const result = await pipeline.ingest(namespace, input.documents, ctx);
       return { namespace, ...result };
     },
   };

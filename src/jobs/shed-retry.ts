@@ -7,7 +7,7 @@ import type { RequestContext } from '../pipeline/types.js';
  * interactive request fails fast on it; a job has its whole deadline and waits its turn instead.
  */
 const SHED_CODES: ReadonlySet<string> = new Set(['overloaded', 'queue_full']);
-export const SHED_BACKOFF_MS = 200;
+const SHED_BACKOFF_MS = 200;
 const LONGEST_WAIT_MS = 5000;
 
 /** Runs `work` until it is not shed, waiting longer each time; the job's deadline ends the loop. */

@@ -37,6 +37,7 @@ export class BatchedPool<I, O> {
           maxBatchTokens: b.max_batch_tokens,
           maxConcurrentBatches: b.max_concurrent_batches,
           queueTimeoutMs: b.queue_timeout_ms,
+          bulkQueueTimeoutMs: b.bulk_queue_timeout_ms,
           executionTimeoutMs: b.execution_timeout_ms,
           tokens: this.tokens,
           blocksEventLoop,
@@ -50,17 +51,19 @@ export class BatchedPool<I, O> {
   submit(inputs: I[], options: CallOptions): Promise<O[]> {
     if (this.batchers.length === 0) return Promise.reject(new ProntoError('not_ready', `Model ${this.name} is not loaded yet`));
     const batcher = this.leastLoaded();
+    const priority = options.priority ?? 'interactive';
     try {
       admit({
-        queued: batcher.queued,
+        // Interactive work is bounded by what it waits behind; bulk work by everything queued.
+        queued: batcher.queuedAhead(priority),
         adding: inputs.length,
         maxQueue: this.batching.max_queue_items,
         // An idle model is never refused on its estimate: the estimate may be stale or skewed,
         // and only a batch that runs can correct it.
-        estimate: batcher.idle ? undefined : batcher.estimate(inputs.length, batcher.units(inputs)),
+        estimate: batcher.idle ? undefined : batcher.estimate(inputs.length, batcher.units(inputs), priority),
         deadlineAt: options.deadlineAt,
-        // Items are dropped after queue_timeout_ms anyway: admit only work that can start by then.
-        maxWaitMs: this.batching.queue_timeout_ms,
+        // Items are dropped after their queue timeout anyway: admit only work that can start by then.
+        maxWaitMs: priority === 'bulk' ? this.batching.bulk_queue_timeout_ms : this.batching.queue_timeout_ms,
       });
     } catch (err) {
       if (err instanceof AdmissionRejected) this.observer.rejected?.(err);

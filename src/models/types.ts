@@ -12,6 +12,11 @@ export interface CallOptions {
   deadlineAt?: number;
   /** Called when a fallback model serves instead of the one asked for (the caller flags `degraded`). */
   onFallback?: (event: FallbackEvent) => void;
+  /**
+   * `interactive` (default: queries) goes ahead of `bulk` (ingest) in the model queue; bulk work
+   * waits up to `bulk_queue_timeout_ms` within its own, longer deadline.
+   */
+  priority?: 'interactive' | 'bulk';
 }
 
 export interface FallbackEvent {

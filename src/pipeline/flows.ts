@@ -193,7 +193,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       );
       const clean = documents.map((d, i) => ({ ...d, text: texts[i], title: d.title === undefined ? undefined : redactor.redact(d.title) }));
       const embedder = models.embedder(config.pipeline.embedder);
-      const result = await retrieval.ingest(scopedNamespace(ctx.tenant, namespace), clean, { embedder, signal: ctx.deadline.signal });
+      const result = await retrieval.ingest(scopedNamespace(ctx.tenant, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at });
       deps.metrics.documents.inc({ outcome: 'accepted' }, result.accepted.length);
       deps.metrics.documents.inc({ outcome: 'failed' }, result.failed.length);
       return result;

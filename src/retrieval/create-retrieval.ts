@@ -26,6 +26,7 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
   const store = new LanceVectorStore({
     dir: join(config.data_dir, 'lancedb'),
     logger,
+    embedder: config.pipeline.embedder,
     ann: {
       minRows: rc.ann.min_rows,
       numPartitions: rc.ann.num_partitions,

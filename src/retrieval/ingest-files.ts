@@ -1,7 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Embedder } from '../models/types.js';
-import { ingestRetryingShed } from './ingest-retry.js';
 import { parseFile, SUPPORTED_EXTENSIONS } from './parse.js';
 import type { Retrieval } from './retrieval.js';
 import type { DocumentInput } from './types.js';
@@ -60,15 +59,12 @@ export async function ingestFiles(
   options.onProgress?.(0, documents.length);
   for (let i = 0; i < documents.length; i += batchSize) {
     const batch = documents.slice(i, i + batchSize);
-    const result = await ingestRetryingShed(
-      retrieval,
+    const result = await retrieval.ingest(
       namespace,
       batch.map((d) => d.doc),
       {
         embedder: options.embedder,
         signal: options.signal,
-        attempts: 5,
-        backoffMs: 1000,
         onProgress: (done) => options.onProgress?.(i + done, documents.length),
       },
     );

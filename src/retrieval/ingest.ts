@@ -25,6 +25,12 @@ export interface IngestOptions {
   embedder: Embedder;
   signal: AbortSignal;
   /**
+   * The ingest's own deadline (performance.now() clock), if any. Its embedding runs at bulk
+   * priority: behind every query, waiting for model capacity until this deadline rather than
+   * being refused while the model is busy.
+   */
+  deadlineAt?: number;
+  /**
    * Called as documents are embedded and written, with documents done so far (accepted or failed;
    * a group being embedded counts in proportion to its embedded chunks, so a long first group shows).
    */
@@ -171,7 +177,7 @@ async function embedAll(texts: string[], batchSize: number, options: EmbedOption
       next += batchSize;
       const vectors = await options.embedder.embed(
         batch.map((i) => texts[i]),
-        { signal: options.signal },
+        { signal: options.signal, deadlineAt: options.deadlineAt, priority: 'bulk' },
       );
       vectors.forEach((v, j) => (out[batch[j]] = v));
       embedded += batch.length;

@@ -23,7 +23,15 @@ export interface LanceStoreOptions {
   logger: Logger;
   /** Compact fragments (and drop old versions) after this many writes to a table. */
   optimizeEvery?: number;
+  /**
+   * The embedder (model name) this server embeds with. A table records the embedder that built it;
+   * a namespace built by another one is refused (its vectors are not comparable with ours).
+   */
+  embedder?: string;
 }
+
+/** The table (schema) metadata key holding the embedder that built a namespace. */
+const EMBEDDER_KEY = 'pronto.embedder';
 
 interface TableState {
   table: lancedb.Table;
@@ -32,6 +40,8 @@ interface TableState {
   fields: Map<string, FieldType>;
   indexed: boolean;
   writesSinceOptimize: number;
+  /** The embedder that built it (tables from before this was recorded: use-lite, the only one then). */
+  embedder: string;
 }
 
 const SQL_TYPE: Record<FieldType, string> = { string: 'STRING', number: 'DOUBLE', boolean: 'BOOLEAN' };
@@ -119,6 +129,7 @@ export class LanceVectorStore implements VectorStore {
     throwIfAborted(options.signal);
     const state = await this.state(options.namespace);
     if (!state) return [];
+    this.checkEmbedder(options.namespace, state);
     const filter = compileFilter(options.filter, state.fields);
     if (vector.length !== state.dimensions) {
       throw invalidInput('namespace', `the namespace holds ${state.dimensions}-d vectors, the query is ${vector.length}-d`);
@@ -145,6 +156,7 @@ export class LanceVectorStore implements VectorStore {
   async *scanVectors(namespace: string): AsyncGenerator<Array<{ chunk: Chunk; vector: Float32Array }>> {
     const state = await this.state(namespace);
     if (!state) return;
+    this.checkEmbedder(namespace, state);
     yield* rowsWithVectors(state.table);
   }
 
@@ -190,7 +202,10 @@ export class LanceVectorStore implements VectorStore {
       pending = this.openState(namespace, name);
       this.states.set(namespace, pending);
       // A table that does not exist yet may be created later: do not cache its absence.
-      pending.then((s) => s ?? this.states.delete(namespace), () => this.states.delete(namespace));
+      pending.then(
+        (s) => s ?? this.states.delete(namespace),
+        () => this.states.delete(namespace),
+      );
     }
     return pending;
   }
@@ -200,6 +215,7 @@ export class LanceVectorStore implements VectorStore {
     if (!(await db.tableNames()).includes(name)) return undefined;
     const table = await db.openTable(name);
     const schema = await table.schema();
+    const builtBy = schema.metadata.get(EMBEDDER_KEY);
     const vectorType = schema.fields.find((f) => f.name === 'vector')?.type as FixedSizeList | undefined;
     const indices = await table.listIndices();
     const indexed = indices.some((index) => index.columns.includes('vector'));
@@ -212,21 +228,39 @@ export class LanceVectorStore implements VectorStore {
         );
       }
     }
-    return { table, dimensions: vectorType?.listSize ?? 0, fields: fieldsOf(schema), indexed, writesSinceOptimize: 0 };
+    return { table, dimensions: vectorType?.listSize ?? 0, fields: fieldsOf(schema), indexed, writesSinceOptimize: 0, embedder: builtBy ?? 'use-lite' };
+  }
+
+  /**
+   * Vectors are only comparable with vectors of the same embedder: searching or writing a
+   * namespace another embedder built is refused, with how to re-index it. (Its text still feeds
+   * BM25, so nothing else breaks.)
+   */
+  private checkEmbedder(namespace: string, state: TableState): void {
+    const ours = this.options.embedder;
+    if (ours === undefined || state.embedder === ours) return;
+    throw new ProntoError(
+      'embedder_mismatch',
+      `Namespace "${namespace}" was indexed by embedder "${state.embedder}", but this server embeds with "${ours}": ` +
+        `their vectors cannot be compared. Re-index it with "${ours}" (delete its documents and ingest them again, ` +
+        `or \`pronto ingest PATH --namespace ${namespace}\` into a fresh data_dir), or set pipeline.embedder back to "${state.embedder}".`,
+      { field: 'namespace' },
+    );
   }
 
   private async stateForWrite(namespace: string, dimensions: number): Promise<TableState> {
     const existing = await this.state(namespace);
     if (existing) {
+      this.checkEmbedder(namespace, existing);
       if (existing.dimensions !== dimensions) {
         throw invalidInput('namespace', `the namespace holds ${existing.dimensions}-d vectors; this embedder gives ${dimensions}-d`);
       }
       return existing;
     }
-    const table = await this.connection().createEmptyTable(tableName(namespace), baseSchema(dimensions), {
+    const table = await this.connection().createEmptyTable(tableName(namespace), baseSchema(dimensions, this.options.embedder), {
       existOk: true,
     });
-    const state: TableState = { table, dimensions, fields: new Map(), indexed: false, writesSinceOptimize: 0 };
+    const state: TableState = { table, dimensions, fields: new Map(), indexed: false, writesSinceOptimize: 0, embedder: this.options.embedder ?? 'use-lite' };
     this.states.set(namespace, Promise.resolve(state));
     return state;
   }
@@ -266,9 +300,7 @@ export class LanceVectorStore implements VectorStore {
     this.indexing.add(namespace);
     const started = performance.now();
     this.buildIndex(namespace)
-      .then(() =>
-        this.options.logger.info({ namespace, rows, ms: Math.round(performance.now() - started) }, 'built the ANN index'),
-      )
+      .then(() => this.options.logger.info({ namespace, rows, ms: Math.round(performance.now() - started) }, 'built the ANN index'))
       .catch((err) => this.options.logger.error({ err, namespace }, 'building the ANN index failed; search stays exact'))
       .finally(() => this.indexing.delete(namespace));
   }
@@ -285,16 +317,19 @@ export class LanceVectorStore implements VectorStore {
   }
 }
 
-function baseSchema(dimensions: number): Schema {
-  return new Schema([
-    new Field('id', new Utf8(), false),
-    new Field('doc_id', new Utf8(), false),
-    new Field('idx', new Int32(), false),
-    new Field('text', new Utf8(), false),
-    new Field('title', new Utf8(), true),
-    new Field('metadata', new Utf8(), false),
-    new Field('vector', new FixedSizeList(dimensions, new Field('item', new Float32(), true)), false),
-  ]);
+function baseSchema(dimensions: number, embedder: string | undefined): Schema {
+  return new Schema(
+    [
+      new Field('id', new Utf8(), false),
+      new Field('doc_id', new Utf8(), false),
+      new Field('idx', new Int32(), false),
+      new Field('text', new Utf8(), false),
+      new Field('title', new Utf8(), true),
+      new Field('metadata', new Utf8(), false),
+      new Field('vector', new FixedSizeList(dimensions, new Field('item', new Float32(), true)), false),
+    ],
+    new Map(embedder === undefined ? [] : [[EMBEDDER_KEY, embedder]]),
+  );
 }
 
 function fieldsOf(schema: Schema): Map<string, FieldType> {

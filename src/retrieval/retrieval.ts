@@ -1,4 +1,5 @@
 import type { Embedder } from '../models/types.js';
+import type { IngestOptions } from './ingest.js';
 import type { QueryAdapter } from './query-adapter.js';
 import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode, SparseIndex, VectorStore } from './types.js';
 
@@ -33,7 +34,7 @@ export interface Retrieval {
   ingest(
     namespace: string,
     documents: DocumentInput[],
-    options: { embedder: Embedder; signal: AbortSignal; onProgress?: (done: number, total: number) => void },
+    options: IngestOptions,
   ): Promise<IngestResult>;
   /**
    * Dense, sparse or hybrid search, filters applied inside each index, `topK` hits best first.

@@ -3,7 +3,6 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { ingestRetryingShed } from './ingest-retry.js';
 import type { Embedder } from '../models/types.js';
 import { parseFile } from './parse.js';
 import type { Retrieval } from './retrieval.js';
@@ -39,12 +38,7 @@ export async function ensureSampleCorpus(
 ): Promise<number> {
   if (await retrieval.namespaceExists(namespace)) return 0;
   const started = performance.now();
-  const result = await ingestRetryingShed(retrieval, namespace, await loadSampleCorpus(), {
-    embedder,
-    signal,
-    attempts: 5,
-    backoffMs: 500,
-  });
+  const result = await retrieval.ingest(namespace, await loadSampleCorpus(), { embedder, signal });
   for (const failure of result.failed) logger.warn({ failure }, 'a sample-corpus document was rejected');
   const accepted = result.accepted.length;
   logger.info({ namespace, documents: accepted, ms: Math.round(performance.now() - started) }, 'ingested the sample corpus');

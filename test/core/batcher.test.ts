@@ -52,7 +52,8 @@ test('batches items, not requests: one request of 20 items runs as 8 + 8 + 4, re
 });
 
 test('a lone item on an idle model flushes at once (idle), without waiting for max_wait', async () => {
-  const { batcher, batches } = simBatcher({}, { maxWaitMs: 50 });
+  // A max_wait far beyond one event-loop turn, even on a loaded machine: only `idle` can flush it soon.
+  const { batcher, batches } = simBatcher({}, { maxWaitMs: 5000 });
   await batcher.submit(['alone'], { signal: open() });
   assert.deepEqual(batches.map((b) => b.reason), ['idle']);
 });
@@ -149,7 +150,8 @@ test('items whose deadline passed while queued are dropped with deadline_exceede
 });
 
 test('queue_timeout_ms drops items that wait too long even while the model is stuck', async () => {
-  const { batcher, drops } = simBatcher({ base_ms: 200 }, { queueTimeoutMs: 20 });
+  // Generous against a loaded machine: the busy item must start within 150 ms, the waiting one cannot.
+  const { batcher, drops } = simBatcher({ base_ms: 1000 }, { queueTimeoutMs: 150 });
   const busy = batcher.submit(['busy'], { signal: open() });
   await new Promise((resolve) => setImmediate(resolve));
   await assert.rejects(batcher.submit(['waiting'], { signal: open() }), (err: { code?: string; retryAfterS?: number }) => err.code === 'overloaded' && err.retryAfterS === 1);
@@ -197,4 +199,31 @@ test('close() rejects queued items with shutting_down', async () => {
   batcher.close();
   await assert.rejects(queued, (err: { code?: string }) => err.code === 'shutting_down');
   await busy;
+});
+
+test('interactive items go ahead of bulk items queued before them; bulk items keep their own longer queue timeout', async () => {
+  const { batcher, batches } = simBatcher({ base_ms: 50 }, { maxBatchSize: 2, queueTimeoutMs: 60_000, bulkQueueTimeoutMs: 120_000 });
+  const busy = batcher.submit(['busy'], { signal: open() });
+  await new Promise((resolve) => setImmediate(resolve));
+  const bulk = batcher.submit(texts(4, 'bulk'), { signal: open(), priority: 'bulk' });
+  const query = batcher.submit(['query'], { signal: open() });
+  assert.equal(batcher.queuedAhead('interactive'), 1);
+  assert.equal(batcher.queuedAhead('bulk'), 5);
+  await Promise.all([busy, bulk, query]);
+  assert.deepEqual(
+    batches.map((b) => b.inputs),
+    [['busy'], ['query', 'bulk0'], ['bulk1', 'bulk2'], ['bulk3']],
+  );
+});
+
+test('a bulk item outlives the interactive queue timeout while it waits behind queries', async () => {
+  const { batcher, drops } = simBatcher({ base_ms: 400 }, { maxBatchSize: 1, queueTimeoutMs: 150, bulkQueueTimeoutMs: 60_000 });
+  const busy = batcher.submit(['busy'], { signal: open() });
+  await new Promise((resolve) => setImmediate(resolve));
+  const bulk = batcher.submit(['bulk'], { signal: open(), priority: 'bulk' });
+  const query = batcher.submit(['query'], { signal: open() });
+  await assert.rejects(query, (err: { code?: string }) => err.code === 'overloaded');
+  assert.equal((await bulk).length, 1, 'the bulk item waited ~400 ms, past the 150 ms interactive timeout, and ran');
+  await busy;
+  assert.deepEqual(drops, [{ reason: 'queue_timeout', count: 1 }]);
 });

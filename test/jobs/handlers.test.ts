@@ -99,33 +99,3 @@ test('a big embed job goes to the model in pieces and waits out the pieces it sh
   );
   assert.deepEqual(progress, [64 / 150, 128 / 150, 1]);
 });
-
-test('an ingest job re-ingests the documents the model runtime shed', async () => {
-  const { pipeline } = fakePipeline();
-  const seen: string[][] = [];
-  pipeline.ingest = async (_ns, documents) => {
-    seen.push(documents.map((d) => d.id!));
-    return seen.length === 1
-      ? { accepted: [{ id: 'a', chunks: 1 }], failed: [{ id: 'b', index: 1, error: { code: 'overloaded', message: 'shed' } }] }
-      : { accepted: [{ id: 'b', chunks: 1 }], failed: [] };
-  };
-  const result = await createJobHandlers(pipeline, config).ingest(
-    {
-      documents: [
-        { id: 'a', text: 'x' },
-        { id: 'b', text: 'y' },
-      ],
-    },
-    ctx(),
-    run,
-  );
-  assert.deepEqual(seen, [['a', 'b'], ['b']]);
-  assert.deepEqual(result, {
-    namespace: config.sample_corpus.namespace,
-    accepted: [
-      { id: 'a', chunks: 1 },
-      { id: 'b', chunks: 1 },
-    ],
-    failed: [],
-  });
-});

@@ -58,14 +58,17 @@ test('a generator serves max_concurrent_batches streams at once and bounds its w
 });
 
 test('queue_timeout_ms also bounds admission: work that could not start in time is refused up front', async () => {
-  const { runtime } = await startRuntime([slowSim('sim', { max_batch_size: 1, queue_timeout_ms: 40 })]);
+  // Costs far above scheduling noise on a loaded machine: 300 ms batches against a 400 ms timeout.
+  const { runtime } = await startRuntime([
+    modelConfig({ name: 'sim', role: 'embedder', backend: 'sim', options: { base_ms: 300, per_item_ms: 0 }, batching: { max_batch_size: 1, queue_timeout_ms: 400 } as never, warmup: { batch_sizes: [1] } }),
+  ]);
   const embedder = runtime.embedder('sim');
   try {
     await embedder.embed(['observe one batch'], { signal: never() });
     const running = embedder.embed(['running'], { signal: never() });
     await new Promise((resolve) => setImmediate(resolve));
     const queued = embedder.embed(['queued'], { signal: never() });
-    // ~30 ms left of the running batch + ~30 ms for the queued one before it could start > 40 ms:
+    // ~300 ms left of the running batch + ~300 ms for the queued one before it could start > 400 ms:
     // refused although the request gave no deadline.
     await assert.rejects(embedder.embed(['no deadline given'], { signal: never() }), (err: { code?: string }) => err.code === 'overloaded');
     await Promise.all([running, queued]);
@@ -77,10 +80,10 @@ test('queue_timeout_ms also bounds admission: work that could not start in time 
 test('an idle model is never refused on its estimate, however slow its last batches looked', async () => {
   const { BatchedPool } = await import('../../src/models/batched-pool.js');
   const pool = new BatchedPool<string, number>('idle', { ...modelConfig({ name: 'x', role: 'embedder', backend: 'sim' }).batching, max_batch_size: 4 }, {});
-  // Warmup says a batch takes 16 s: every request with a 50 ms deadline would be refused on it.
+  // Warmup says a batch takes 16 s: every request with a 5 s deadline would be refused on it.
   pool.attach([async (inputs) => inputs.map((t) => t.length)], [{ inputs: ['slow'], ms: 16_000 }]);
   try {
-    assert.deepEqual(await pool.submit(['a', 'bb'], { signal: never(), deadlineAt: performance.now() + 50 }), [1, 2]);
+    assert.deepEqual(await pool.submit(['a', 'bb'], { signal: never(), deadlineAt: performance.now() + 5_000 }), [1, 2]);
   } finally {
     pool.close();
   }

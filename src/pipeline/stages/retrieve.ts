@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.js';
+import { isProntoError } from '../../core/errors.js';
 import type { Retrieval } from '../../retrieval/retrieval.js';
 import type { Filter, FusionMethod, Hit, SearchMode } from '../../retrieval/types.js';
 import type { Fallback, StageRunner } from '../stage-runner.js';
@@ -36,7 +37,8 @@ export function createRetrieveStage(deps: { config: Config; retrieval: Retrieval
           wantSparse ? retrieval.sparse.search(request.query, options) : Promise.resolve(null),
         ]);
         if (dense.status === 'rejected') {
-          if (sparse.status === 'rejected') throw dense.reason;
+          // Not a transient failure to serve around: the namespace must be re-indexed.
+          if (sparse.status === 'rejected' || isProntoError(dense.reason, 'embedder_mismatch')) throw dense.reason;
           ctx.logger.warn({ err: dense.reason }, 'dense retrieval failed');
           runner.degrade(ctx, 'retrieve', 'dense_failed', 'sparse');
           return sparse.value ?? retrieval.sparse.search(request.query, options);

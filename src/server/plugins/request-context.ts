@@ -7,6 +7,13 @@ import { endSpan, type Tracing } from '../../observability/tracing.js';
 
 export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `ingest`: the request gets `deadline.ingest_ms` instead of the interactive default. */
+    budget?: 'ingest';
+  }
+}
+
 /**
  * Gives each /v1 request its pipeline context: a deadline (the configured default, or less when the
  * client asks with `x-pronto-deadline-ms`), and cancellation when the client goes away before the
@@ -46,16 +53,23 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
   });
 }
 
+/** Routes whose handler waits for bulk model capacity (`config: { budget: 'ingest' }`). */
+function isIngest(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.budget === 'ingest';
+}
+
 function deadlineFor(request: FastifyRequest, config: Config): number {
+  const ingest = isIngest(request);
+  const maxMs = ingest ? Math.max(config.deadline.max_ms, config.deadline.ingest_ms) : config.deadline.max_ms;
   const asked = request.headers[DEADLINE_HEADER];
-  if (asked === undefined) return config.deadline.default_ms;
+  if (asked === undefined) return ingest ? config.deadline.ingest_ms : config.deadline.default_ms;
   const ms = Number(asked);
   if (typeof asked !== 'string' || !Number.isFinite(ms) || ms <= 0) {
     throw new ProntoError('invalid_input', `${DEADLINE_HEADER} must be a positive number of milliseconds`, {
       field: DEADLINE_HEADER,
     });
   }
-  return Math.min(ms, config.deadline.max_ms);
+  return Math.min(ms, maxMs);
 }
 
 /** `Server-Timing: sanitize;dur=0.1, embed;dur=4.2, ..., total;dur=12.3` */

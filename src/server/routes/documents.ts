@@ -19,6 +19,7 @@ export function registerDocumentRoutes(app: FastifyInstance, runtime: Runtime, s
   app.post<{ Body: Static<typeof Body> }>(
     '/v1/documents',
     {
+      config: { budget: 'ingest' },
       schema: {
         summary: 'Ingest documents (chunk, embed, upsert by id); searchable within a second',
         tags: ['retrieval'],
