@@ -16,7 +16,7 @@ export async function offline(config: Config, modelName: string, options: { batc
   const factory = createBackendRegistry().get(model.backend);
   if (!factory) throw new Error(`backend ${model.backend} is not available`);
   const logger = pino({ level: 'warn' });
-  const backend = await factory(model, { logger, model: () => Promise.reject(new Error('offline bench runs one model alone')) });
+  const backend = await factory(model, { logger, dataDir: config.data_dir, model: () => Promise.reject(new Error('offline bench runs one model alone')) });
   await backend.load();
   await warmUp(backend, options.batchSizes);
   const signal = new AbortController().signal;
