@@ -4,9 +4,14 @@ import { fitPrompt } from '../../src/models/backends/llama.js';
 import type { GenerateRequest } from '../../src/models/types.js';
 import { dot } from '../../src/core/vectors.js';
 import { collect, modelConfig, never, sharedPath, startRuntime } from './helpers.js';
+import { isInstalled, OPTIONAL_PACKAGES } from '../../src/models/optional-package.js';
 
 const gguf = sharedPath('models/aidreams260K.gguf');
-const skip = gguf ? false : 'needs ../shared/models/aidreams260K.gguf (absent)';
+const skip = !gguf
+  ? 'needs ../shared/models/aidreams260K.gguf (absent)'
+  : !(await isInstalled('node-llama-cpp'))
+    ? `needs node-llama-cpp (an optional dependency): ${OPTIONAL_PACKAGES['node-llama-cpp'].install}`
+    : false;
 
 const ask = (content: string, maxTokens = 24): GenerateRequest => ({ messages: [{ role: 'user', content }], contexts: [], maxTokens });
 

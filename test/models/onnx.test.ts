@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dot } from '../../src/core/vectors.js';
 import { modelConfig, never, sharedPath, startRuntime } from './helpers.js';
+import { isInstalled, OPTIONAL_PACKAGES } from '../../src/models/optional-package.js';
 
 const glove = sharedPath('models/glove-sif-100d');
-const skip = glove ? false : 'needs ../shared/models/glove-sif-100d (absent)';
+const skip = !glove
+  ? 'needs ../shared/models/glove-sif-100d (absent)'
+  : !(await isInstalled('@huggingface/transformers'))
+    ? `needs @huggingface/transformers (an optional dependency): ${OPTIONAL_PACKAGES['@huggingface/transformers'].install}`
+    : false;
 
 test('onnx embedder: a local transformers.js model dir, mean-pooled and normalised', { skip }, async () => {
   const { runtime } = await startRuntime([
@@ -36,4 +41,15 @@ test('a hub id is never downloaded unless allow_remote is set', async () => {
       modelConfig({ name: 'remote', role: 'embedder', backend: 'onnx', options: { model: 'Xenova/surely-not-cached-model' }, warmup: { batch_sizes: [] } }),
     ]),
   );
+});
+
+test('a backend whose library is missing fails at start with the npm install line', async () => {
+  const { importOptional } = await import('../../src/models/optional-package.js');
+  const missing = Object.assign(new Error("Cannot find package '@huggingface/transformers' imported from onnx.ts"), { code: 'ERR_MODULE_NOT_FOUND' });
+  await assert.rejects(
+    importOptional('@huggingface/transformers', () => Promise.reject(missing)),
+    /the onnx backend needs @huggingface\/transformers, which is not installed: run `npm install @huggingface\/transformers@4\.3\.2`/,
+  );
+  const other = new Error('some other failure');
+  await assert.rejects(importOptional('@huggingface/transformers', () => Promise.reject(other)), /some other failure/);
 });

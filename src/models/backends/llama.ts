@@ -10,6 +10,7 @@ import { lastUserMessage } from '../prompt.js';
 import type { BackendContext, BackendModel } from '../backend.js';
 import type { CallOptions, Embedder, GenerateRequest, GenerationStream, Generator, TokenUsage } from '../types.js';
 import { normalize } from '../../core/vectors.js';
+import { importOptional } from '../optional-package.js';
 
 /**
  * `llama`: node-llama-cpp on a GGUF file, CPU only. The generator keeps a pool of context
@@ -51,7 +52,7 @@ class LlamaRuntime {
 
   async load(): Promise<LlamaModel> {
     if (this.model) return this.model;
-    const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+    const { getLlama, LlamaLogLevel } = await importOptional('node-llama-cpp', () => import('node-llama-cpp'));
     this.llama = await getLlama({
       gpu: false,
       logLevel: LlamaLogLevel.warn,
@@ -104,7 +105,7 @@ class LlamaGenerator implements Generator {
       if (!model || !sequence) {
         throw model ? new ProntoError('overloaded', `Every ${self.name} sequence is busy`, { retryAfterS: 1 }) : new ProntoError('not_ready', `Model ${self.name} is not loaded`);
       }
-      const { LlamaCompletion } = await import('node-llama-cpp');
+      const { LlamaCompletion } = await importOptional('node-llama-cpp', () => import('node-llama-cpp'));
       const completion = new LlamaCompletion({ contextSequence: sequence });
       // Chunks arrive by callback; an object-mode stream turns them into an async iterable.
       const chunks = new PassThrough({ objectMode: true });

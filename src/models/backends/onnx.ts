@@ -8,6 +8,7 @@ import type { ModelConfig } from '../../config/models.js';
 import { modelKey, parseOptions } from '../options.js';
 import type { BackendModel } from '../backend.js';
 import type { CallOptions, Embedder, Reranker } from '../types.js';
+import { importOptional } from '../optional-package.js';
 
 /**
  * `onnx`: transformers.js (onnxruntime-node) from a local model directory or a hub id. Embedders
@@ -42,7 +43,7 @@ export function createOnnx(config: ModelConfig): BackendModel {
  * for every model: local paths are absolute (resolved against `/`), remote loading is opt-in.
  */
 async function loadLibrary(options: OnnxOptions) {
-  const library = await import('@huggingface/transformers');
+  const library = await importOptional('@huggingface/transformers', () => import('@huggingface/transformers'));
   library.env.localModelPath = '/';
   library.env.allowLocalModels = true;
   library.env.allowRemoteModels = options.allow_remote;
