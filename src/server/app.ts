@@ -25,6 +25,7 @@ import { registerOperationalRoutes } from './routes/health.js';
 import { registerModelsRoute } from './routes/models.js';
 import { registerSearchRoute } from './routes/search.js';
 import { documentWebSocketRoutes, openApiOptions } from './openapi.js';
+import { PUBLIC_ROUTE, isPublicRoute } from './route-policy.js';
 import { createSchemas } from './schemas.js';
 import { VERSION } from '../core/version.js';
 import './types.js';
@@ -59,6 +60,9 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerJsonBodyParser(server);
   registerErrorHandler(server);
   registerRequestId(server);
+  // Before auth and admission: its onRequest hook marks upgrade requests so that a refused upgrade
+  // (401, 503) has its socket closed after the response instead of held open until shutdown.
+  await server.register(fastifyWebsocket, { options: { maxPayload: config.server.body_limit_bytes } });
   registerAuth(server, config.auth);
   await registerAdmission(server, config.server, runtime.metrics, state);
   registerHttpMetrics(server, runtime.metrics);
@@ -68,7 +72,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
       timeWindow: 60_000,
       store: runtime.redis ? fallbackRateLimitStore(runtime.redis, 'pronto:ratelimit:') : undefined,
       keyGenerator: (request) => (request.tenant === 'public' ? request.ip : request.tenant),
-      allowList: (request) => !request.url.startsWith('/v1/'),
+      allowList: (request) => isPublicRoute(request),
       errorResponseBuilder: (_request, context) =>
         new ProntoError('rate_limited', `Rate limit of ${context.max} per minute exceeded; retry in ${context.after}`, {
           retryAfterS: context.ttl / 1000,
@@ -76,10 +80,15 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     });
   }
   registerRequestContext(server, config, runtime.tracing);
-  await server.register(fastifyWebsocket, { options: { maxPayload: config.server.body_limit_bytes } });
   documentWebSocketRoutes(server);
   await server.register(fastifySwagger, openApiOptions(config, VERSION));
-  await server.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await server.register(async (docs) => {
+    // Every route the docs plugin makes is public (readers of the API reference carry no key).
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, ...PUBLIC_ROUTE };
+    });
+    await docs.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  });
 
   const schemas = createSchemas(config);
   registerOperationalRoutes(server, runtime, state, schemas);

@@ -2,20 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../../config/schema.js';
 import { ProntoError } from '../../core/errors.js';
+import { isPublicRoute } from '../route-policy.js';
 
 const PUBLIC_TENANT = 'public';
 
 /**
  * API keys map callers to tenants: `Authorization: Bearer <key>` or `x-api-key`. With no keys
- * configured the service is open and every caller is the `public` tenant. Health, readiness,
- * metrics, docs and the dashboard stay open (probes and scrapers carry no keys).
+ * configured the service is open and every caller is the `public` tenant. With keys, every route
+ * needs one except those marked public (health, readiness, metrics, docs and the dashboard: probes
+ * and scrapers carry no keys); a URL that matches no route needs one too.
  */
 export function registerAuth(app: FastifyInstance, config: Config['auth']): void {
   const keys = config.api_keys.map((k) => ({ key: Buffer.from(k.key), tenant: k.tenant }));
   app.decorateRequest('tenant', PUBLIC_TENANT);
   if (keys.length === 0) return;
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/')) return;
+    if (isPublicRoute(request)) return;
     const header = request.headers.authorization;
     const presented = header?.startsWith('Bearer ') ? header.slice(7) : request.headers['x-api-key'];
     if (typeof presented !== 'string' || presented === '') {

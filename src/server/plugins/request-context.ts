@@ -4,6 +4,7 @@ import { ProntoError } from '../../core/errors.js';
 import { createRequestContext } from '../../pipeline/context.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import { endSpan, type Tracing } from '../../observability/tracing.js';
+import { isPublicRoute } from '../route-policy.js';
 
 export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
 
@@ -15,14 +16,14 @@ declare module 'fastify' {
 }
 
 /**
- * Gives each /v1 request its pipeline context: a deadline (the configured default, or less when the
+ * Gives each API request (every route not marked public) its pipeline context: a deadline (the configured default, or less when the
  * client asks with `x-pronto-deadline-ms`), and cancellation when the client goes away before the
  * response is done, so queued model work for it is dropped and generation stops.
  */
 export function registerRequestContext(app: FastifyInstance, config: Config, tracing: Tracing): void {
   app.decorateRequest('ctx', undefined);
   app.addHook('preHandler', async (request, reply) => {
-    if (!request.url.startsWith('/v1/')) return;
+    if (isPublicRoute(request)) return;
     const { span, context } = tracing.startRequest(`${request.method} ${request.routeOptions.url}`, request.headers, {
       'http.request.method': request.method,
       'http.route': request.routeOptions.url ?? '',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { PUBLIC_ROUTE } from '../route-policy.js';
 
 const page = readFileSync(new URL('../../ui/dashboard.html', import.meta.url), 'utf8');
 
@@ -11,5 +12,5 @@ export function registerDashboardRoute(app: FastifyInstance): void {
     produces: ['text/html'],
     response: { 200: { type: 'string', description: 'The dashboard page' } },
   };
-  app.get('/', { schema }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  app.get('/', { config: PUBLIC_ROUTE, schema }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
 }

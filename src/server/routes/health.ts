@@ -4,13 +4,14 @@ import { ProntoError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime.js';
 import { sendError } from '../plugins/errors.js';
 import type { AdmissionState } from '../plugins/admission.js';
+import { PUBLIC_ROUTE } from '../route-policy.js';
 import type { Schemas } from '../schemas.js';
 
 /** Liveness, readiness (models loaded and warmed, not draining) and the Prometheus scrape. */
 export function registerOperationalRoutes(app: FastifyInstance, runtime: Runtime, state: AdmissionState, s: Schemas): void {
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness', tags: ['operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { config: PUBLIC_ROUTE, schema: { summary: 'Liveness', tags: ['operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -22,7 +23,7 @@ export function registerOperationalRoutes(app: FastifyInstance, runtime: Runtime
       503: { ...s.Error, 'x-response-description': 'Models are loading, or the server is shutting down: retry after Retry-After seconds' },
     },
   };
-  app.get('/readyz', { schema: readySchema }, async (request, reply) => {
+  app.get('/readyz', { config: PUBLIC_ROUTE, schema: readySchema }, async (request, reply) => {
     if (state.draining || state.shuttingDown) return sendError(request, reply, new ProntoError('shutting_down', undefined, { retryAfterS: 1 }));
     if (!state.ready) return sendError(request, reply, new ProntoError('not_ready', 'Models are loading', { retryAfterS: 1 }));
     return { status: 'ready', models: runtime.models.list().map((m) => m.name) };
@@ -34,7 +35,7 @@ export function registerOperationalRoutes(app: FastifyInstance, runtime: Runtime
     produces: ['text/plain'],
     response: { 200: { type: 'string', description: 'Prometheus text exposition format' } },
   };
-  app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
+  app.get('/metrics', { config: PUBLIC_ROUTE, schema: metricsSchema }, async (_request, reply) => {
     reply.header('content-type', runtime.metrics.registry.contentType);
     return runtime.metrics.registry.metrics();
   });

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { loadConfig } from '../../src/config/load.js';
+import { createRuntime } from '../../src/runtime.js';
+import { buildApp } from '../../src/server/app.js';
+import { WEBSOCKET_ROUTE, documentedRoutes, pathVariants, rawRequest, type RouteRef } from '../support/routes.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const KEY = 'route-access-key-0';
+const WS_PATH = WEBSOCKET_ROUTE.path;
+
+/** The body each route gets: a valid one would do work, an empty object is enough to reach auth. */
+const bodyFor = (route: RouteRef) => (route.method === 'POST' ? '{}' : undefined);
+
+describe('protection is decided by the matched route, never by the raw URL', () => {
+  let server: TestServer;
+  let routes: RouteRef[];
+  before(async () => {
+    server = await startTestServer({ auth: { api_keys: [{ key: KEY, tenant: 'team-a' }] } });
+    routes = await documentedRoutes(server.url);
+  });
+  after(() => server.close());
+
+  test('the OpenAPI output lists the API routes (so the tests below cover every route)', () => {
+    for (const path of ['/v1/jobs', '/v1/documents', '/v1/feedback', '/v1/models', '/v1/infer']) {
+      assert.ok(routes.some((r) => r.path === path), `${path} is documented`);
+    }
+    assert.ok(routes.some((r) => r.path === '/healthz' && r.operational));
+  });
+
+  test('every spelling of every API route needs a key; none answers 2xx or 5xx without one', async () => {
+    for (const route of routes.filter((r) => !r.operational)) {
+      const websocket = route.path === WS_PATH;
+      for (const path of [route.path, ...pathVariants(route.path)]) {
+        const res = await rawRequest(server.url, route.method, path, { body: bodyFor(route), websocket });
+        assert.equal(res.upgraded, false, `${route.method} ${path} opened a WebSocket without a key`);
+        assert.equal(res.status, 401, `${route.method} ${path} answered ${res.status} without a key: ${res.body}`);
+        assert.equal(JSON.parse(res.body).error.code, 'unauthorized');
+      }
+    }
+  });
+
+  test('with the key the same spellings are served or refused as input, never a 500', async () => {
+    const headers = { authorization: `Bearer ${KEY}` };
+    for (const route of routes.filter((r) => !r.operational && r.path !== WS_PATH)) {
+      for (const path of [route.path, ...pathVariants(route.path)]) {
+        const res = await rawRequest(server.url, route.method, path, { headers, body: bodyFor(route) });
+        assert.ok(res.status < 500, `${route.method} ${path} answered ${res.status}: ${res.body}`);
+      }
+    }
+    const ws = new WebSocket(`${server.url.replace("http", "ws")}/%761/chat/ws`, { headers });
+    await once(ws, 'open'); // an encoded WebSocket path is the same route, opened with a key
+    ws.close();
+    await once(ws, 'close');
+  });
+
+  test('a URL that matches no route needs a key too (deny by default)', async () => {
+    const res = await rawRequest(server.url, 'GET', '/v2/anything');
+    assert.equal(res.status, 401);
+    const known = await rawRequest(server.url, 'GET', '/v2/anything', { headers: { 'x-api-key': KEY } });
+    assert.equal(known.status, 404);
+  });
+
+  test('operational routes stay open', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/', '/docs/json']) {
+      assert.equal((await rawRequest(server.url, 'GET', path)).status, 200, path);
+    }
+  });
+});
+
+describe('admission and rate limits are decided by the matched route too', () => {
+  test('encoded spellings of an API route are rate limited with the canonical one', async () => {
+    const server = await startTestServer({ rate_limit: { enabled: true, max_per_minute: 2 } });
+    try {
+      const body = JSON.stringify({ query: 'q' });
+      assert.equal((await rawRequest(server.url, 'POST', '/v1/search', { body })).status, 200);
+      assert.equal((await rawRequest(server.url, 'POST', '/%761/search', { body })).status, 200);
+      const limited = await rawRequest(server.url, 'POST', '/v%31/search', { body });
+      assert.equal(limited.status, 429, 'the third spelling is over the same limit');
+      assert.ok(Number(limited.headers['retry-after']) > 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('encoded spellings are refused by admission like the canonical one (503 before models are warm)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pronto-route-access-'));
+    const runtime = createRuntime(loadConfig({ env: {}, overrides: { data_dir: dataDir } }), { logger: pino({ level: 'silent' }), defaultMetrics: false });
+    const { server } = await buildApp(runtime); // never started: not ready
+    try {
+      const url = await server.listen({ host: '127.0.0.1', port: 0 });
+      for (const path of ['/v1/search', ...pathVariants('/v1/search')]) {
+        const res = await rawRequest(url, 'POST', path, { body: '{"query":"q"}' });
+        assert.equal(res.status, 503, `${path} answered ${res.status}`);
+        assert.equal(res.headers['retry-after'], '1');
+      }
+      assert.equal((await rawRequest(url, 'GET', '/healthz')).status, 200);
+    } finally {
+      await server.close();
+      await runtime.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
