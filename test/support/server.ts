@@ -8,6 +8,8 @@ import type { Config } from '../../src/config/schema.js';
 import type { RuntimeOptions } from '../../src/runtime.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 
+const UNTIMED_BUDGETS = { sanitize: 30_000, features: 30_000, embed: 30_000, retrieve: 30_000, rerank: 30_000, generate: 30_000, postprocess: 30_000 };
+
 export interface TestServer extends RunningServer {
   /** Every log line the server wrote, as text (to check nothing sensitive is logged). */
   logs(): string;
@@ -25,6 +27,10 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
     overrides: {
       data_dir: dataDir,
       ...overrides,
+      // Stage budgets are timing: on a loaded machine a 300 ms retrieve budget runs out and a test
+      // of something else sees a fallback (empty hits). Tests get budgets no load can exhaust;
+      // tests of a budget set that one stage's budget and make the stage stall far beyond it.
+      deadline: { default_ms: 60_000, ...overrides.deadline, budgets: { ...UNTIMED_BUDGETS, ...overrides.deadline?.budgets } },
       // Lag shedding is load-dependent (a shared CI machine lags): tests that want it turn it on.
       server: { host: '127.0.0.1', port: 0, drain_ms: 0, shutdown_grace_ms: 2000, max_event_loop_delay_ms: 0, ...overrides.server },
       observability: { log_level: 'debug', ...overrides.observability },
