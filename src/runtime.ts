@@ -6,7 +6,7 @@ import { createJobQueue } from './jobs/queue.js';
 import type { JobQueue } from './jobs/types.js';
 import { createModelRuntime } from './models/create-runtime.js';
 import type { ModelRuntime } from './models/runtime.js';
-import { createFeedbackSink, type FeedbackSink } from './observability/feedback.js';
+import { createFeedbackSink, createRequestLedger, type FeedbackSink, type RequestLedger } from './observability/feedback.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
@@ -35,6 +35,8 @@ export interface Runtime {
   jobs: JobQueue;
   redactor: Redactor;
   feedback: FeedbackSink;
+  /** Which tenant made which request (feedback is only accepted from it). */
+  requests: RequestLedger;
   redis?: Redis;
   /** True once models are loaded and warmed and the index is open. */
   readonly ready: boolean;
@@ -74,6 +76,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     jobs,
     redactor,
     feedback: createFeedbackSink(redis),
+    requests: createRequestLedger(redis),
     redis,
     get ready() {
       return ready;

@@ -7,7 +7,7 @@ import type { ModelRuntime } from '../models/runtime.js';
 import type { ChatMessage, GenerationContext } from '../models/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Retrieval } from '../retrieval/retrieval.js';
-import type { Hit } from '../retrieval/types.js';
+import type { DocumentInput, Hit } from '../retrieval/types.js';
 import { scopedNamespace } from './context.js';
 import { createStageRunner, type StageRunner } from './stage-runner.js';
 import { createEmbedStage } from './stages/embed.js';
@@ -16,7 +16,8 @@ import { createGenerateStage } from './stages/generate.js';
 import { extractCitations } from './stages/postprocess.js';
 import { createRerankStage } from './stages/rerank.js';
 import { createRetrieveStage } from './stages/retrieve.js';
-import type { Redactor } from '../core/redact.js';
+import { redactDeep } from '../core/redact-deep.js';
+import { refusePersonalData, type Redactor } from '../core/redact.js';
 import type { AnswerInput, AnswerStream, Pipeline, RequestContext, SearchInput } from './types.js';
 
 export interface PipelineDeps {
@@ -65,10 +66,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const embedStages = stages(runners.embed, 'embed');
 
   const sanitize = (runner: StageRunner, ctx: RequestContext, texts: string[]) =>
-    runner.run(ctx, 'sanitize', async () => texts.map((text) => redactor.redact(text)));
+    runner.run(ctx, 'sanitize', async (signal) => {
+      const clean: string[] = [];
+      for (const text of texts) clean.push(await redactor.redactInSlices(text, signal));
+      return clean;
+    });
 
   /** An explicitly named namespace must exist; the default one may be empty. */
   async function resolveNamespace(ctx: RequestContext, namespace: string, signal?: AbortSignal): Promise<string> {
+    refusePersonalData(redactor, namespace, 'namespace');
     const scoped = scopedNamespace(ctx.tenant, namespace);
     if (namespace !== config.sample_corpus.namespace && !(await retrieval.namespaceExists(scoped))) {
       throw new ProntoError('unknown_namespace', `namespace "${namespace}" does not exist`, { field: 'namespace' });
@@ -186,12 +192,23 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
 
     async ingest(namespace, documents, ctx) {
-      const texts = await sanitize(
-        runners.ingest,
-        ctx,
-        documents.map((d) => d.text),
-      );
-      const clean = documents.map((d, i) => ({ ...d, text: texts[i], title: d.title === undefined ? undefined : redactor.redact(d.title) }));
+      refusePersonalData(redactor, namespace, 'namespace');
+      documents.forEach((d, i) => {
+        refusePersonalData(redactor, d.id, `documents[${i}].id`);
+        for (const key of Object.keys(d.metadata ?? {})) refusePersonalData(redactor, key, `documents[${i}].metadata`);
+      });
+      // Documents are large by nature: their redaction runs against the request's deadline, not the
+      // sanitize budget meant for queries (it yields between slices, so nothing else waits).
+      const startedAt = performance.now();
+      const texts: string[] = [];
+      for (const d of documents) texts.push(await redactor.redactInSlices(d.text, ctx.deadline.signal));
+      runners.ingest.record(ctx, 'sanitize', startedAt, 'ok');
+      const clean = documents.map((d, i) => ({
+        ...d,
+        text: texts[i],
+        title: d.title === undefined ? undefined : redactor.redact(d.title),
+        metadata: d.metadata === undefined ? undefined : (redactDeep(d.metadata, redactor.redact) as DocumentInput['metadata']),
+      }));
       const embedder = models.embedder(config.pipeline.embedder);
       const result = await retrieval.ingest(scopedNamespace(ctx.tenant, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at });
       deps.metrics.documents.inc({ outcome: 'accepted' }, result.accepted.length);

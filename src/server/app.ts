@@ -2,17 +2,18 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ProntoError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import { registerAdmission, type AdmissionState } from './plugins/admission.js';
 import { registerAuth } from './plugins/auth.js';
+import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
 import { fallbackRateLimitStore } from './plugins/rate-limit-store.js';
 import { registerRequestContext } from './plugins/request-context.js';
-import { registerRequestId, requestIdFrom } from './plugins/request-id.js';
+import { registerRequestId, requestIdGenerator } from './plugins/request-id.js';
 import { registerAnswerRoutes } from './routes/answer.js';
 import { registerChatCompletionsRoute } from './routes/chat-completions.js';
 import { registerChatWebSocketRoute } from './routes/chat-ws.js';
@@ -44,7 +45,10 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   const { config } = runtime;
   const server = Fastify({
     loggerInstance: runtime.logger as FastifyBaseLogger,
-    genReqId: requestIdFrom,
+    genReqId: requestIdGenerator(runtime.redactor),
+    // Fastify's own request lines log the raw URL (ids, namespaces: PII); ./plugins/access-log.ts
+    // logs each request by its route template instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.body_limit_bytes,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
@@ -58,7 +62,8 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   };
 
   registerJsonBodyParser(server);
-  registerErrorHandler(server);
+  registerErrorHandler(server, runtime.redactor);
+  registerAccessLog(server);
   registerRequestId(server);
   // Before auth and admission: its onRequest hook marks upgrade requests so that a refused upgrade
   // (401, 503) has its socket closed after the response instead of held open until shutdown.

@@ -169,6 +169,7 @@ describe('serving routes on embedded defaults', () => {
   });
 
   test('POST /v1/feedback accepts a rating for an answer', async () => {
+    assert.equal((await server.post('/v1/infer', { text: 'What is pronto?' }, { 'x-request-id': 'trace-123' })).status, 200);
     const res = await server.post('/v1/feedback', { request_id: 'trace-123', rating: 1, comment: 'great, mail me at a@b.co' });
     assert.equal(res.status, 202);
     const [record] = await server.runtime.feedback.recent('public', 1);

@@ -1,16 +1,19 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProntoError, invalidInput, isProntoError } from '../../core/errors.js';
+import type { Redactor } from '../../core/redact.js';
 
 /**
  * Every error leaves as `{"error":{"code","message","field?"}}` with its catalogue status and,
  * for 429/503, a Retry-After. Anything that is not a ProntoError or a Fastify client error is a
  * bug: logged in full, answered 500 without details.
  */
-export function registerErrorHandler(app: FastifyInstance): void {
+export function registerErrorHandler(app: FastifyInstance, redactor: Redactor): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const pronto = toProntoError(error);
     if (pronto.status >= 500 && pronto.code === 'internal') request.log.error({ err: error }, 'unhandled error');
-    else request.log.info({ code: pronto.code, field: pronto.field }, pronto.message);
+    // Messages and field paths echo client input (unknown field names, namespaces, ids): the
+    // client gets them back as sent, the log gets them redacted.
+    else request.log.info({ code: pronto.code, field: pronto.field && redactor.redact(pronto.field) }, redactor.redact(pronto.message));
     return sendError(request, reply, pronto);
   });
 

@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import type { Redactor } from '../../core/redact.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Echo the client's `x-request-id` when it is a sane token, else make one. */
-export function requestIdFrom(request: IncomingMessage): string {
-  const given = request.headers['x-request-id'];
-  return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
+/**
+ * Echo the client's `x-request-id` when it is a sane token that carries no PII (it is logged with
+ * every line of the request and stored with feedback: `123-45-6789` is a valid token), else make one.
+ */
+export function requestIdGenerator(redactor: Redactor): (request: IncomingMessage) => string {
+  return (request) => {
+    const given = request.headers['x-request-id'];
+    return typeof given === 'string' && SAFE_ID.test(given) && redactor.findings(given).length === 0 ? given : randomUUID();
+  };
 }
 
 export function registerRequestId(app: FastifyInstance): void {

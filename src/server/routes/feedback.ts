@@ -1,10 +1,21 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { ProntoError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime.js';
+import { isPublicRoute } from '../route-policy.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
-/** `POST /v1/feedback`: a rating for an earlier answer, joined to it by request id. */
+/**
+ * `POST /v1/feedback`: a rating for an earlier answer, joined to it by request id. Only the tenant
+ * that made the request may rate it: every successful API request is remembered with its tenant.
+ */
 export function registerFeedbackRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
+  app.addHook('onResponse', async (request, reply) => {
+    if (isPublicRoute(request) || reply.statusCode >= 400) return;
+    // Off the response path; a ledger write that fails only means that request cannot be rated.
+    runtime.requests.remember(request.tenant, request.id).catch((err: Error) => request.log.warn({ err: err.message }, 'request ledger write failed'));
+  });
+
   const Body = Type.Object(
     {
       request_id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'The x-request-id of the answer' }),
@@ -20,11 +31,15 @@ export function registerFeedbackRoute(app: FastifyInstance, runtime: Runtime, s:
         summary: 'Rate an answer',
         tags: ['answers'],
         body: Body,
-        response: { 202: Type.Object({ status: Type.Literal('accepted') }), ...errorResponses(s, [400, 401, 413, 415, 429, 503]) },
+        response: { 202: Type.Object({ status: Type.Literal('accepted') }), ...errorResponses(s, [400, 401, 404, 413, 415, 429, 503]) },
       },
     },
     async (request, reply) => {
       const { request_id, rating, comment } = request.body;
+      if (!(await runtime.requests.made(request.tenant, request_id))) {
+        // The same answer whether the id is unknown or another tenant's: ids reveal nothing.
+        throw new ProntoError('not_found', `No request ${request_id} of yours to rate`, { field: 'request_id' });
+      }
       await runtime.feedback.add({
         request_id,
         tenant: request.tenant,

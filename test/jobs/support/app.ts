@@ -5,6 +5,7 @@ import type { Config } from '../../../src/config/schema.js';
 import { createMemoryJobQueue } from '../../../src/jobs/memory-queue.js';
 import type { JobQueue } from '../../../src/jobs/types.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
+import { createRedactor } from '../../../src/core/redact.js';
 import { registerAuth } from '../../../src/server/plugins/auth.js';
 import { registerErrorHandler } from '../../../src/server/plugins/errors.js';
 import { registerJsonBodyParser } from '../../../src/server/plugins/json-body.js';
@@ -22,7 +23,7 @@ export const KEYS = { acme: 'acme-key-123456', globex: 'globex-key-123456' };
 export async function buildJobsApp(config: Config, jobs: JobQueue): Promise<FastifyInstance> {
   const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } } });
   registerJsonBodyParser(app);
-  registerErrorHandler(app);
+  registerErrorHandler(app, createRedactor(config.pii));
   registerAuth(app, config.auth);
   registerJobRoutes(app, { jobs, config });
   await app.ready();
