@@ -44,7 +44,8 @@ function checkText(text: unknown, maxChars: number): string | undefined {
   // Invalid UTF-8 reaches JS as lone surrogates (JSON escapes such as "\ud800"); raw bytes are
   // refused earlier, by the strict decoder of the HTTP body or of the file. U+FFFD itself is valid
   // (SciFact has it) and stays.
-  if (!isWellFormed(text) || text.includes('\u0000')) return 'text is not valid UTF-8';
+  if (!isWellFormed(text)) return 'text is not valid UTF-8 (it has a lone surrogate, e.g. an escaped "\\ud800")';
+  if (text.includes('\u0000')) return 'text contains a NUL character (U+0000)';
   return undefined;
 }
 

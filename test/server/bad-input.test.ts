@@ -47,6 +47,26 @@ describe('bad input gets a clear error, never a 5xx', () => {
     const res = await fetch(`${server.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     await expectError(res, 400, 'invalid_utf8');
   });
+  test('a NUL character is named as such, not as invalid UTF-8', async () => {
+    const res = await server.post('/v1/documents', { namespace: 'bad-input', documents: [{ id: 'nul', text: 'a \u0000 b' }] });
+    const body = await res.json();
+    assert.equal(res.status, 400);
+    assert.match(body.error.message, /NUL character/);
+    assert.equal(body.error.field, 'documents[0].text');
+  });
+  test('a __proto__ key is named as such, not as invalid JSON', async () => {
+    const res = await server.post('/v1/search', '{"query":"q","__proto__":{"x":1}}');
+    const body = await res.json();
+    assert.equal(res.status, 400);
+    assert.match(body.error.message, /__proto__/);
+    const syntax = await (await server.post('/v1/search', '{"query":')).json();
+    assert.equal(syntax.error.code, 'invalid_json');
+    assert.match(syntax.error.message, /not valid JSON: .+/, 'says where the syntax breaks');
+  });
+  test('a nested metadata error names its path once', async () => {
+    const res = await server.post('/v1/documents', { namespace: 'bad-input', documents: [{ id: 'm', text: 'fine', metadata: { m: { deep: 1 } } }] });
+    assert.equal((await res.json()).error.field, 'documents[0].metadata.m');
+  });
   test('wrong content type', async () => {
     const res = await fetch(`${server.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
     await expectError(res, 415, 'unsupported_media_type');

@@ -26,8 +26,22 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       return;
     }
     parseJson(request, text, (err, parsed) => {
-      if (err) done(new ProntoError('invalid_json', `The request body is not valid JSON: ${err.message}`), undefined);
+      if (err) done(parseFailure(text), undefined);
       else done(null, parsed);
     });
   });
+}
+
+/**
+ * Says what is wrong with a body Fastify's parser refused: the syntax error and where it is, or,
+ * for JSON that parses, the `__proto__` / `constructor.prototype` key it refuses (prototype
+ * poisoning); Fastify's own message says only "Body is not valid JSON" for both.
+ */
+function parseFailure(text: string): ProntoError {
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    return new ProntoError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  return new ProntoError('invalid_input', 'The request body has a "__proto__" or "constructor.prototype" key, which is refused (prototype poisoning)');
 }

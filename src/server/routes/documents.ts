@@ -47,7 +47,8 @@ export function registerDocumentRoutes(app: FastifyInstance, runtime: Runtime, s
           throw new ProntoError(code, `No document was ingested: ${first.error.message}`, { retryAfterS: 1, details: { failed: result.failed } });
         }
         throw new ProntoError('invalid_input', `No document was ingested: documents[${first.index}]: ${first.error.message}`, {
-          field: `documents[${first.index}]${first.error.field ? `.${first.error.field}` : ''}`,
+          // Retrieval's field paths are already absolute (`documents[3].metadata.m`).
+          field: first.error.field ?? `documents[${first.index}]`,
           details: { failed: result.failed },
         });
       }
