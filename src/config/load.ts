@@ -77,6 +77,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (!Number.isInteger(port)) throw new ConfigError('server.port', `PORT is not a number: ${env.PORT}`);
     server.port = port;
   }
+  if (env.PRONTO_HOST) server.host = env.PRONTO_HOST;
   if (env.PRONTO_DATA_DIR) out.data_dir = env.PRONTO_DATA_DIR;
   if (env.REDIS_URL) out.redis_url = env.REDIS_URL;
   if (env.LOG_LEVEL) observability.log_level = env.LOG_LEVEL;

@@ -41,7 +41,8 @@ const ApiKey = Type.Object({
 export const ConfigSchema = Type.Object({
   server: Type.Object(
     {
-      host: Type.String({ default: '0.0.0.0' }),
+      /** Loopback by default: serving other machines is a decision (see auth.allow_anonymous). */
+      host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
       role: Type.Union([Type.Literal('api'), Type.Literal('all')], { default: 'all' }),
       body_limit_bytes: Type.Integer({ minimum: 1024, default: 1_048_576 }),
@@ -67,6 +68,8 @@ export const ConfigSchema = Type.Object({
     {
       /** Empty: no auth, every caller is the `public` tenant. */
       api_keys: Type.Array(ApiKey, { default: [] }),
+      /** With no keys, serve a non-loopback server.host anyway (refused at start otherwise). */
+      allow_anonymous: Type.Boolean({ default: false }),
     },
     { default: {} },
   ),

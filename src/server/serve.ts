@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { sleep } from '../core/deadline.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { buildApp, type App } from './app.js';
+import { checkExposure } from './exposure.js';
 
 export interface RunningServer {
   url: string;
@@ -21,7 +22,14 @@ export interface RunningServer {
  * when every model is warm. A failed start (model file missing...) is logged and exits non-zero.
  */
 export async function startServer(config: Config, options: RuntimeOptions = {}): Promise<RunningServer> {
+  const { openToNetwork } = checkExposure(config);
   const runtime = createRuntime(config, options);
+  if (openToNetwork) {
+    runtime.logger.warn(
+      { host: config.server.host },
+      'AUTH IS OFF on an address other machines can reach (auth.allow_anonymous: true): anyone who connects can read, write and delete documents',
+    );
+  }
   const app = await buildApp(runtime);
   const address = await app.server.listen({ host: config.server.host, port: config.server.port });
   const url = address.replace('[::]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
