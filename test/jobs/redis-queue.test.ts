@@ -7,7 +7,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { jobQueueContract } from './support/contract.js';
 import { testConfig } from './support/queues.js';
 
-// Against the real Redis (127.0.0.1:6379 or PRONTO_TEST_REDIS_URL); each test has its own prefix.
+// Against the real Redis (database 15 of 127.0.0.1:6379, or PRONTO_TEST_REDIS_URL); each test has its own prefix.
 jobQueueContract('redis');
 
 test('with Redis down, submit and poll fail fast with a 503 store_unavailable instead of hanging', async () => {

@@ -1,8 +1,12 @@
 import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 
-/** The test Redis: 127.0.0.1:6379 unless PRONTO_TEST_REDIS_URL says otherwise. */
-export const TEST_REDIS_URL = process.env.PRONTO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * The test Redis: database 15 of 127.0.0.1:6379 unless PRONTO_TEST_REDIS_URL says otherwise. Not
+ * database 0, where a developer's own data usually lives: tests write and delete keys.
+ */
+export const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379/15';
+export const TEST_REDIS_URL = process.env.PRONTO_TEST_REDIS_URL ?? DEFAULT_TEST_REDIS_URL;
 
 /** A connected client, or undefined after marking the test skipped when no Redis answers. */
 export async function connectRedisOrSkip(t: TestContext): Promise<Redis | undefined> {

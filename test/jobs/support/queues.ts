@@ -7,9 +7,10 @@ import { sleep } from '../../../src/core/deadline.js';
 import { createJobQueue } from '../../../src/jobs/queue.js';
 import type { JobHandlers, JobQueue } from '../../../src/jobs/types.js';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
+import { TEST_REDIS_URL } from '../../support/redis.js';
 import { createRedactor } from '../../../src/core/redact.js';
 
-export const REDIS_URL = process.env.PRONTO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const REDIS_URL = TEST_REDIS_URL;
 export type Backend = 'memory' | 'redis';
 
 /** Why Redis tests skip, or false when Redis answers. */
