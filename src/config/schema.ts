@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DEFAULT_MODELS, ModelSchema } from './models.js';
 import { RetrievalSchema } from './retrieval.js';
 import { JobsSchema } from './jobs.js';
+import { AnswerSchema } from './answer.js';
 
 /**
  * The one configuration schema. Every key has a default that runs with no services and no
@@ -144,6 +145,7 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  answer: AnswerSchema,
   retrieval: RetrievalSchema,
   jobs: JobsSchema,
   cache: Type.Object(

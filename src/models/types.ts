@@ -1,3 +1,5 @@
+import type { AnswerConfig } from '../config/answer.js';
+
 /**
  * The model roles. Every backend implements one or more of these; nothing here knows about HTTP.
  * Every call takes a `CallOptions` whose signal carries the request's deadline: a backend stops
@@ -65,6 +67,8 @@ export interface GenerateRequest {
   maxTokens: number;
   temperature?: number;
   stop?: string[];
+  /** How to shape the answer (config `answer`); the schema's defaults when absent. */
+  answer?: AnswerConfig;
 }
 
 export interface TokenUsage {

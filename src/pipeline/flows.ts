@@ -127,7 +127,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const { messages, contexts } = await prepared;
         const generation = answerStages.generate(
           ctx,
-          { messages, contexts: contexts.map(toGenerationContext), maxTokens: maxTokens ?? config.pipeline.max_answer_tokens, ...sampling },
+          { messages, contexts: contexts.map(toGenerationContext), maxTokens: maxTokens ?? config.pipeline.max_answer_tokens, answer: config.answer, ...sampling },
           models.generator(generatorName),
           models.has(config.pipeline.fallback_generator) ? models.generator(config.pipeline.fallback_generator) : undefined,
         );
