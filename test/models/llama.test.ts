@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_ANSWER } from '../../src/config/answer.js';
 import { fitPrompt } from '../../src/models/backends/llama.js';
 import type { GenerateRequest } from '../../src/models/types.js';
 import { dot } from '../../src/core/vectors.js';
@@ -64,6 +65,7 @@ test('fitPrompt keeps the question and drops passages that do not fit the window
     messages: [{ role: 'user', content: 'why is the sky blue' }],
     contexts: [{ id: 'a', text: 'short passage' }, { id: 'b', text: 'a much longer passage '.repeat(20) }],
     maxTokens: 8,
+    answer: { ...DEFAULT_ANSWER, prompt: '{passages}\n\nQuestion: {question}\nAnswer:' },
   };
   assert.equal(fitPrompt(request, words, 30, 8).length, words('[1] short passage\n\nQuestion: why is the sky blue\nAnswer:').length);
   assert.deepEqual(fitPrompt({ ...request, contexts: [] }, words, 8, 4), [1, 2, 3, 4], 'a long question keeps its last tokens');

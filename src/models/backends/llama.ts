@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel, Token } from 'node-llama-cpp';
 import { throwIfAborted } from '../../core/deadline.js';
 import { ConfigError, ProntoError } from '../../core/errors.js';
+import { DEFAULT_ANSWER } from '../../config/answer.js';
 import type { ModelConfig } from '../../config/models.js';
 import { modelKey, parseOptions } from '../options.js';
-import { lastUserMessage } from '../prompt.js';
+import { lastUserMessage, passagesForModel, renderPrompt } from '../prompt.js';
 import type { BackendContext, BackendModel } from '../backend.js';
 import type { CallOptions, Embedder, GenerateRequest, GenerationStream, Generator, TokenUsage } from '../types.js';
 import { normalize } from '../../core/vectors.js';
@@ -185,15 +186,17 @@ class LlamaEmbedder implements Embedder {
 }
 
 /**
- * A plain completion prompt that fits the window with room for the answer: passages that do not
- * fit are dropped (the last first), and a question that alone is too long keeps its end.
+ * A completion prompt from the configured template (`answer.prompt`) that fits the window with room
+ * for the answer: passages that do not fit are dropped (the weakest first), and a question that
+ * alone is too long keeps its end.
  */
 export function fitPrompt<T = Token>(request: GenerateRequest, tokenize: (text: string) => T[], contextSize: number, maxTokens: number): T[] {
   const budget = Math.max(1, contextSize - Math.min(maxTokens, Math.floor(contextSize / 2)));
   const question = lastUserMessage(request.messages);
-  for (let kept = request.contexts.length; kept >= 0; kept--) {
-    const passages = request.contexts.slice(0, kept).map((c, i) => `[${i + 1}] ${c.text}`);
-    const text = passages.length > 0 ? `${passages.join('\n')}\n\nQuestion: ${question}\nAnswer:` : question;
+  const passages = passagesForModel(request);
+  const template = (request.answer ?? DEFAULT_ANSWER).prompt;
+  for (let kept = passages.length; kept >= 0; kept--) {
+    const text = kept > 0 ? renderPrompt(template, passages.slice(0, kept), question) : question;
     const tokens = tokenize(text);
     if (tokens.length <= budget) return tokens;
     if (kept === 0) return tokens.slice(-budget);

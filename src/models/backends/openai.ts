@@ -5,8 +5,10 @@ import { createResilience, type Resilience } from '../../core/circuit-breaker.js
 import { throwIfAborted } from '../../core/deadline.js';
 import { ProntoError } from '../../core/errors.js';
 import { Hedger } from '../../core/hedge.js';
+import { DEFAULT_ANSWER } from '../../config/answer.js';
 import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
+import { lastUserMessage, passagesForModel, renderPrompt } from '../prompt.js';
 import type { BackendModel } from '../backend.js';
 import type { CallOptions, ChatMessage, Embedder, GenerateRequest, GenerationStream, Generator, Reranker, TokenUsage } from '../types.js';
 import { normalize } from '../../core/vectors.js';
@@ -279,9 +281,13 @@ function readChunk(data: string, usage: TokenUsage): string {
   return text;
 }
 
-/** The conversation, with retrieved passages as a system message the model is told to cite. */
+/**
+ * The conversation, its last user message put in the configured prompt (`answer.prompt`) with the
+ * best retrieved passages, numbered as the client sees them so the model can cite them as [n].
+ */
 function withContexts(request: GenerateRequest): ChatMessage[] {
   if (request.contexts.length === 0) return request.messages;
-  const passages = request.contexts.map((c, i) => `[${i + 1}] ${c.title ? `${c.title}: ` : ''}${c.text}`).join('\n');
-  return [{ role: 'system', content: `Answer from these passages and cite them as [n]:\n${passages}` }, ...request.messages];
+  const prompt = renderPrompt((request.answer ?? DEFAULT_ANSWER).prompt, passagesForModel(request), lastUserMessage(request.messages));
+  const last = request.messages.map((m) => m.role).lastIndexOf('user');
+  return last < 0 ? [...request.messages, { role: 'user', content: prompt }] : request.messages.map((m, i) => (i === last ? { role: 'user', content: prompt } : m));
 }
