@@ -9,6 +9,7 @@ import { createRetrieval } from '../retrieval/create-retrieval.js';
 import { loadBeir, type BeirDataset } from '../retrieval/eval/beir.js';
 import { LanceVectorStore } from '../retrieval/lance-store.js';
 import type { Retrieval } from '../retrieval/retrieval.js';
+import type { DocumentInput } from '../retrieval/types.js';
 import { openEmbedder, progressBar } from './ingest.js';
 
 /** A BEIR corpus indexed in its scratch namespace, with the configured embedder, for eval and adapter training. */
@@ -48,13 +49,10 @@ export async function withEvalIndex<T>(
   const retrieval = createRetrieval(retrievalConfig, { metrics: createMetrics({ defaultMetrics: false }), logger });
   const store = retrieval.store as LanceVectorStore;
   const { embedder, close: closeModels } = await openEmbedder(config, logger);
-  // The index depends on the corpus, the embedder and how chunks are cut and embedded.
-  const { max_tokens, overlap_tokens, vector, sentence_max_words } = config.retrieval.chunking;
-  const vectors = vector === 'passage' ? '' : `-${vector}-${sentence_max_words}`;
-  const namespace = `eval/${dataset.corpusHash.slice(0, 16)}/${embedder.name}/${max_tokens}-${overlap_tokens}${vectors}`;
+  const namespace = evalNamespace(config, dataset.corpusHash, embedder.name);
   try {
     await retrieval.start();
-    const ingest = await ensureIngested(config, dataset, retrieval, store, embedder, namespace);
+    const ingest = await ensureIngested(config, dataset.corpus, retrieval, store, embedder, namespace);
     return await use({ config, dataset, retrieval, store, embedder, namespace, ingest });
   } finally {
     await retrieval.close();
@@ -62,9 +60,17 @@ export async function withEvalIndex<T>(
   }
 }
 
-async function ensureIngested(
+/** The scratch namespace of a corpus: the index depends on the corpus, the embedder and how chunks are cut and embedded. */
+export function evalNamespace(config: Config, corpusHash: string, embedderName: string): string {
+  const { max_tokens, overlap_tokens, vector, sentence_max_words } = config.retrieval.chunking;
+  const vectors = vector === 'passage' ? '' : `-${vector}-${sentence_max_words}`;
+  return `eval/${corpusHash.slice(0, 16)}/${embedderName}/${max_tokens}-${overlap_tokens}${vectors}`;
+}
+
+/** Ingests `corpus` into `namespace` unless an earlier run did (a marker file in the data dir says so). */
+export async function ensureIngested(
   config: Config,
-  dataset: BeirDataset,
+  corpus: DocumentInput[],
   retrieval: Retrieval,
   store: LanceVectorStore,
   embedder: Embedder,
@@ -72,13 +78,13 @@ async function ensureIngested(
 ): Promise<Record<string, unknown>> {
   const marker = join(config.data_dir, 'eval-cache', Buffer.from(namespace).toString('hex') + '.done');
   if (existsSync(marker)) return { cached: true };
-  process.stderr.write(`ingesting ${dataset.corpus.length} documents into ${namespace} (cached for later runs)\n`);
+  process.stderr.write(`ingesting ${corpus.length} documents into ${namespace} (cached for later runs)\n`);
   const started = performance.now();
   // An interrupted ingest resumes: documents already in the namespace are whole (each group of
   // documents is one commit) and identical (the namespace names the corpus hash and settings).
   const present = new Set<string>();
   for await (const chunks of store.scan(namespace)) for (const chunk of chunks) present.add(chunk.docId);
-  const missing = dataset.corpus.filter((doc) => !present.has(doc.id));
+  const missing = corpus.filter((doc) => !present.has(doc.id));
   process.stderr.write(`${present.size} documents already indexed, ${missing.length} to go\n`);
   const progress = progressBar();
   const signal = new AbortController().signal;
