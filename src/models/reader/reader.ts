@@ -41,7 +41,7 @@ export const READER_WEIGHTS = {
   sentence: 1,
   passage: 0.25,
   title: 2,
-  rank: 0.2,
+  rank: 0.35,
   type: 0.5,
   /** Question coverage (sentence + title) under which the reader abstains. */
   abstain: 0.2,
