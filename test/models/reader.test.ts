@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeQuestion } from '../../src/models/reader/question.js';
-import { read } from '../../src/models/reader/reader.js';
+import { READER_WEIGHTS, read } from '../../src/models/reader/reader.js';
 import { findSpans } from '../../src/models/reader/spans.js';
 
 const spans = (text: string) => findSpans(text).map((s) => `${s.type}:${s.text}`);
@@ -48,7 +48,8 @@ test('further sentences come only when they score close to the best one, up to m
     { title: 'Catch Me If You Can (film)', text: 'Steven Spielberg made Catch Me If You Can in 2002, with Tom Hanks. He grew up in Ohio and Arizona.' },
     passages[1],
   ];
-  const texts = (max: number) => read('when was catch me if you can made', corroborated, max).sentences.map((s) => s.text);
+  // Rank aside (two passages saying the same thing), the second is as good as the first.
+  const texts = (max: number) => read('when was catch me if you can made', corroborated, max, { ...READER_WEIGHTS, rank: 0 }).sentences.map((s) => s.text);
   assert.deepEqual(texts(3).sort(), ['Steven Spielberg made Catch Me If You Can in 2002, with Tom Hanks.', 'The film was made in 2002 by Steven Spielberg.']);
   assert.equal(texts(1).length, 1);
 });
