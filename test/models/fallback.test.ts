@@ -71,7 +71,7 @@ test('a generator that fails before its first token hands over to its fallback',
   try {
     const events: FallbackEvent[] = [];
     const stream = runtime.generator('broken').generate(
-      { messages: [{ role: 'user', content: 'What colour is the sky?' }], contexts: [{ id: 'a', text: 'The sky is blue.' }], maxTokens: 50 },
+      { messages: [{ role: 'user', content: 'Is the sky blue?' }], contexts: [{ id: 'a', text: 'The sky is blue.' }], maxTokens: 50 },
       { signal: never(), onFallback: (e) => events.push(e) },
     );
     assert.equal((await collect(stream)).join(''), 'The sky is blue. [1]');
