@@ -27,8 +27,10 @@ test('a failing primary falls back along the chain, reporting each hop', async (
 });
 
 test('admission rejections fall back as overloaded / too_slow', async () => {
+  // 'busy' costs 400 ms a batch and 'hurry' has 200 ms: too slow for busy, while the idle spare
+  // still fits when a loaded machine delays the call by tens of milliseconds.
   const { runtime } = await startRuntime([
-    sim('busy', { base_ms: 30 }, { fallback: 'spare', batching: { max_batch_size: 1, max_queue_items: 1 } }),
+    sim('busy', { base_ms: 400 }, { fallback: 'spare', batching: { max_batch_size: 1, max_queue_items: 1 } }),
     sim('spare', { base_ms: 0 }),
   ]);
   const busy = runtime.embedder('busy');
@@ -43,7 +45,7 @@ test('admission rejections fall back as overloaded / too_slow', async () => {
     await Promise.all([running, queued]);
     const again = busy.embed(['running again'], { signal: never() });
     await new Promise((resolve) => setImmediate(resolve));
-    await busy.embed(['hurry'], { signal: never(), onFallback, deadlineAt: performance.now() + 15 });
+    await busy.embed(['hurry'], { signal: never(), onFallback, deadlineAt: performance.now() + 200 });
     assert.deepEqual(events.map((e) => e.reason), ['overloaded', 'too_slow']);
     await again;
   } finally {
