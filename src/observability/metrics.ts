@@ -5,12 +5,30 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * global state, so tests can build many apps in one process). docs/METRICS.md lists them.
  */
 
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/**
+ * Fine below 100 ms (where stage budgets and a 1 s request budget are decided) so percentiles
+ * interpolated from buckets stay within a few ms; coarse above, up to the 60 s deadline cap.
+ */
+export const LATENCY_BUCKETS = [
+  0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.075, 0.09, 0.1, 0.125, 0.15, 0.2, 0.25,
+  0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2, 2.5, 3, 5, 10, 30, 60,
+];
+/** Gaps between streamed tokens: sub-millisecond for the extractive generator, tens of ms for an LLM. */
+const INTER_TOKEN_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1];
 const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'pronto_' });
+  // Process and Node.js metrics keep their standard names (process_*, nodejs_*): stock dashboards
+  // and alerts look for those, and prefixed copies fail `promtool check metrics`.
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters fail `promtool check metrics`; the per-type gauges without the
+    // suffix (nodejs_active_handles{type}...) carry the same figures.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
   const r = { registers: [registry] };
   return {
     registry,
@@ -40,6 +58,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Time from request start to the first generated token',
       labelNames: ['flow', 'model'] as const,
       buckets: LATENCY_BUCKETS,
+      ...r,
+    }),
+    interTokenLatency: new Histogram({
+      name: 'pronto_inter_token_latency_seconds',
+      help: 'Time between two consecutive tokens of one streamed answer',
+      labelNames: ['flow', 'model'] as const,
+      buckets: INTER_TOKEN_BUCKETS,
       ...r,
     }),
     tokensGenerated: new Counter({

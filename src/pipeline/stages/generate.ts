@@ -28,6 +28,7 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
     async function* stream(): AsyncGenerator<string> {
       const startedAt = performance.now();
       let produced = 0;
+      let lastTokenAt = 0;
       let outcome = 'ok';
       const candidates = fallback && fallback.name !== primary.name ? [primary, fallback] : [primary];
       try {
@@ -42,9 +43,10 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
               onFallback: (event) => runner.degrade(ctx, 'generate', event.reason, event.to),
             });
             for await (const token of abortable(generation, scope.signal)) {
-              if (produced === 0) {
-                metrics.timeToFirstToken.observe({ flow, model: generator.name }, (performance.now() - ctx.startedAt) / 1000);
-              }
+              const now = performance.now();
+              if (produced === 0) metrics.timeToFirstToken.observe({ flow, model: generator.name }, (now - ctx.startedAt) / 1000);
+              else metrics.interTokenLatency.observe({ flow, model: generator.name }, (now - lastTokenAt) / 1000);
+              lastTokenAt = now;
               produced++;
               yield token;
             }

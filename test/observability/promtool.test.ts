@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { startTestServer } from '../support/server.js';
+
+const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+const skip = promtool.status === 0 ? false : 'promtool is not installed (apt-get install prometheus)';
+
+function run(args: string[], input?: string) {
+  const result = spawnSync('promtool', args, { encoding: 'utf8', input });
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('Prometheus tooling accepts what pronto ships', { skip }, () => {
+  test('the alert rules are valid', () => {
+    const result = run(['check', 'rules', 'deploy/prometheus/alerts.yaml']);
+    assert.ok(result.ok, result.output);
+  });
+
+  test('each alert fires on its fixture and stays quiet on the neighbouring one', () => {
+    const result = run(['test', 'rules', 'test/observability/fixtures/alerts.test.yaml']);
+    assert.ok(result.ok, result.output);
+  });
+
+  test('/metrics, process metrics included, passes promtool check metrics', async () => {
+    const server = await startTestServer({}, { defaultMetrics: true });
+    try {
+      assert.equal((await server.post('/v1/search', { query: 'metrics' })).status, 200);
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(text, /^process_cpu_user_seconds_total /m, 'process metrics keep their standard names');
+      assert.doesNotMatch(text, /^pronto_(process|nodejs)_/m);
+      const result = run(['check', 'metrics'], text);
+      assert.ok(result.ok, result.output);
+    } finally {
+      await server.close();
+    }
+  });
+});
