@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * Fine below 100 ms (where stage budgets and a 1 s request budget are decided) so percentiles
  * interpolated from buckets stay within a few ms; coarse above, up to the 60 s deadline cap.
  */
-export const LATENCY_BUCKETS = [
+const LATENCY_BUCKETS = [
   0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.075, 0.09, 0.1, 0.125, 0.15, 0.2, 0.25,
   0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2, 2.5, 3, 5, 10, 30, 60,
 ];
