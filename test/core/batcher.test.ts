@@ -52,8 +52,10 @@ test('batches items, not requests: one request of 20 items runs as 8 + 8 + 4, re
 });
 
 test('a lone item on an idle model flushes at once (idle), without waiting for max_wait', async () => {
-  // A max_wait far beyond one event-loop turn, even on a loaded machine: only `idle` can flush it soon.
-  const { batcher, batches } = simBatcher({}, { maxWaitMs: 5000 });
+  // `idle` means: at the recent arrival rate (one item per 100 ms window) no peer is expected
+  // within the wait left, so max_wait must stay under that window; 90 ms leaves the most room
+  // for a loaded machine's late event-loop turn (a 5 s max_wait always waits: 'timeout').
+  const { batcher, batches } = simBatcher({}, { maxWaitMs: 90 });
   await batcher.submit(['alone'], { signal: open() });
   assert.deepEqual(batches.map((b) => b.reason), ['idle']);
 });
