@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { throwIfAborted } from '../../core/deadline.js';
 import type { ModelConfig } from '../../config/models.js';
 import { ConfigError } from '../../core/errors.js';
+import { normalize } from '../../core/vectors.js';
 import { modelKey, parseOptions } from '../options.js';
 import type { BackendContext } from '../backend.js';
 import type { CallOptions, Embedder, ModelLifecycle } from '../types.js';
@@ -58,11 +59,7 @@ export class StaticEmbedder implements Embedder, ModelLifecycle {
         const offset = id * dimensions;
         for (let d = 0; d < dimensions; d++) sum[d] += rows[offset + d];
       }
-      let norm = 0;
-      for (let d = 0; d < dimensions; d++) norm += sum[d] * sum[d];
-      norm = Math.sqrt(norm);
-      if (norm > 0) for (let d = 0; d < dimensions; d++) sum[d] /= norm;
-      return sum;
+      return normalize(sum);
     });
   }
 
