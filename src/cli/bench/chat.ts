@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { HttpScenario } from './scenarios.js';
-import { summarize, tally } from './stats.js';
+import { outcome, summarize } from './stats.js';
 
 /**
  * Streaming chat, closed loop: each of `connections` clients posts a question and reads the SSE
@@ -43,16 +43,12 @@ export async function chatLoop(url: string, scenario: HttpScenario, options: { c
   }
   await Promise.all(Array.from({ length: options.connections }, client));
   await pool.close();
-  const ok = statuses.filter((s) => typeof s === 'number' && s < 400).length;
   return {
     mode: 'closed',
     connections: options.connections,
     duration_s: options.durationS,
-    requests: statuses.length,
-    rps: Math.round((ok / options.durationS) * 10) / 10,
+    ...outcome(statuses, options.durationS),
     ...summarize(total),
-    errors: statuses.length - ok,
-    status: tally(statuses),
     ttft_ms: summarize(ttft),
     /** Per stream, after its first token. */
     stream_tokens_per_s: summarize(tokensPerS),

@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { HttpScenario } from './scenarios.js';
-import { summarize, tally } from './stats.js';
+import { outcome, summarize } from './stats.js';
 
 /**
  * Open loop: requests start at a fixed `rate` whatever the server does (no coordinated omission:
@@ -36,16 +36,12 @@ export async function openLoop(url: string, scenario: HttpScenario, options: { r
   await Promise.all(inFlight);
   const elapsedS = (performance.now() - startedAt) / 1000;
   await pool.close();
-  const ok = statuses.filter((s) => typeof s === 'number' && s < 400).length;
   return {
     mode: 'open',
     rate: options.rate,
     duration_s: options.durationS,
-    requests: statuses.length,
-    rps: Math.round((ok / elapsedS) * 10) / 10,
+    ...outcome(statuses, elapsedS),
     ...summarize(admitted),
-    errors: statuses.length - ok,
-    status: tally(statuses),
     rejected: summarize(rejected),
     bench_client_max_rss_mb: Math.round(maxRss / 1e6),
   };

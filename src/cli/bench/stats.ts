@@ -20,3 +20,9 @@ export function tally(keys: Array<string | number>): Record<string, number> {
   for (const key of keys) out[key] = (out[key] ?? 0) + 1;
   return out;
 }
+
+/** A run's requests, successful requests/s, errors and status tally: any status ≥ 400 or client error name is an error. */
+export function outcome(statuses: Array<string | number>, seconds: number) {
+  const ok = statuses.filter((s) => typeof s === 'number' && s < 400).length;
+  return { requests: statuses.length, rps: Math.round((ok / seconds) * 10) / 10, errors: statuses.length - ok, status: tally(statuses) };
+}
