@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import pino from 'pino';
 import { loadConfig } from '../config/load.js';
 import { composeAnswer } from '../models/backends/extractive.js';
-import { collectAnswer } from '../pipeline/answers.js';
+import { collectAnswer } from '../api/answers.js';
 import { createRequestContext } from '../pipeline/context.js';
 import { loadAnswerDataset } from '../pipeline/eval/nq-open.js';
 import { summarizeAnswers, type AnswerOutcome } from '../pipeline/eval/evaluate-answers.js';

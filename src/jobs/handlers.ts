@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import type { DocumentInput } from '../retrieval/types.js';
-import { answerInputFrom, collectAnswer, type AnswerRequestBody } from '../pipeline/answers.js';
+import { answerInputFrom, collectAnswer, type AnswerRequestBody } from '../api/answers.js';
 import { untilNotShed } from './shed-retry.js';
 import type { JobHandlers } from './types.js';
 

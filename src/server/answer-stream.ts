@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { AnswerStream, RequestContext } from '../pipeline/types.js';
 import { toProntoError } from './plugins/errors.js';
-import { pipelineReport, presentHit } from '../pipeline/answers.js';
+import { pipelineReport, presentHit } from '../api/answers.js';
 import type { Hit } from '../retrieval/types.js';
 
 /** One answer event, as sent over SSE (`event:` name + JSON data) or WebSocket (`{type, ...data}`). */

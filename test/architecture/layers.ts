@@ -12,6 +12,7 @@ export const LAYERS = [
   { name: 'models', path: '^src/models/', why: 'model roles, backends, batching, fallback chains' },
   { name: 'retrieval', path: '^src/retrieval/', why: 'stores, BM25, fusion, ingestion, evaluation' },
   { name: 'pipeline', path: '^src/pipeline/', why: 'stages and the flows that compose them' },
+  { name: 'api', path: '^src/api/', why: 'request bodies to pipeline inputs, results to response bodies (HTTP, WebSocket, jobs)' },
   { name: 'jobs', path: '^src/jobs/', why: 'the queue, workers and callbacks that run flows later' },
   { name: 'runtime', path: '^src/runtime\\.ts$', why: 'the composition root: builds every service from config' },
   { name: 'server', path: '^src/server/', why: 'HTTP: Fastify app, plugins, routes' },

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
-import { answerInputFrom, collectAnswer } from '../../pipeline/answers.js';
+import { answerInputFrom, collectAnswer } from '../../api/answers.js';
 import { answerEvents, startAnswer, toSse } from '../answer-stream.js';
 import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';

@@ -6,16 +6,14 @@ import type { AnswerStream } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
 import { startAnswer, type StartedAnswer } from '../answer-stream.js';
 import { toProntoError } from '../plugins/errors.js';
-import { collectAnswer, conversationOf, pipelineReport } from '../../pipeline/answers.js';
+import { collectAnswer, conversationOf, pipelineReport } from '../../api/answers.js';
+import { RAG_MODEL } from '../../api/openai.js';
 import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 import { openAISchemas } from '../openai/schemas.js';
 import { openAIErrorBody, withOpenAIErrorFields } from '../openai/errors.js';
 import { conversationFromOpenAI, openAIMessageSchema, type OpenAIMessage } from '../openai/messages.js';
 import { refuseUnsupported, type OpenAIChatOptions } from '../openai/unsupported.js';
-
-/** The model id that runs the whole RAG pipeline (retrieval + the configured generator). */
-export const RAG_MODEL = 'pronto-rag';
 
 /**
  * `POST /v1/chat/completions`, shaped as OpenAI's (the `openai` npm client works unchanged).

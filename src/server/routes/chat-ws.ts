@@ -7,7 +7,7 @@ import type { RequestContext } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
 import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
 import { fieldFromPointer, toProntoError } from '../plugins/errors.js';
-import { answerInputFrom, type AnswerRequestBody } from '../../pipeline/answers.js';
+import { answerInputFrom, type AnswerRequestBody } from '../../api/answers.js';
 import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

@@ -2,13 +2,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CATALOGUE, ProntoError, type ErrorCode } from '../../core/errors.js';
 import type { DocumentInput } from '../../retrieval/types.js';
-import type { Runtime } from '../../runtime.js';
+import type { PipelineRouteDeps } from '../route-deps.js';
 import { contextOf } from '../request-context-of.js';
 import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
 
 /** `POST /v1/documents` (ingest, upsert by id) and `DELETE /v1/documents/:id`. */
-export function registerDocumentRoutes(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
-  const { config, pipeline } = runtime;
+export function registerDocumentRoutes(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
+  const { config, pipeline } = deps;
   const Body = s.DocumentBatch;
   const Failure = Type.Object({
     id: Type.String(),

@@ -1,19 +1,28 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ProntoError } from '../../core/errors.js';
-import type { Runtime } from '../../runtime.js';
+import type { Redactor } from '../../core/redact.js';
+import type { FeedbackSink, RequestLedger } from '../../observability/feedback.js';
+import type { Metrics } from '../../observability/metrics.js';
 import { isPublicRoute } from '../route-policy.js';
 import { errorResponses, type Schemas } from '../schemas.js';
+
+export interface FeedbackRouteDeps {
+  feedback: FeedbackSink;
+  requests: RequestLedger;
+  redactor: Redactor;
+  metrics: Metrics;
+}
 
 /**
  * `POST /v1/feedback`: a rating for an earlier answer, joined to it by request id. Only the tenant
  * that made the request may rate it: every successful API request is remembered with its tenant.
  */
-export function registerFeedbackRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
+export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteDeps, s: Schemas): void {
   app.addHook('onResponse', async (request, reply) => {
     if (isPublicRoute(request) || reply.statusCode >= 400) return;
     // Off the response path; a ledger write that fails only means that request cannot be rated.
-    runtime.requests.remember(request.tenant, request.id).catch((err: Error) => request.log.warn({ err: err.message }, 'request ledger write failed'));
+    deps.requests.remember(request.tenant, request.id).catch((err: Error) => request.log.warn({ err: err.message }, 'request ledger write failed'));
   });
 
   const Body = Type.Object(
@@ -36,18 +45,18 @@ export function registerFeedbackRoute(app: FastifyInstance, runtime: Runtime, s:
     },
     async (request, reply) => {
       const { request_id, rating, comment } = request.body;
-      if (!(await runtime.requests.made(request.tenant, request_id))) {
+      if (!(await deps.requests.made(request.tenant, request_id))) {
         // The same answer whether the id is unknown or another tenant's: ids reveal nothing.
         throw new ProntoError('not_found', `No request ${request_id} of yours to rate`, { field: 'request_id' });
       }
-      await runtime.feedback.add({
+      await deps.feedback.add({
         request_id,
         tenant: request.tenant,
         rating,
-        comment: comment === undefined ? undefined : runtime.redactor.redact(comment),
+        comment: comment === undefined ? undefined : deps.redactor.redact(comment),
         received_at: new Date().toISOString(),
       });
-      runtime.metrics.feedback.inc({ rating: String(rating) });
+      deps.metrics.feedback.inc({ rating: String(rating) });
       return reply.status(202).send({ status: 'accepted' as const });
     },
   );

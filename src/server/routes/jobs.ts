@@ -4,7 +4,7 @@ import type { Config } from '../../config/schema.js';
 import { DEFAULT_PRIORITY, JOB_KINDS, type JobKind, type JobQueue } from '../../jobs/types.js';
 import { ProntoError, isProntoError } from '../../core/errors.js';
 import type { AnswerJobInput } from '../../jobs/handlers.js';
-import { conversationOf } from '../../pipeline/answers.js';
+import { conversationOf } from '../../api/answers.js';
 import { createSchemas, errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
 import '../types.js';
 

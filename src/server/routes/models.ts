@@ -5,7 +5,7 @@ import type { Runtime } from '../../runtime.js';
 import { withOpenAIErrorFields } from '../openai/errors.js';
 import { openAISchemas } from '../openai/schemas.js';
 import { errorResponses, type Schemas } from '../schemas.js';
-import { RAG_MODEL } from './chat-completions.js';
+import { RAG_MODEL } from '../../api/openai.js';
 
 /** `GET /v1/models` and `GET /v1/models/{id}` (OpenAI-compatible), with each model's role and backend. */
 export function registerModelsRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {

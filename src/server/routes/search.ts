@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../../runtime.js';
-import { pipelineReport, presentHit } from '../../pipeline/answers.js';
+import type { PipelineRouteDeps } from '../route-deps.js';
+import { pipelineReport, presentHit } from '../../api/answers.js';
 import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
-export function registerSearchRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
-  const { config, pipeline } = runtime;
+export function registerSearchRoute(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
+  const { config, pipeline } = deps;
   const Body = Type.Object(
     {
       query: s.Text('What to search for'),

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
 import type { ChatMessage } from '../models/types.js';
 import type { Filter, Hit } from '../retrieval/types.js';
-import type { AnswerInput, AnswerStream, RequestContext } from './types.js';
+import type { AnswerInput, AnswerStream, RequestContext } from '../pipeline/types.js';
 
 /**
  * Answers in the API's shape, shared by the HTTP routes and the job handlers (a job's result is
