@@ -11,7 +11,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createPipeline } from './pipeline/flows/answer.js';
+import { createPipeline } from './pipeline/create-pipeline.js';
 import { fileFeatureSource, redisFeatureSource } from './pipeline/stages/features.js';
 import { createRedactor, type Redactor } from './core/redact.js';
 import type { Pipeline } from './pipeline/types.js';
