@@ -1,6 +1,6 @@
 import { AdmissionRejected } from '../core/limiter.js';
 import { isAbortError, isProntoError } from '../core/errors.js';
-import type { CallOptions, FallbackEvent } from './types.js';
+import type { CallOptions, FallbackEvent, GenerationStream, TokenUsage } from './types.js';
 
 /**
  * Why the next model of a chain should serve after `err`, or undefined when no other model can
@@ -41,4 +41,47 @@ export async function withFallback<T>(
     options.onFallback?.(event);
     return next.call();
   }
+}
+
+/** One generator a fallback loop may stream from, started only when its turn comes. */
+export interface StreamAttempt {
+  name: string;
+  start(): GenerationStream;
+}
+
+/**
+ * The one generator fallback loop, used by model chains (ServedGenerator) and by the generate
+ * stage (the pipeline's generator of last resort): streams the first attempt; when it fails
+ * before its first token and `reasonFor` names a reason, the next attempt serves instead
+ * (`onFallback` reports it). After the first token a failure propagates: the caller has sent
+ * text that another model would not continue.
+ */
+export function streamWithFallback<R extends string>(
+  attempts: StreamAttempt[],
+  reasonFor: (err: unknown) => R | undefined,
+  onFallback: (event: { from: string; to: string; reason: R }, err: unknown) => void,
+): GenerationStream & { served(): string } {
+  let usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0 };
+  let served = attempts[0].name;
+  async function* stream(): AsyncGenerator<string> {
+    let produced = 0;
+    for (const [i, attempt] of attempts.entries()) {
+      served = attempt.name;
+      try {
+        const source = attempt.start();
+        for await (const token of source) {
+          produced++;
+          yield token;
+        }
+        usage = source.usage();
+        return;
+      } catch (err) {
+        const next = attempts[i + 1];
+        const reason = produced === 0 && next ? reasonFor(err) : undefined;
+        if (!next || !reason) throw err;
+        onFallback({ from: attempt.name, to: next.name, reason }, err);
+      }
+    }
+  }
+  return Object.assign(stream(), { usage: () => usage, served: () => served });
 }

@@ -3,7 +3,7 @@ import { ProntoError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BatchedPool } from './batched-pool.js';
 import type { ModelConfig } from '../config/models.js';
-import { fallbackReason, withFallback } from './fallback.js';
+import { fallbackReason, streamWithFallback, withFallback } from './fallback.js';
 import { batchMetrics } from './model-metrics.js';
 import { WARMUP_TEXT, type BatchTiming } from './warmup.js';
 import type {
@@ -174,18 +174,29 @@ export class ServedGenerator extends ServedBase implements Generator {
     }));
   }
 
+  /** This model's stream, then (before its first token) the next model of the chain. */
   generate(request: GenerateRequest, options: CallOptions): GenerationStream {
+    const next = this.deps.next() as Generator | undefined;
+    const own = { name: this.name, start: () => this.generateHere(request, options) };
+    return streamWithFallback(
+      next ? [own, { name: next.name, start: () => next.generate(request, options) }] : [own],
+      (err) => fallbackReason(err, options.signal),
+      (event) => {
+        this.reportFallback(event);
+        options.onFallback?.(event);
+      },
+    );
+  }
+
+  /** One stream on this model's own backends, in a slot, counted ok or error. */
+  private generateHere(request: GenerateRequest, options: CallOptions): GenerationStream {
     let usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0 };
     const self = this;
     async function* stream(): AsyncGenerator<string> {
-      let produced = 0;
       try {
         const source = await self.start(request, options);
         try {
-          for await (const token of source.stream) {
-            produced++;
-            yield token;
-          }
+          yield* source.stream;
           usage = source.stream.usage();
           self.deps.metrics.modelCalls.inc({ model: self.name, outcome: 'ok' });
         } finally {
@@ -193,15 +204,7 @@ export class ServedGenerator extends ServedBase implements Generator {
         }
       } catch (err) {
         if (!options.signal.aborted) self.deps.metrics.modelCalls.inc({ model: self.name, outcome: 'error' });
-        const next = self.deps.next() as Generator | undefined;
-        const reason = produced === 0 && next ? fallbackReason(err, options.signal) : undefined;
-        if (!next || !reason) throw err;
-        const event = { from: self.name, to: next.name, reason };
-        self.reportFallback(event);
-        options.onFallback?.(event);
-        const fallback = next.generate(request, options);
-        yield* fallback;
-        usage = fallback.usage();
+        throw err;
       }
     }
     return Object.assign(stream(), { usage: () => usage });

@@ -25,6 +25,11 @@ export interface StageRunner {
   degrade(ctx: RequestContext, stage: string, reason: string, fallback: string): void;
   /** Adds a stage's timing, metric and span without running it through `run` (streaming stages). */
   record(ctx: RequestContext, stage: string, startedAt: number, outcome: string): void;
+  /**
+   * The one place test faults (`faults` in config) take effect: throws or stalls as configured
+   * for the stage. `run` calls it before the work; streaming stages call it themselves.
+   */
+  injectFault(stage: StageName, signal: AbortSignal): Promise<void>;
 }
 
 export function createStageRunner(config: Config, metrics: Metrics, tracer: Tracer, flow: string): StageRunner {
@@ -41,15 +46,23 @@ export function createStageRunner(config: Config, metrics: Metrics, tracer: Trac
     ctx.logger.warn({ stage, reason, fallback }, 'stage degraded');
   };
 
+  const injectFault = async (stage: StageName, signal: AbortSignal) => {
+    const fault = config.faults[stage];
+    if (fault?.mode === 'throw') throw new ProntoError('upstream_failed', `injected fault in stage ${stage}`);
+    if (fault?.mode === 'delay') await sleep(fault.delay_ms ?? 0, signal);
+  };
+
   return {
     record,
     degrade,
+    injectFault,
     async run(ctx, stage, work, fallback) {
       const startedAt = performance.now();
       const scope = ctx.deadline.scope(stageBudgetMs(ctx, config.deadline.budgets, stage));
       let outcome = 'ok';
       try {
-        return await raceAbort(withFault(config, stage, scope.signal, work), scope.signal);
+        const faulted = injectFault(stage, scope.signal).then(() => work(scope.signal));
+        return await raceAbort(faulted, scope.signal);
       } catch (err) {
         if (ctx.deadline.expired) {
           outcome = 'aborted';
@@ -66,17 +79,4 @@ export function createStageRunner(config: Config, metrics: Metrics, tracer: Trac
       }
     },
   };
-}
-
-/** The `faults` test hook: make a stage throw or stall, to exercise fallbacks end to end. */
-async function withFault<T>(
-  config: Config,
-  stage: StageName,
-  signal: AbortSignal,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const fault = config.faults[stage];
-  if (fault?.mode === 'throw') throw new ProntoError('upstream_failed', `injected fault in stage ${stage}`);
-  if (fault?.mode === 'delay') await sleep(fault.delay_ms ?? 0, signal);
-  return work(signal);
 }

@@ -1,9 +1,10 @@
 import type { Config } from '../../config/schema.js';
-import { abortable } from '../../core/deadline.js';
+import { abortable, type StageScope } from '../../core/deadline.js';
 import { deferred } from '../../core/deferred.js';
 import { ProntoError } from '../../core/errors.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { GenerateRequest, Generator, TokenUsage } from '../../models/types.js';
+import { streamWithFallback } from '../../models/fallback.js';
+import type { GenerateRequest, GenerationStream, Generator, TokenUsage } from '../../models/types.js';
 import type { StageRunner } from '../stage-runner.js';
 import { stageBudgetMs } from '../context.js';
 import type { RequestContext } from '../types.js';
@@ -24,6 +25,32 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
 
   return (ctx: RequestContext, request: GenerateRequest, primary: Generator, fallback?: Generator): Generation => {
     const done = deferred<{ usage: TokenUsage; model: string }>();
+    let scope: StageScope | undefined;
+    /** Why the current attempt failed: the request went away, its deadline passed, the stage budget ran out, or an error. */
+    const failure = () => {
+      const cancelled = ctx.deadline.expired && (ctx.deadline.signal.reason as ProntoError)?.code === 'cancelled';
+      return cancelled ? 'cancelled' : ctx.deadline.expired ? 'deadline' : scope?.overran ? 'timeout' : 'error';
+    };
+    // Each attempt streams under a fresh generate budget.
+    const attempt = (generator: Generator, index: number) => ({
+      name: generator.name,
+      start(): GenerationStream {
+        scope?.dispose();
+        const attemptScope = ctx.deadline.scope(stageBudgetMs(ctx, config.deadline.budgets, 'generate'));
+        scope = attemptScope;
+        const source = generator.generate(request, {
+          signal: attemptScope.signal,
+          deadlineAt: ctx.deadline.at,
+          onFallback: (event) => runner.degrade(ctx, 'generate', event.reason, event.to),
+        });
+        async function* guarded(): AsyncGenerator<string> {
+          // A test fault stands for the primary generator failing, so the fallback can be seen to serve.
+          if (index === 0) await runner.injectFault('generate', attemptScope.signal);
+          yield* abortable(source, attemptScope.signal);
+        }
+        return Object.assign(guarded(), { usage: () => source.usage() });
+      },
+    });
 
     async function* stream(): AsyncGenerator<string> {
       const startedAt = performance.now();
@@ -31,51 +58,43 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
       let lastTokenAt = 0;
       let outcome = 'ok';
       const candidates = fallback && fallback.name !== primary.name ? [primary, fallback] : [primary];
+      const generation = streamWithFallback(
+        candidates.map(attempt),
+        () => {
+          const reason = failure();
+          return reason === 'cancelled' || reason === 'deadline' ? undefined : reason;
+        },
+        (event, err) => {
+          outcome = event.reason;
+          ctx.logger.warn({ err, model: event.from }, 'generator failed before its first token');
+          runner.degrade(ctx, 'generate', event.reason, event.to);
+        },
+      );
       try {
-        for (const [attempt, generator] of candidates.entries()) {
-          const scope = ctx.deadline.scope(stageBudgetMs(ctx, config.deadline.budgets, 'generate'));
-          try {
-            const fault = attempt === 0 ? config.faults.generate : undefined;
-            if (fault?.mode === 'throw') throw new ProntoError('upstream_failed', 'injected fault in stage generate');
-            const generation = generator.generate(request, {
-              signal: scope.signal,
-              deadlineAt: ctx.deadline.at,
-              onFallback: (event) => runner.degrade(ctx, 'generate', event.reason, event.to),
-            });
-            for await (const token of abortable(generation, scope.signal)) {
-              const now = performance.now();
-              if (produced === 0) metrics.timeToFirstToken.observe({ flow, model: generator.name }, (now - ctx.startedAt) / 1000);
-              else metrics.interTokenLatency.observe({ flow, model: generator.name }, (now - lastTokenAt) / 1000);
-              lastTokenAt = now;
-              produced++;
-              yield token;
-            }
-            metrics.tokensGenerated.inc({ model: generator.name }, produced);
-            done.resolve({ usage: generation.usage(), model: generator.name });
-            return;
-          } catch (err) {
-            const cancelled = ctx.deadline.expired && (ctx.deadline.signal.reason as ProntoError)?.code === 'cancelled';
-            const reason = cancelled ? 'cancelled' : ctx.deadline.expired ? 'deadline' : scope.overran ? 'timeout' : 'error';
-            outcome = reason;
-            if (cancelled) throw ctx.deadline.signal.reason;
-            if (produced > 0) {
-              runner.degrade(ctx, 'generate', reason, 'truncated');
-              metrics.tokensGenerated.inc({ model: generator.name }, produced);
-              done.resolve({ usage: { prompt_tokens: 0, completion_tokens: produced }, model: generator.name });
-              return;
-            }
-            const next = candidates[attempt + 1];
-            if (!next || ctx.deadline.expired) throw ctx.deadline.expired ? ctx.deadline.signal.reason : err;
-            ctx.logger.warn({ err, model: generator.name }, 'generator failed before its first token');
-            runner.degrade(ctx, 'generate', reason, next.name);
-          } finally {
-            scope.dispose();
-          }
+        for await (const token of generation) {
+          const now = performance.now();
+          if (produced === 0) metrics.timeToFirstToken.observe({ flow, model: generation.served() }, (now - ctx.startedAt) / 1000);
+          else metrics.interTokenLatency.observe({ flow, model: generation.served() }, (now - lastTokenAt) / 1000);
+          lastTokenAt = now;
+          produced++;
+          yield token;
         }
+        metrics.tokensGenerated.inc({ model: generation.served() }, produced);
+        done.resolve({ usage: generation.usage(), model: generation.served() });
       } catch (err) {
-        done.reject(err);
-        throw err;
+        outcome = failure();
+        if (produced > 0 && outcome !== 'cancelled') {
+          // The client has the first tokens already: end the answer early, flagged, keeping them.
+          runner.degrade(ctx, 'generate', outcome, 'truncated');
+          metrics.tokensGenerated.inc({ model: generation.served() }, produced);
+          done.resolve({ usage: { prompt_tokens: 0, completion_tokens: produced }, model: generation.served() });
+          return;
+        }
+        const thrown = ctx.deadline.expired ? ctx.deadline.signal.reason : err;
+        done.reject(thrown);
+        throw thrown;
       } finally {
+        scope?.dispose();
         runner.record(ctx, 'generate', startedAt, outcome);
       }
     }
