@@ -23,6 +23,7 @@ export interface ModelRuntimeDeps {
  * Builds every model in `config.models` through the backend registry, each wrapped in its
  * batchers, admission control and fallback chain. Nothing loads until `start()`, which loads and
  * warms every instance of every model (in parallel across models) and then reports ready.
+ * (A closure over the served models and their start promises; each method is short.)
  */
 export function createModelRuntime(config: { models: ModelConfig[]; data_dir?: string }, deps: ModelRuntimeDeps): ModelRuntime {
   const registry = createBackendRegistry(deps.backends);

@@ -11,6 +11,7 @@ import type { FlowDeps } from './deps.js';
 /**
  * answer:   sanitize -> features -> embed -> retrieve -> rerank -> generate (streamed) -> postprocess
  * complete: sanitize -> generate (streamed) -> postprocess, with a named generator and no retrieval
+ * (A flow is a closure: its steps share the runner and the stages built once here.)
  */
 export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'complete'> {
   const { config, models } = deps;

@@ -19,6 +19,9 @@ export interface Generation {
  * Streams the answer from the configured generator. If it fails or overruns its budget before the
  * first token, the fallback generator answers instead (flagged); after the first token a failure
  * or a passed deadline ends the stream early, flagged `truncated`, keeping what was sent.
+ * Longer than most functions on purpose: one request's stream state (the current attempt's
+ * budget scope, tokens produced, outcome) is shared by the attempts, the fallback policy and the
+ * truncation handling, and reads best in one place.
  */
 export function createGenerateStage(deps: { config: Config; metrics: Metrics; runner: StageRunner; flow: string }) {
   const { config, metrics, runner, flow } = deps;
