@@ -1,14 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../../runtime.js';
+import type { PipelineRouteDeps } from '../route-deps.js';
 import { answerInputFrom, collectAnswer } from '../../api/answers.js';
 import { answerEvents, startAnswer, toSse } from '../answer-stream.js';
 import { contextOf } from '../request-context-of.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
 /** `POST /v1/infer` (one question, whole answer) and `POST /v1/chat` (a conversation, streamed over SSE). */
-export function registerAnswerRoutes(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
-  const { config, pipeline } = runtime;
+export function registerAnswerRoutes(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
+  const { config, pipeline } = deps;
   const AnswerBody = Type.Object(
     {
       answer: Type.String(),

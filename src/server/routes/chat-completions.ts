@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { PipelineRouteDeps } from '../route-deps.js';
 import type { AnswerStream } from '../../pipeline/types.js';
-import type { Runtime } from '../../runtime.js';
 import { startAnswer, type StartedAnswer } from '../answer-stream.js';
 import { toProntoError } from '../plugins/errors.js';
 import { collectAnswer, conversationOf, pipelineReport } from '../../api/answers.js';
@@ -23,8 +23,8 @@ import { refuseUnsupported, type OpenAIChatOptions } from '../openai/unsupported
  * `pronto` field. What pronto cannot honour (tools, n > 1, structured output) is refused with
  * 400 `unsupported_parameter`, never ignored.
  */
-export function registerChatCompletionsRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
-  const { config, pipeline } = runtime;
+export function registerChatCompletionsRoute(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
+  const { config, pipeline } = deps;
   const o = openAISchemas(s);
   const Body = Type.Object(
     {

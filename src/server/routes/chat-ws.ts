@@ -4,9 +4,9 @@ import type { WebSocket } from 'ws';
 import { ProntoError } from '../../core/errors.js';
 import { createRequestContext } from '../../pipeline/context.js';
 import type { RequestContext } from '../../pipeline/types.js';
-import type { Runtime } from '../../runtime.js';
 import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
 import { fieldFromPointer, toProntoError } from '../plugins/errors.js';
+import type { PipelineRouteDeps } from '../route-deps.js';
 import { answerInputFrom, type AnswerRequestBody } from '../../api/answers.js';
 import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
 
@@ -17,8 +17,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * `/v1/chat` body); the server answers with frames `{type:"contexts"|"token"|"done"|"error", ...}`.
  * Requests on one socket run one after another; closing the socket cancels the one running.
  */
-export function registerChatWebSocketRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
-  const { config, pipeline } = runtime;
+export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
+  const { config, pipeline } = deps;
   const check = TypeCompiler.Compile(s.ChatRequest);
 
   const schema = {

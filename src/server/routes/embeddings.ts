@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { PipelineRouteDeps } from '../route-deps.js';
 import { ProntoError, invalidInput } from '../../core/errors.js';
-import type { Runtime } from '../../runtime.js';
 import { withOpenAIErrorFields } from '../openai/errors.js';
 import { openAISchemas } from '../openai/schemas.js';
 import { contextOf } from '../request-context-of.js';
@@ -13,8 +13,8 @@ const TOKEN_IDS_REFUSED =
   'OpenAIEmbeddings({ checkEmbeddingCtxLength: false }) in JavaScript, OpenAIEmbeddings(check_embedding_ctx_length=False) in Python';
 
 /** `POST /v1/embeddings`, shaped as OpenAI's so its clients work unchanged. */
-export function registerEmbeddingsRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
-  const { config, pipeline } = runtime;
+export function registerEmbeddingsRoute(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
+  const { config, pipeline } = deps;
   const o = openAISchemas(s);
   const maxInputs = config.limits.max_embedding_inputs;
   const TokenIds = Type.Array(Type.Integer(), { minItems: 1, description: 'Token ids: refused (see the error message)' });

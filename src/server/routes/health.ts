@@ -1,14 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ProntoError } from '../../core/errors.js';
-import type { Runtime } from '../../runtime.js';
+import type { ModelRuntime } from '../../models/runtime.js';
+import type { Metrics } from '../../observability/metrics.js';
 import { sendError } from '../plugins/errors.js';
 import type { AdmissionState } from '../plugins/admission.js';
 import { PUBLIC_ROUTE } from '../route-policy.js';
 import type { Schemas } from '../schemas.js';
 
 /** Liveness, readiness (models loaded and warmed, not draining) and the Prometheus scrape. */
-export function registerOperationalRoutes(app: FastifyInstance, runtime: Runtime, state: AdmissionState, s: Schemas): void {
+export function registerOperationalRoutes(app: FastifyInstance, deps: { models: ModelRuntime; metrics: Metrics }, state: AdmissionState, s: Schemas): void {
   app.get(
     '/healthz',
     { config: PUBLIC_ROUTE, schema: { summary: 'Liveness', tags: ['operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
@@ -26,7 +27,7 @@ export function registerOperationalRoutes(app: FastifyInstance, runtime: Runtime
   app.get('/readyz', { config: PUBLIC_ROUTE, schema: readySchema }, async (request, reply) => {
     if (state.draining || state.shuttingDown) return sendError(request, reply, new ProntoError('shutting_down', undefined, { retryAfterS: 1 }));
     if (!state.ready) return sendError(request, reply, new ProntoError('not_ready', 'Models are loading', { retryAfterS: 1 }));
-    return { status: 'ready', models: runtime.models.list().map((m) => m.name) };
+    return { status: 'ready', models: deps.models.list().map((m) => m.name) };
   });
 
   const metricsSchema = {
@@ -36,7 +37,7 @@ export function registerOperationalRoutes(app: FastifyInstance, runtime: Runtime
     response: { 200: { type: 'string', description: 'Prometheus text exposition format' } },
   };
   app.get('/metrics', { config: PUBLIC_ROUTE, schema: metricsSchema }, async (_request, reply) => {
-    reply.header('content-type', runtime.metrics.registry.contentType);
-    return runtime.metrics.registry.metrics();
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
   });
 }

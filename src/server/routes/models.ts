@@ -1,18 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ProntoError } from '../../core/errors.js';
-import type { Runtime } from '../../runtime.js';
+import type { ModelRuntime } from '../../models/runtime.js';
 import { withOpenAIErrorFields } from '../openai/errors.js';
 import { openAISchemas } from '../openai/schemas.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 import { RAG_MODEL } from '../../api/openai.js';
 
 /** `GET /v1/models` and `GET /v1/models/{id}` (OpenAI-compatible), with each model's role and backend. */
-export function registerModelsRoute(app: FastifyInstance, runtime: Runtime, s: Schemas): void {
+export function registerModelsRoute(app: FastifyInstance, deps: { models: ModelRuntime }, s: Schemas): void {
   const created = Math.floor(Date.now() / 1000);
   const o = openAISchemas(s);
   const models = () => [
-    ...runtime.models.list().map((m) => ({ id: m.name, object: 'model' as const, created, owned_by: 'pronto', role: m.role, backend: m.backend })),
+    ...deps.models.list().map((m) => ({ id: m.name, object: 'model' as const, created, owned_by: 'pronto', role: m.role, backend: m.backend })),
     { id: RAG_MODEL, object: 'model' as const, created, owned_by: 'pronto', role: 'rag', backend: 'pipeline' },
   ];
   app.get(
