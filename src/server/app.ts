@@ -14,6 +14,7 @@ import { registerJsonBodyParser } from './plugins/json-body.js';
 import { fallbackRateLimitStore } from './plugins/rate-limit-store.js';
 import { registerRequestContext } from './plugins/request-context.js';
 import { registerRequestId, requestIdGenerator } from './plugins/request-id.js';
+import { registerUnreadBodyDrain } from './plugins/unread-body.js';
 import { registerAnswerRoutes } from './routes/answer.js';
 import { registerChatCompletionsRoute } from './routes/chat-completions.js';
 import { registerChatWebSocketRoute } from './routes/chat-ws.js';
@@ -65,6 +66,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerErrorHandler(server, runtime.redactor);
   registerAccessLog(server);
   registerRequestId(server);
+  registerUnreadBodyDrain(server);
   // Before auth and admission: its onRequest hook marks upgrade requests so that a refused upgrade
   // (401, 503) has its socket closed after the response instead of held open until shutdown.
   await server.register(fastifyWebsocket, { options: { maxPayload: config.server.body_limit_bytes } });

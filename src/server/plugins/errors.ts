@@ -9,7 +9,10 @@ import type { Redactor } from '../../core/redact.js';
  */
 export function registerErrorHandler(app: FastifyInstance, redactor: Redactor): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const pronto = toProntoError(error);
+    const pronto =
+      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? new ProntoError('payload_too_large', `The request body is over ${request.routeOptions.bodyLimit} bytes (server.body_limit_bytes)`)
+        : toProntoError(error);
     if (pronto.status >= 500 && pronto.code === 'internal') request.log.error({ err: error }, 'unhandled error');
     // Messages and field paths echo client input (unknown field names, namespaces, ids): the
     // client gets them back as sent, the log gets them redacted.
