@@ -2,6 +2,7 @@ import { isAbortError, isProntoError, ProntoError, invalidInput } from '../core/
 import type { Embedder } from '../models/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import { chunkDocument, titledText, type ChunkingOptions } from './chunking.js';
+import { createPacer, type Pacer } from '../core/pace.js';
 import { normalize } from '../core/vectors.js';
 import { embeddingPieces } from '../core/text/sentences.js';
 import { fieldTypeOf, type FieldType } from './filter.js';
@@ -59,19 +60,22 @@ export async function ingestDocuments(
     result.failed.push({ id: typeof id === 'string' ? id : '', index, error: errorBody(err) });
   };
   const valid = await validateAll(deps, namespace, documents, fail);
+  // Chunking, analysis and vector pooling are linear but, for a large document, long: they yield
+  // every few milliseconds (probes and other requests go on) and stop when the request does.
+  const pace = createPacer(options.signal);
   let group: Array<{ doc: DocumentInput; index: number; chunks: Chunk[] }> = [];
   let groupChunks = 0;
   const flush = async () => {
     if (group.length === 0) return;
     const before = result.accepted.length + result.failed.length;
     const onEmbedded = (fraction: number) => options.onProgress?.(before + Math.floor(fraction * group.length), documents.length);
-    await writeGroup(deps, namespace, group, { ...options, onEmbedded }, result, fail);
+    await writeGroup(deps, namespace, group, { ...options, onEmbedded, pace }, result, fail);
     group = [];
     groupChunks = 0;
     options.onProgress?.(result.accepted.length + result.failed.length, documents.length);
   };
   for (const { doc, index } of valid) {
-    const chunks = chunkDocument(doc, deps.chunking);
+    const chunks = await chunkDocument(doc, deps.chunking, pace);
     group.push({ doc, index, chunks });
     groupChunks += chunks.length;
     if (groupChunks >= CHUNKS_PER_WRITE) await flush();
@@ -121,7 +125,7 @@ function metadataTypeError(doc: DocumentInput, index: number, types: Map<string,
 }
 
 /** The embedding loop's view of the options: what share of the group's inputs is embedded so far. */
-type EmbedOptions = IngestOptions & { onEmbedded: (fraction: number) => void };
+type EmbedOptions = IngestOptions & { onEmbedded: (fraction: number) => void; pace: Pacer };
 
 async function writeGroup(
   deps: IngestDeps,
@@ -135,7 +139,7 @@ async function writeGroup(
   try {
     const vectors = await chunkVectors(chunks, deps, options);
     await deps.store.upsert(namespace, chunks, vectors);
-    await deps.sparse.upsert(namespace, chunks);
+    await deps.sparse.upsert(namespace, chunks, options.pace);
     for (const { doc, chunks: c } of group) result.accepted.push({ id: doc.id, chunks: c.length });
   } catch (err) {
     if (isAbortError(err) || options.signal.aborted) throw err;
@@ -146,17 +150,24 @@ async function writeGroup(
 
 async function chunkVectors(chunks: Chunk[], deps: IngestDeps, options: EmbedOptions): Promise<Float32Array[]> {
   if (deps.vector.kind === 'passage') return embedAll(chunks.map(titledText), deps.embedBatchSize, options);
-  const pieces = chunks.map((c) => embeddingPieces(c.title, c.text, deps.vector.sentenceMaxWords));
+  const pieces: string[][] = [];
+  for (const c of chunks) {
+    pieces.push(embeddingPieces(c.title, c.text, deps.vector.sentenceMaxWords));
+    await options.pace();
+  }
   const vectors = await embedAll(pieces.flat(), deps.embedBatchSize, options);
   let next = 0;
-  return pieces.map((own) => {
+  const pooled: Float32Array[] = [];
+  for (const own of pieces) {
     const sum = new Float32Array(vectors[0].length);
     for (let i = 0; i < own.length; i++) {
       const v = vectors[next++];
       for (let j = 0; j < sum.length; j++) sum[j] += v[j];
     }
-    return normalize(sum);
-  });
+    pooled.push(normalize(sum));
+    await options.pace();
+  }
+  return pooled;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { throwIfAborted } from '../core/deadline.js';
+import { createPacer, type Pacer } from '../core/pace.js';
 import { analyze } from '../core/text/analyzer.js';
 import { titledText } from './chunking.js';
 import { compileFilter, type FieldType } from './filter.js';
@@ -53,10 +54,19 @@ export class Bm25Index implements SparseIndex {
     private readonly fieldTypes: (namespace: string) => Promise<ReadonlyMap<string, FieldType>>,
   ) {}
 
-  async upsert(namespace: string, chunks: Chunk[]): Promise<void> {
+  /**
+   * Analysis (the costly part) runs first, paced between chunks; the index then changes in one
+   * synchronous step, so a search never sees a document half replaced and two upserts never interleave.
+   */
+  async upsert(namespace: string, chunks: Chunk[], pace: Pacer = createPacer()): Promise<void> {
+    const analyzed: string[][] = [];
+    for (const chunk of chunks) {
+      analyzed.push(analyze(titledText(chunk)));
+      await pace();
+    }
     const index = this.namespace(namespace);
     for (const docId of new Set(chunks.map((c) => c.docId))) this.remove(index, docId);
-    for (const chunk of chunks) this.add(index, chunk);
+    chunks.forEach((chunk, i) => this.add(index, chunk, analyzed[i]));
   }
 
   async deleteDocument(namespace: string, docId: string): Promise<number> {
@@ -109,8 +119,7 @@ export class Bm25Index implements SparseIndex {
     return index;
   }
 
-  private add(index: NamespaceIndex, chunk: Chunk): void {
-    const analyzed = analyze(titledText(chunk));
+  private add(index: NamespaceIndex, chunk: Chunk, analyzed: string[]): void {
     const counts = termCounts(analyzed);
     const slot = index.chunks.length;
     index.chunks.push(chunk);
@@ -148,11 +157,32 @@ export class Bm25Index implements SparseIndex {
     return slots.length;
   }
 
-  /** Rebuilds a namespace whose slots are mostly empty, so postings of removed chunks stop costing. */
+  /**
+   * Renumbers a namespace whose slots are mostly empty, so postings of removed chunks stop costing.
+   * Remaps the postings it has (no chunk is analysed again): linear in the postings.
+   */
   private compact(index: NamespaceIndex): void {
-    const chunks = index.chunks.filter((c): c is Chunk => c !== undefined);
-    Object.assign(index, { postings: new Map(), chunks: [], lengths: [], terms: [], slotsOfDoc: new Map(), live: 0, totalLength: 0 });
-    for (const chunk of chunks) this.add(index, chunk);
+    const slotAfter = new Int32Array(index.chunks.length).fill(-1);
+    let live = 0;
+    index.chunks.forEach((chunk, slot) => {
+      if (chunk) slotAfter[slot] = live++;
+    });
+    for (const [term, postings] of index.postings) {
+      const slots: number[] = [];
+      const tfs: number[] = [];
+      postings.slots.forEach((slot, i) => {
+        if (slotAfter[slot] < 0) return;
+        slots.push(slotAfter[slot]);
+        tfs.push(postings.tfs[i]);
+      });
+      if (slots.length === 0) index.postings.delete(term);
+      else Object.assign(postings, { slots, tfs });
+    }
+    const kept = (_: unknown, slot: number) => slotAfter[slot] >= 0;
+    index.chunks = index.chunks.filter(kept);
+    index.lengths = index.lengths.filter(kept);
+    index.terms = index.terms.filter(kept);
+    for (const [docId, slots] of index.slotsOfDoc) index.slotsOfDoc.set(docId, slots.map((slot) => slotAfter[slot]));
   }
 }
 

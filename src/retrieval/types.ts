@@ -1,3 +1,5 @@
+import type { Pacer } from '../core/pace.js';
+
 /**
  * Retrieval contracts: the documents clients ingest, the chunks we index, and the hits we return.
  * Every call is scoped to one namespace (the tenant boundary) and takes the request's signal.
@@ -62,7 +64,8 @@ export interface VectorStore {
 }
 
 export interface SparseIndex {
-  upsert(namespace: string, chunks: Chunk[]): Promise<void>;
+  /** `pace` is awaited between chunks' analysis (a request's pacer: yields and honours its signal). */
+  upsert(namespace: string, chunks: Chunk[], pace?: Pacer): Promise<void>;
   deleteDocument(namespace: string, docId: string): Promise<number>;
   search(query: string, options: SearchOptions): Promise<Hit[]>;
 }

@@ -73,6 +73,7 @@ describe('a body over the limit gets its 413 (not a reset) over real HTTP', () =
     server = await startTestServer({
       sample_corpus: { enabled: false },
       server: { body_limit_bytes: BODY_LIMIT },
+      retrieval: { max_document_chars: 1000 },
       auth: { api_keys: [{ key: KEY, tenant: 'team-a' }] },
     });
     posts = (await documentedRoutes(server.url)).filter((r) => r.method === 'POST');
@@ -98,6 +99,14 @@ describe('a body over the limit gets its 413 (not a reset) over real HTTP', () =
 
   test('a refusal before the body is read (401 without a key) reaches the client too', async () => {
     for (const path of ['/v1/documents', '/v1/nowhere']) assert.equal((await slowUpload(server.url, path, 2 * 1024 * 1024, {})).status, 401);
+  });
+
+  test('a document over retrieval.max_document_chars is a 413 naming the field and the limit', async () => {
+    const res = await server.post('/v1/documents', { documents: [{ id: 'long', text: 'word '.repeat(201) }] }, { authorization: `Bearer ${KEY}` });
+    const json = await res.json();
+    assert.equal(res.status, 413, JSON.stringify(json));
+    assert.equal(json.error.field, 'documents[0].text');
+    assert.match(json.error.message, /1000 characters/);
   });
 
   test('the connection is usable afterwards: the server still answers', async () => {
