@@ -10,6 +10,10 @@ import { createFeedbackSink, createRequestLedger, type FeedbackSink, type Reques
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
+import { RecentRequests } from './observability/recent-requests.js';
+import { createRequestLog, type RequestLog } from './observability/request-log.js';
+import { createStatsRecorder, type StatsRecorder } from './observability/stats.js';
+import { join } from 'node:path';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createPipeline } from './pipeline/create-pipeline.js';
 import { fileFeatureSource, redisFeatureSource } from './pipeline/stages/features.js';
@@ -37,6 +41,12 @@ export interface Runtime {
   feedback: FeedbackSink;
   /** Which tenant made which request (feedback is only accepted from it). */
   requests: RequestLedger;
+  /** Per-second aggregates for the dashboard. */
+  stats: StatsRecorder;
+  /** The dashboard's request view. */
+  recentRequests: RecentRequests;
+  /** The sampled, redacted request log for datasets (`pronto export-log`). */
+  requestLog: RequestLog;
   redis?: Redis;
   /** True once models are loaded and warmed and the index is open. */
   readonly ready: boolean;
@@ -56,13 +66,22 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const logger = options.logger ?? createLogger(config.observability.log_level);
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
   const redis = config.redis_url ? new Redis(config.redis_url, { lazyConnect: true, maxRetriesPerRequest: 2 }) : undefined;
-  const models = createModelRuntime(config, { metrics, logger });
+  const tracing = createTracing(options.spanExporter);
+  const models = createModelRuntime(config, { metrics, logger, tracer: tracing.tracer });
   const retrieval = createRetrieval(config, { metrics, logger });
   const redactor = createRedactor(config.pii);
-  const tracing = createTracing(config.observability, options.spanExporter);
   const features = redis ? redisFeatureSource(config.features, redis) : fileFeatureSource(config.features);
   const pipeline = createPipeline({ config, metrics, models, retrieval, redactor, features, tracer: tracing.tracer, redis });
   const jobs = createJobQueue(config, { metrics, logger, handlers: createJobHandlers(pipeline, config), redact: redactor.redact });
+  const stats = createStatsRecorder(metrics.registry);
+  const requestLog = createRequestLog({
+    dir: requestLogDir(config),
+    sampleRate: config.observability.request_log.sample_rate,
+    maxFileBytes: config.observability.request_log.max_file_bytes,
+    maxFiles: config.observability.request_log.max_files,
+    redact: redactor.redact,
+    onError: (err) => logger.error({ err }, 'request log write failed'),
+  });
   let ready = false;
 
   return {
@@ -77,6 +96,9 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     redactor,
     feedback: createFeedbackSink(redis),
     requests: createRequestLedger(redis),
+    stats,
+    recentRequests: new RecentRequests(),
+    requestLog,
     redis,
     get ready() {
       return ready;
@@ -101,12 +123,18 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     },
     async close() {
       ready = false;
+      stats.stop();
       // Running jobs finish (within the grace period) before the models they use close.
       await jobs.close();
-      await Promise.allSettled([models.close(), retrieval.close(), tracing.shutdown()]);
+      await Promise.allSettled([models.close(), retrieval.close(), tracing.shutdown(), requestLog.flush()]);
       redis?.disconnect();
     },
   };
+}
+
+/** Where the request log lives: `<data_dir>/request-log/` (read back by `pronto export-log`). */
+export function requestLogDir(config: Config): string {
+  return join(config.data_dir, 'request-log');
 }
 
 /** An adapter maps one embedder's query vectors: with another embedder its output means nothing. */

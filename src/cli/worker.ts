@@ -18,13 +18,15 @@ export interface WorkerServices {
 const runtimeServices: WorkerServices = {
   async start(config, logger) {
     const { createRuntime } = await import('../runtime.js');
+    const { startOtelSdk } = await import('../observability/otel-sdk.js');
+    const stopTracing = startOtelSdk(config.observability);
     const runtime = createRuntime(config, { logger });
     await runtime.start();
     return {
       handlers: createJobHandlers(runtime.pipeline, config),
       metrics: runtime.metrics,
       redact: runtime.redactor.redact,
-      close: () => runtime.close(),
+      close: () => runtime.close().then(stopTracing),
     };
   },
 };

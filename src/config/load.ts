@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../core/errors.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, LOG_LEVELS, type Config } from './schema.js';
 
 export interface LoadOptions {
   /** YAML or JSON file; PRONTO_CONFIG names one when this is absent. */
@@ -80,7 +80,12 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.PRONTO_HOST) server.host = env.PRONTO_HOST;
   if (env.PRONTO_DATA_DIR) out.data_dir = env.PRONTO_DATA_DIR;
   if (env.REDIS_URL) out.redis_url = env.REDIS_URL;
-  if (env.LOG_LEVEL) observability.log_level = env.LOG_LEVEL;
+  if (env.LOG_LEVEL) {
+    if (!(LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL)) {
+      throw new ConfigError('observability.log_level', `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${env.LOG_LEVEL}"`);
+    }
+    observability.log_level = env.LOG_LEVEL;
+  }
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT) observability.otlp_endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (env.PRONTO_CALLBACK_SECRET) out.jobs = { callbacks: { secret: env.PRONTO_CALLBACK_SECRET } };
   if (Object.keys(server).length) out.server = server;

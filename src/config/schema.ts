@@ -39,6 +39,12 @@ const ApiKey = Type.Object({
   tenant: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' }),
 });
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LogLevel = Type.Union(
+  LOG_LEVELS.map((level) => Type.Literal(level)),
+  { default: 'info' },
+);
+
 export const ConfigSchema = Type.Object({
   server: Type.Object(
     {
@@ -171,9 +177,23 @@ export const ConfigSchema = Type.Object({
   ),
   observability: Type.Object(
     {
-      log_level: Type.String({ default: 'info' }),
+      log_level: LogLevel,
+      /** A request slower than this logs a warning with its stage breakdown. */
+      slow_request_ms: Type.Integer({ minimum: 1, default: 1000 }),
       otlp_endpoint: Type.Optional(Type.String()),
+      /** The default service.name; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over it. */
       service_name: Type.String({ default: 'pronto' }),
+      request_log: Type.Object(
+        {
+          /** Share of answered requests recorded (redacted) for datasets; 0 turns the log off. */
+          sample_rate: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
+          /** The live file rotates past this size... */
+          max_file_bytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
+          /** ...keeping this many files in all. */
+          max_files: Type.Integer({ minimum: 1, default: 5 }),
+        },
+        { default: {} },
+      ),
     },
     { default: {} },
   ),

@@ -26,8 +26,9 @@ export type DropReason = 'aborted' | 'deadline' | 'queue_timeout';
 export type Priority = 'interactive' | 'bulk';
 
 export interface BatchObserver {
-  batchStarted?(event: { size: number; reason: FlushReason; waitsMs: number[] }): void;
-  batchFinished?(event: { size: number; durationMs: number; error?: unknown }): void;
+  /** `batch` identifies the batch in both events; `tags` are the items' SubmitOptions.tag. */
+  batchStarted?(event: { batch: object; size: number; reason: FlushReason; waitsMs: number[]; tags: unknown[] }): void;
+  batchFinished?(event: { batch: object; size: number; durationMs: number; error?: unknown }): void;
   dropped?(reason: DropReason, count: number): void;
   queueChanged?(delta: number): void;
 }
@@ -56,6 +57,8 @@ export interface SubmitOptions {
   deadlineAt?: number;
   /** Default interactive. */
   priority?: Priority;
+  /** Caller data handed back to the observer with the batch (e.g. the request's trace context). */
+  tag?: unknown;
 }
 
 interface Group<O> {
@@ -69,6 +72,7 @@ interface Group<O> {
   /** When its items are dropped as queue_timeout. */
   expiresAt: number;
   priority: Priority;
+  tag: unknown;
   detach(): void;
 }
 
@@ -171,6 +175,7 @@ export class MicroBatcher<I, O> {
         resolve,
         reject,
         deadlineAt: options.deadlineAt ?? Infinity,
+        tag: options.tag,
         enqueuedAt: now,
         expiresAt: now + timeoutMs,
         priority,
@@ -308,7 +313,13 @@ export class MicroBatcher<I, O> {
     const running = { startedAt, units: batch.reduce((sum, item) => sum + item.units, 0) };
     this.inFlight.add(running);
     const { observer, executionTimeoutMs } = this.options;
-    observer?.batchStarted?.({ size: batch.length, reason, waitsMs: batch.map((item) => startedAt - item.group.enqueuedAt) });
+    observer?.batchStarted?.({
+      batch: running,
+      size: batch.length,
+      reason,
+      waitsMs: batch.map((item) => startedAt - item.group.enqueuedAt),
+      tags: batch.map((item) => item.group.tag),
+    });
     const controller = new AbortController();
     const timer = setTimeout(
       () => controller.abort(new ProntoError('upstream_failed', `the model batch ran past its ${executionTimeoutMs} ms execution timeout`)),
@@ -337,7 +348,7 @@ export class MicroBatcher<I, O> {
       this.inFlight.delete(running);
       this.running--;
       this.slotFreedAt = performance.now();
-      observer?.batchFinished?.({ size: batch.length, durationMs, error });
+      observer?.batchFinished?.({ batch: running, size: batch.length, durationMs, error });
       this.schedule();
     }
   }

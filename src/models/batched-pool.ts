@@ -69,7 +69,7 @@ export class BatchedPool<I, O> {
       if (err instanceof AdmissionRejected) this.observer.rejected?.(err);
       return Promise.reject(err);
     }
-    return batcher.submit(inputs, options);
+    return batcher.submit(inputs, { signal: options.signal, deadlineAt: options.deadlineAt, priority, tag: options.trace });
   }
 
   close(): void {

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { deferred } from '../core/deferred.js';
 import { ConfigError, ProntoError } from '../core/errors.js';
@@ -15,6 +16,8 @@ import { createPooledBackend, poolThreads } from './worker-pool.js';
 export interface ModelRuntimeDeps {
   metrics: Metrics;
   logger: Logger;
+  /** Where model batch spans go (none: no batch spans). */
+  tracer?: Tracer;
   /** Extra or replacement backends (tests, plugins): backend name -> factory. */
   backends?: Record<string, BackendFactory>;
 }
@@ -36,6 +39,7 @@ export function createModelRuntime(config: { models: ModelConfig[]; data_dir?: s
   for (const model of config.models) {
     const servedDeps = {
       metrics: deps.metrics,
+      tracer: deps.tracer,
       next: () => (model.fallback === undefined ? undefined : served.get(model.fallback)),
     };
     const wrapper =
@@ -145,4 +149,3 @@ function checkChains(models: ModelConfig[], registry: Map<string, BackendFactory
     }
   }
 }
-

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import { ConcurrencyLimiter, AdmissionRejected } from '../core/limiter.js';
 import { ProntoError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -5,6 +6,7 @@ import { BatchedPool } from './batched-pool.js';
 import type { ModelConfig } from '../config/models.js';
 import { fallbackReason, streamWithFallback, withFallback } from './fallback.js';
 import { batchMetrics } from './model-metrics.js';
+import { batchSpans } from '../observability/tracing.js';
 import { WARMUP_TEXT, type BatchTiming } from './warmup.js';
 import type {
   CallOptions,
@@ -27,6 +29,7 @@ import type {
 
 export interface ServedDeps {
   metrics: Metrics;
+  tracer?: Tracer;
   /** The next model of the chain (already served), when `fallback` is configured. */
   next(): Model | undefined;
 }
@@ -53,8 +56,18 @@ abstract class ServedBase {
 
   protected observer() {
     const metrics = this.deps.metrics;
+    const counted = batchMetrics(metrics, this.name);
+    const spans = this.deps.tracer ? batchSpans(this.deps.tracer, this.name) : {};
     return {
-      ...batchMetrics(metrics, this.name),
+      ...counted,
+      batchStarted: (event: Parameters<NonNullable<typeof counted.batchStarted>>[0]) => {
+        counted.batchStarted?.(event);
+        spans.batchStarted?.(event);
+      },
+      batchFinished: (event: Parameters<NonNullable<typeof counted.batchFinished>>[0]) => {
+        counted.batchFinished?.(event);
+        spans.batchFinished?.(event);
+      },
       rejected: (err: AdmissionRejected) => metrics.rejections.inc({ reason: `model_${err.reason}` }),
     };
   }

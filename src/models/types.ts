@@ -1,4 +1,5 @@
 import type { AnswerConfig } from '../config/answer.js';
+import type { Context as TraceContext } from '@opentelemetry/api';
 
 /**
  * The model roles. Every backend implements one or more of these; nothing here knows about HTTP.
@@ -19,6 +20,8 @@ export interface CallOptions {
    * waits up to `bulk_queue_timeout_ms` within its own, longer deadline.
    */
   priority?: 'interactive' | 'bulk';
+  /** The request's trace context: the model batch span links to it. */
+  trace?: TraceContext;
 }
 
 export interface FallbackEvent {

@@ -1,10 +1,11 @@
 import { pino, type Logger } from 'pino';
 
 /**
- * The app's logger. Request text is redacted by the sanitize stage before anything logs it; these
- * paths catch credentials and bodies that must never reach a log line at all.
+ * The app's logger: JSON lines, or pino-pretty's coloured lines when stdout is a terminal. Request
+ * text is redacted by the sanitize stage before anything logs it; these paths catch credentials
+ * and bodies that must never reach a log line at all.
  */
-export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
+export function createLogger(level: string, base: Record<string, unknown> = {}, pretty = process.stdout.isTTY === true): Logger {
   return pino({
     level,
     base: { service: 'pronto', ...base },
@@ -13,6 +14,7 @@ export function createLogger(level: string, base: Record<string, unknown> = {}):
         'req.headers.authorization',
         'req.headers["x-api-key"]',
         'headers.authorization',
+        'headers["x-api-key"]',
         'body',
         'req.body',
         'input',
@@ -20,5 +22,6 @@ export function createLogger(level: string, base: Record<string, unknown> = {}):
       ],
       censor: '[REDACTED]',
     },
+    transport: pretty ? { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } : undefined,
   });
 }

@@ -26,6 +26,7 @@ export function createRequestContext(options: ContextOptions): RequestContext {
     startedAt: performance.now(),
     timings: {},
     degraded: [],
+    transcript: {},
     logger: options.logger.child({ request_id: requestId, tenant: options.tenant }),
     trace: options.trace,
     stageBudgets: options.stageBudgets,

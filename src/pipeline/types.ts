@@ -5,6 +5,7 @@ import type { BaseLogger } from 'pino';
 export type ContextLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
 import type { StageName } from '../config/schema.js';
 import type { Deadline } from '../core/deadline.js';
+import type { Transcript } from '../observability/request-log.js';
 import type { ChatMessage, TokenUsage } from '../models/types.js';
 import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode } from '../retrieval/types.js';
 
@@ -27,6 +28,8 @@ export interface RequestContext {
    * it: a stage it does not list may use all that is left of the job's deadline.
    */
   stageBudgets?: Partial<Record<StageName, number>>;
+  /** What the request asked, retrieved and answered, after redaction (for the request log). */
+  transcript: Transcript;
   /** Filled by the features stage when the request names a user. */
   features?: Record<string, string>;
 }

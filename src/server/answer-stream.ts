@@ -3,6 +3,7 @@ import type { AnswerStream, RequestContext } from '../pipeline/types.js';
 import { toProntoError } from './plugins/errors.js';
 import { pipelineReport, presentHit } from '../api/answers.js';
 import type { Hit } from '../retrieval/types.js';
+import { traceIdOf } from '../observability/tracing.js';
 
 /** One answer event, as sent over SSE (`event:` name + JSON data) or WebSocket (`{type, ...data}`). */
 export interface AnswerEvent {
@@ -20,7 +21,10 @@ export async function* answerEvents(answer: StartedAnswer, ctx: RequestContext):
   try {
     for await (const text of answer.tokens) yield { type: 'token', data: { text } };
     const done = await answer.done;
-    yield { type: 'done', data: { ...pipelineReport(ctx), usage: done.usage, model: done.model, citations: done.citations } };
+    yield {
+      type: 'done',
+      data: { ...pipelineReport(ctx), trace_id: traceIdOf(ctx.trace), usage: done.usage, model: done.model, citations: done.citations },
+    };
   } catch (err) {
     if (ctx.deadline.signal.aborted && (ctx.deadline.signal.reason as { code?: string })?.code === 'cancelled') return;
     yield { type: 'error', data: { ...toProntoError(err).toBody(), ...pipelineReport(ctx) } };

@@ -7,7 +7,6 @@ import { ProntoError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import { registerAdmission, type AdmissionState } from './plugins/admission.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerAccessLog } from './plugins/access-log.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
@@ -15,6 +14,7 @@ import { fallbackRateLimitStore } from './plugins/rate-limit-store.js';
 import { registerRequestContext } from './plugins/request-context.js';
 import { registerRequestId, requestIdGenerator } from './plugins/request-id.js';
 import { registerUnreadBodyDrain } from './plugins/unread-body.js';
+import { registerRequestObserver } from './plugins/request-observer.js';
 import { registerAnswerRoutes } from './routes/answer.js';
 import { registerChatCompletionsRoute } from './routes/chat-completions.js';
 import { registerChatWebSocketRoute } from './routes/chat-ws.js';
@@ -27,7 +27,7 @@ import { registerOperationalRoutes } from './routes/health.js';
 import { registerModelsRoute } from './routes/models.js';
 import { registerSearchRoute } from './routes/search.js';
 import { documentWebSocketRoutes, openApiOptions } from './openapi.js';
-import { PUBLIC_ROUTE, isPublicRoute } from './route-policy.js';
+import { PUBLIC_ROUTE, isOperationalRoute } from './route-policy.js';
 import { createSchemas } from './schemas.js';
 import { VERSION } from '../core/version.js';
 import './types.js';
@@ -47,8 +47,8 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   const server = Fastify({
     loggerInstance: runtime.logger as FastifyBaseLogger,
     genReqId: requestIdGenerator(runtime.redactor),
-    // Fastify's own request lines log the raw URL (ids, namespaces: PII); ./plugins/access-log.ts
-    // logs each request by its route template instead.
+    // Fastify's own request lines log the raw URL (ids, namespaces: PII); ./plugins/request-observer.ts
+    // logs each request once, by its route template, when the response is done.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.body_limit_bytes,
     forceCloseConnections: 'idle',
@@ -64,7 +64,6 @@ export async function buildApp(runtime: Runtime): Promise<App> {
 
   registerJsonBodyParser(server);
   registerErrorHandler(server, runtime.redactor);
-  registerAccessLog(server);
   registerRequestId(server);
   registerUnreadBodyDrain(server);
   // Before auth and admission: its onRequest hook marks upgrade requests so that a refused upgrade
@@ -73,13 +72,14 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerAuth(server, config.auth);
   await registerAdmission(server, config.server, runtime.metrics, state);
   registerHttpMetrics(server, runtime.metrics);
+  registerRequestObserver(server, runtime);
   if (config.rate_limit.enabled) {
     await server.register(fastifyRateLimit, {
       max: config.rate_limit.max_per_minute,
       timeWindow: 60_000,
       store: runtime.redis ? fallbackRateLimitStore(runtime.redis, 'pronto:ratelimit:') : undefined,
       keyGenerator: (request) => (request.tenant === 'public' ? request.ip : request.tenant),
-      allowList: (request) => isPublicRoute(request),
+      allowList: (request) => isOperationalRoute(request),
       errorResponseBuilder: (_request, context) =>
         new ProntoError('rate_limited', `Rate limit of ${context.max} per minute exceeded; retry in ${context.after}`, {
           retryAfterS: context.ttl / 1000,
@@ -99,7 +99,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
 
   const schemas = createSchemas(config);
   registerOperationalRoutes(server, runtime, state, schemas);
-  registerDashboardRoute(server);
+  registerDashboardRoute(server, runtime);
   registerAnswerRoutes(server, runtime, schemas);
   registerChatWebSocketRoute(server, runtime, schemas);
   registerSearchRoute(server, runtime, schemas);

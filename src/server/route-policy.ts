@@ -3,21 +3,35 @@ import type { FastifyRequest } from 'fastify';
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
-     * An operational route (probes, metrics, docs, dashboard): open without a key, never shed by
-     * admission or the rate limit, no pipeline context. Every other route is API work.
+     * An operational route (probes, metrics, docs, the dashboard and its statistics): never shed by
+     * admission or the rate limit, no pipeline context, not remembered for feedback. Every other
+     * route is API work.
      */
+    operational?: boolean;
+    /** Open without a key: an operational route whose callers carry none (probes, scrapers, docs readers, the dashboard page). */
     public?: boolean;
   }
 }
 
-/** Route config of an operational route. */
-export const PUBLIC_ROUTE = { public: true } as const;
+/** Route config of an operational route that is open without a key. */
+export const PUBLIC_ROUTE = { operational: true, public: true } as const;
+
+/**
+ * Route config of an operational route that needs a key when auth is on (the dashboard's
+ * statistics: they show every tenant's traffic).
+ */
+export const KEYED_OPERATIONAL_ROUTE = { operational: true } as const;
 
 /**
  * Whether the request matched a route marked public. Decided from the route the router matched,
  * never from the raw URL (`/%761/jobs` and `/v1/jobs` are one route): deny by default, so a route
- * that is not marked public, and a URL that matches no route, are API work and need a key.
+ * that is not marked public, and a URL that matches no route, need a key.
  */
 export function isPublicRoute(request: FastifyRequest): boolean {
   return request.routeOptions.config?.public === true;
+}
+
+/** Whether the request matched an operational route (public or keyed); a URL that matches no route is API work. */
+export function isOperationalRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.operational === true;
 }

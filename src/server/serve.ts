@@ -3,6 +3,7 @@ import { sleep } from '../core/deadline.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { buildApp, type App } from './app.js';
 import { checkExposure } from './exposure.js';
+import { startOtelSdk } from '../observability/otel-sdk.js';
 
 export interface RunningServer {
   url: string;
@@ -58,6 +59,7 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
 
 /** `pronto serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */
 export async function serveForever(config: Config): Promise<void> {
+  const stopTracing = startOtelSdk(config.observability);
   const server = await startServer(config);
   const { logger } = server.runtime;
   server.ready.then(
@@ -69,13 +71,16 @@ export async function serveForever(config: Config): Promise<void> {
   );
   const stop = (signal: string) => {
     logger.info({ signal, drain_ms: server.runtime.config.server.drain_ms }, 'draining: readiness 503, still serving until the drain ends');
-    server.close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    server
+      .close()
+      .then(stopTracing)
+      .then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

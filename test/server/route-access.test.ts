@@ -68,9 +68,21 @@ describe('protection is decided by the matched route, never by the raw URL', () 
   });
 
   test('operational routes stay open', async () => {
-    for (const path of ['/healthz', '/readyz', '/metrics', '/', '/docs/json']) {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/', '/ui/dashboard.js', '/ui/uplot.js', '/docs/json']) {
       assert.equal((await rawRequest(server.url, 'GET', path)).status, 200, path);
     }
+  });
+
+  test("the dashboard's statistics are operational but need a key in every spelling", async () => {
+    for (const route of ['/stats', '/stats/requests', '/stats/requests/some-id']) {
+      assert.ok(routes.some((r) => r.path === route && r.operational), `${route} is documented as operational`);
+      for (const path of [route, ...pathVariants(route)]) {
+        const res = await rawRequest(server.url, 'GET', path);
+        assert.equal(res.status, 401, `GET ${path} answered ${res.status} without a key: ${res.body}`);
+      }
+    }
+    const res = await rawRequest(server.url, 'GET', '/stats', { headers: { 'x-api-key': KEY } });
+    assert.equal(res.status, 200, res.body);
   });
 });
 
@@ -101,6 +113,7 @@ describe('admission and rate limits are decided by the matched route too', () =>
         assert.equal(res.headers['retry-after'], '1');
       }
       assert.equal((await rawRequest(url, 'GET', '/healthz')).status, 200);
+      assert.equal((await rawRequest(url, 'GET', '/stats')).status, 200, 'the dashboard is never shed');
     } finally {
       await server.close();
       await runtime.close();

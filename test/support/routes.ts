@@ -5,7 +5,7 @@ export interface RouteRef {
   method: string;
   /** A concrete path (path parameters filled in). */
   path: string;
-  /** Marked public in the OpenAPI output (operations: no key needed). */
+  /** Tagged `operations` in the OpenAPI output (open without a key, except the dashboard's /stats routes). */
   operational: boolean;
 }
 

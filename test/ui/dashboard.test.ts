@@ -1,11 +1,40 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+const SCREENSHOTS = new URL('../../docs/', import.meta.url).pathname;
+const ANSWER_STAGES = ['sanitize', 'embed', 'retrieve', 'generate', 'postprocess'];
+
+/** A page that records console errors and uncaught exceptions. */
+async function openPage(browser: Browser, url: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (message) => {
+    // A 401 before the key is typed is the expected way the page learns auth is on.
+    if (message.type() === 'error' && !/status of 401/.test(message.text())) errors.push(message.text());
+  });
+  await page.goto(url);
+  return { page, errors };
+}
+
+/** Keeps sending searches until stopped: the load the live charts should show. */
+function load(server: TestServer, headers: Record<string, string> = {}) {
+  let running = true;
+  const done = (async () => {
+    for (let i = 0; running; i++) await (await server.post('/v1/search', { query: `pronto metrics ${i % 7}` }, headers)).arrayBuffer();
+  })();
+  return async () => {
+    running = false;
+    await done;
+  };
+}
+
+const noHorizontalScroll = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
 
 describe('dashboard in headless Chromium', { skip }, () => {
   let server: TestServer;
@@ -22,25 +51,91 @@ describe('dashboard in headless Chromium', { skip }, () => {
     await server?.close();
   });
 
-  test('shows readiness and models, streams an answer, runs a search', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(String(err)));
-    await page.goto(server.url + '/');
+  test('live charts move under load; the request view draws a waterfall', async () => {
+    const { page, errors } = await openPage(browser, server.url + '/');
     await page.locator('#status', { hasText: 'ready' }).waitFor();
-    await page.locator('#models', { hasText: 'use-lite' }).waitFor();
+    await page.locator('#live-meta', { hasText: 'requests/s' }).waitFor();
+    const before = await page.locator('#chart-rps canvas').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    const stop = load(server);
+    try {
+      await page.locator('#chart-rps .u-legend', { hasText: '/v1/search' }).waitFor({ timeout: 60_000 });
+      await page.locator('#stages', { hasText: 'retrieve' }).waitFor({ timeout: 60_000 });
+      await page.locator('#route option', { hasText: '/v1/search' }).waitFor({ state: 'attached' });
+    } finally {
+      await stop();
+    }
+    const afterLoad = await page.locator('#chart-rps canvas').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    assert.notEqual(afterLoad, before, 'the requests/s chart redrew with the traffic');
+    assert.match((await page.textContent('#chart-latency .u-legend')) ?? '', /p95/);
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-live.png`, fullPage: true });
 
+    await page.click('nav button[data-view=requests]');
+    await page.locator('#requests tbody tr').first().click();
+    await page.locator('#request-waterfall [data-stage=retrieve]').waitFor();
+    assert.match((await page.textContent('#request-title')) ?? '', /POST \/v1\/search · 200/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('the playground streams an answer and draws every stage of it against its budget', async () => {
+    const { page, errors } = await openPage(browser, server.url + '/');
+    await page.click('nav button[data-view=playground]');
     await page.fill('#question', 'What does the rerank stage fall back to?');
     await page.click('#ask button');
-    await page.locator('#answer-meta', { hasText: 'ms' }).waitFor();
+    await page.locator('#answer-waterfall [data-stage]').first().waitFor();
     assert.ok(((await page.textContent('#answer')) ?? '').length > 20, 'the streamed answer is shown');
-    assert.ok((await page.locator('#contexts li').count()) > 0, 'with its contexts');
+    const stages = await page.locator('#answer-waterfall [data-stage]').evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.stage));
+    assert.deepEqual(stages, ANSWER_STAGES);
+    assert.equal(await page.locator('#answer-waterfall .budget').count(), ANSWER_STAGES.length, 'each stage drawn against its budget');
 
     await page.fill('#query', 'prometheus metrics');
     await page.click('#search button');
     await page.locator('#hits li').first().waitFor();
-    assert.ok((await page.locator('#hits li').count()) > 0);
-    await page.locator('#traffic', { hasText: 'requests 200' }).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-playground.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  test('at 390 px wide no view scrolls sideways', async () => {
+    const { page, errors } = await openPage(browser, server.url + '/', { width: 390, height: 844 });
+    await page.locator('#live-meta', { hasText: 'requests/s' }).waitFor();
+    assert.ok(await noHorizontalScroll(page), 'live view');
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-390.png` });
+    for (const view of ['requests', 'playground']) {
+      await page.click(`nav button[data-view=${view}]`);
+      assert.ok(await noHorizontalScroll(page), `${view} view`);
+    }
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('dashboard with API keys on', { skip }, () => {
+  const KEY = 'dashboard-test-key-1';
+  let server: TestServer;
+  let browser: Browser;
+  before(async () => {
+    server = await startTestServer({ auth: { api_keys: [{ key: KEY, tenant: 'ops' }] } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('asks for a key, keeps it in session storage only, and works with it', async () => {
+    assert.equal((await fetch(`${server.url}/stats`)).status, 401, '/stats needs a key');
+    const { page, errors } = await openPage(browser, server.url + '/');
+    await page.locator('#auth.shown').waitFor();
+    await page.fill('#key', KEY);
+    await page.click('#auth button');
+    await page.locator('#live-meta', { hasText: 'requests/s' }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('pronto.api_key')), KEY);
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing kept beyond the tab');
+    assert.equal(await page.locator('#auth.shown').count(), 0, 'the key field goes away');
+
+    await page.click('nav button[data-view=playground]');
+    await page.fill('#query', 'prometheus metrics');
+    await page.click('#search button');
+    await page.locator('#hits li').first().waitFor();
+    assert.doesNotMatch((await page.textContent('#hits')) ?? '', /401|error/i);
     assert.deepEqual(errors, []);
   });
 });

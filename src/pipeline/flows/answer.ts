@@ -44,6 +44,7 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
           yield token;
         }
         const finished = await generation.done;
+        ctx.transcript.output = answerText;
         const startedAt = performance.now();
         const citations = extractCitations(answerText, contexts);
         runner.record(ctx, 'postprocess', startedAt, 'ok');
@@ -79,7 +80,11 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
     answer: (input, ctx) => streamAnswer(ctx, prepare(input, ctx), config.pipeline.generator, input.maxTokens),
 
     complete(input, ctx) {
-      const prepared = (async () => ({ messages: await sanitizeMessages(deps, runner, ctx, input.messages), contexts: [] as Hit[] }))();
+      const prepared = (async () => {
+        const messages = await sanitizeMessages(deps, runner, ctx, input.messages);
+        ctx.transcript.input = messages.map((m) => `${m.role}: ${m.content}`).join('\n');
+        return { messages, contexts: [] as Hit[] };
+      })();
       return streamAnswer(ctx, prepared, input.model, input.maxTokens, { temperature: input.temperature, stop: input.stop });
     },
   };

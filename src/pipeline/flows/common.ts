@@ -58,7 +58,10 @@ export function createContextRetriever(deps: FlowDeps, runner: StageRunner) {
       { query: request.query, vector, namespace, mode: request.mode, candidates, filter: request.filter, fusion: request.fusion },
       onFailure === 'no_context' ? { name: 'no_context', run: () => [] } : undefined,
     );
-    const ranked = reranker ? await rerank(ctx, reranker, request.query, hits, config.retrieval.rerank.top_n) : hits;
-    return ranked.slice(0, request.topK);
+    const reranked = reranker ? await rerank(ctx, reranker, request.query, hits, config.retrieval.rerank.top_n) : hits;
+    const ranked = reranked.slice(0, request.topK);
+    ctx.transcript.input = request.query;
+    ctx.transcript.retrieved = ranked.map((hit) => ({ id: hit.id, score: hit.score }));
+    return ranked;
   };
 }

@@ -22,6 +22,7 @@ export function createEmbedStage(deps: { cache: TieredCache<Float32Array>; runne
       {
         signal,
         deadlineAt: ctx.deadline.at,
+        trace: ctx.trace,
         onFallback: (event) => {
           servedByFallback = true;
           runner.degrade(ctx, 'embed', event.reason, event.to);

@@ -44,6 +44,7 @@ export function createGenerateStage(deps: { config: Config; metrics: Metrics; ru
         const source = generator.generate(request, {
           signal: attemptScope.signal,
           deadlineAt: ctx.deadline.at,
+          trace: ctx.trace,
           onFallback: (event) => runner.degrade(ctx, 'generate', event.reason, event.to),
         });
         async function* guarded(): AsyncGenerator<string> {

@@ -22,6 +22,7 @@ export function createRerankStage(deps: { runner: StageRunner }) {
           {
             signal,
             deadlineAt: ctx.deadline.at,
+            trace: ctx.trace,
             onFallback: (event) => deps.runner.degrade(ctx, 'rerank', event.reason, event.to),
           },
         );

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import { ProntoError } from '../../core/errors.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { isPublicRoute } from '../route-policy.js';
+import { isOperationalRoute } from '../route-policy.js';
 
 export interface AdmissionState {
   readonly ready: boolean;
@@ -13,7 +13,7 @@ export interface AdmissionState {
 }
 
 /**
- * The front door: API work (every route not marked public) is refused at once (503 + Retry-After) while models are loading, while
+ * The front door: API work (every route not marked operational) is refused at once (503 + Retry-After) while models are loading, while
  * shutting down, when more requests are in flight than configured, or while the event loop lags
  * (@fastify/under-pressure); a refusal costs microseconds instead of a request that queues and
  * then misses its deadline.
@@ -30,7 +30,7 @@ export async function registerAdmission(
       sampleInterval: 100,
       // Probes and scrapes stay answered (a pod that lags is busy, not dead); only API work is shed.
       pressureHandler: (request, _reply, type) => {
-        if (isPublicRoute(request)) return;
+        if (isOperationalRoute(request)) return;
         metrics.rejections.inc({ reason: type === 'eventLoopDelay' ? 'event_loop_delay' : type });
         throw new ProntoError('overloaded', 'The server is saturated (event loop lagging); retry shortly', { retryAfterS: 1 });
       },
@@ -41,7 +41,7 @@ export async function registerAdmission(
     // A draining process closes each connection after its response: clients reconnect through
     // the load balancer, to a replica that stays.
     if (state.draining) reply.header('connection', 'close');
-    if (isPublicRoute(request)) return;
+    if (isOperationalRoute(request)) return;
     if (state.shuttingDown) {
       metrics.rejections.inc({ reason: 'shutting_down' });
       throw new ProntoError('shutting_down', undefined, { retryAfterS: 1 });

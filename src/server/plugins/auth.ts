@@ -9,8 +9,9 @@ const PUBLIC_TENANT = 'public';
 /**
  * API keys map callers to tenants: `Authorization: Bearer <key>` or `x-api-key`. With no keys
  * configured the service is open and every caller is the `public` tenant. With keys, every route
- * needs one except those marked public (health, readiness, metrics, docs and the dashboard: probes
- * and scrapers carry no keys); a URL that matches no route needs one too.
+ * needs one except those marked public (health, readiness, metrics, docs and the dashboard page:
+ * probes and scrapers carry no keys); a URL that matches no route needs one too, and so do the
+ * dashboard's statistics (/stats: every tenant's traffic).
  */
 export function registerAuth(app: FastifyInstance, config: Config['auth']): void {
   const keys = config.api_keys.map((k) => ({ key: Buffer.from(k.key), tenant: k.tenant }));

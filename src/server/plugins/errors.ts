@@ -16,7 +16,7 @@ export function registerErrorHandler(app: FastifyInstance, redactor: Redactor): 
     if (pronto.status >= 500 && pronto.code === 'internal') request.log.error({ err: error }, 'unhandled error');
     // Messages and field paths echo client input (unknown field names, namespaces, ids): the
     // client gets them back as sent, the log gets them redacted.
-    else request.log.info({ code: pronto.code, field: pronto.field && redactor.redact(pronto.field) }, redactor.redact(pronto.message));
+    else request.log.debug({ code: pronto.code, field: pronto.field && redactor.redact(pronto.field) }, redactor.redact(pronto.message));
     return sendError(request, reply, pronto);
   });
 

@@ -3,8 +3,8 @@ import type { Config } from '../../config/schema.js';
 import { ProntoError } from '../../core/errors.js';
 import { createRequestContext } from '../../pipeline/context.js';
 import type { RequestContext } from '../../pipeline/types.js';
-import { endSpan, type Tracing } from '../../observability/tracing.js';
-import { isPublicRoute } from '../route-policy.js';
+import { endSpan, traceIdOf, type Tracing } from '../../observability/tracing.js';
+import { isOperationalRoute } from '../route-policy.js';
 
 export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
 
@@ -16,20 +16,22 @@ declare module 'fastify' {
 }
 
 /**
- * Gives each API request (every route not marked public) its pipeline context: a deadline (the configured default, or less when the
+ * Gives each API request (every route not marked operational) its pipeline context: a deadline (the configured default, or less when the
  * client asks with `x-pronto-deadline-ms`), and cancellation when the client goes away before the
  * response is done, so queued model work for it is dropped and generation stops.
  */
 export function registerRequestContext(app: FastifyInstance, config: Config, tracing: Tracing): void {
   app.decorateRequest('ctx', undefined);
   app.addHook('preHandler', async (request, reply) => {
-    if (isPublicRoute(request)) return;
+    if (isOperationalRoute(request)) return;
     const { span, context } = tracing.startRequest(`${request.method} ${request.routeOptions.url}`, request.headers, {
       'http.request.method': request.method,
       'http.route': request.routeOptions.url ?? '',
       'pronto.request_id': request.id,
       'pronto.tenant': request.tenant,
     });
+    const traceId = traceIdOf(context);
+    if (traceId) request.log = request.log.child({ trace_id: traceId });
     const ctx = createRequestContext({
       logger: request.log,
       tenant: request.tenant,

@@ -47,7 +47,7 @@ export function registerAnswerRoutes(app: FastifyInstance, deps: PipelineRouteDe
       schema: {
         summary: 'Chat with the documents (RAG), streamed as server-sent events',
         description:
-          'Events: `contexts` {contexts}, then `token` {text} per piece of the answer, then `done` {timings, degraded, usage, citations, latency_ms}; ' +
+          'Events: `contexts` {contexts}, then `token` {text} per piece of the answer, then `done` {timings, degraded, usage, citations, latency_ms, trace_id (when the request is traced)}; ' +
           '`error` {error} if the answer fails after streaming began. With `stream: false` the answer comes as one JSON body.',
         tags: ['answers'],
         body: ChatBody,

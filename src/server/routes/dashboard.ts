@@ -1,16 +1,82 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { PUBLIC_ROUTE } from '../route-policy.js';
+import { ProntoError } from '../../core/errors.js';
+import type { Runtime } from '../../runtime.js';
+import { KEYED_OPERATIONAL_ROUTE, PUBLIC_ROUTE } from '../route-policy.js';
 
 const page = readFileSync(new URL('../../ui/dashboard.html', import.meta.url), 'utf8');
+const script = readFileSync(new URL('../../ui/dashboard.js', import.meta.url), 'utf8');
+// The chart library ships inside the package (no CDN): served from its npm files.
+const resolve = createRequire(import.meta.url).resolve;
+const uplotScript = readFileSync(resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
+const uplotStyle = readFileSync(resolve('uplot/dist/uPlot.min.css'), 'utf8');
 
-/** `GET /`: the dashboard, one static page that talks to the public API. */
-export function registerDashboardRoute(app: FastifyInstance): void {
-  const schema = {
+const STATS_WINDOW_S = 60;
+
+/**
+ * `GET /`: the operator dashboard, and the JSON it reads: `GET /stats` (per-second aggregates of the
+ * last five minutes plus a one-minute summary, with the stage budgets) and `GET /stats/requests`
+ * (the last requests and their stage timings, no body text). With API keys on, /stats needs a key
+ * like /v1 does (the page asks for one and keeps it in the tab's session storage).
+ */
+export function registerDashboardRoute(app: FastifyInstance, runtime: Runtime): void {
+  const asset = (path: string, type: string, body: string) =>
+    app.get(path, { config: PUBLIC_ROUTE, schema: { hide: true } }, async (_request, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
+  const pageSchema = {
     summary: 'The dashboard (HTML)',
     tags: ['operations'],
     produces: ['text/html'],
     response: { 200: { type: 'string', description: 'The dashboard page' } },
   };
-  app.get('/', { config: PUBLIC_ROUTE, schema }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  app.get('/', { config: PUBLIC_ROUTE, schema: pageSchema }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  asset('/ui/dashboard.js', 'text/javascript; charset=utf-8', script);
+  asset('/ui/uplot.js', 'text/javascript; charset=utf-8', uplotScript);
+  asset('/ui/uplot.css', 'text/css; charset=utf-8', uplotStyle);
+
+  // Query strings are not coerced (ajv coerceTypes is off app-wide): numbers arrive as digit strings.
+  const StatsQuery = Type.Object({ since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'Epoch ms: only newer points' })) });
+  app.get<{ Querystring: Static<typeof StatsQuery> }>(
+    '/stats',
+    {
+      config: KEYED_OPERATIONAL_ROUTE,
+      schema: {
+        summary: 'Per-second statistics of the last five minutes (the dashboard reads this)',
+        tags: ['operations'],
+        querystring: StatsQuery,
+      },
+    },
+    async (request) => ({
+      auth: runtime.config.auth.api_keys.length > 0,
+      budgets_ms: runtime.config.deadline.budgets,
+      slow_request_ms: runtime.config.observability.slow_request_ms,
+      window_s: STATS_WINDOW_S,
+      window: runtime.stats.window(STATS_WINDOW_S),
+      points: runtime.stats.points(Number(request.query.since ?? 0)),
+    }),
+  );
+
+  const ListQuery = Type.Object({ limit: Type.String({ pattern: '^(?:[1-9][0-9]?|1[0-9][0-9]|200)$', default: '50', description: '1 to 200' }) });
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/stats/requests',
+    {
+      config: KEYED_OPERATIONAL_ROUTE,
+      schema: {
+        summary: 'The last requests of the caller tenant with their stage timings (no body text)',
+        tags: ['operations'],
+        querystring: ListQuery,
+      },
+    },
+    async (request) => ({ requests: runtime.recentRequests.list(request.tenant, Number(request.query.limit)) }),
+  );
+  app.get<{ Params: { id: string } }>(
+    '/stats/requests/:id',
+    { config: KEYED_OPERATIONAL_ROUTE, schema: { summary: 'One recent request: its stage waterfall and degradations', tags: ['operations'] } },
+    async (request) => {
+      const found = runtime.recentRequests.get(request.tenant, request.params.id);
+      if (!found) throw new ProntoError('not_found', `no recent request "${request.params.id}"`, { field: 'id' });
+      return found;
+    },
+  );
 }

@@ -4,7 +4,8 @@ import { ProntoError } from '../../core/errors.js';
 import type { Redactor } from '../../core/redact.js';
 import type { FeedbackSink, RequestLedger } from '../../observability/feedback.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { isPublicRoute } from '../route-policy.js';
+import type { RequestLog } from '../../observability/request-log.js';
+import { isOperationalRoute } from '../route-policy.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
 export interface FeedbackRouteDeps {
@@ -12,6 +13,7 @@ export interface FeedbackRouteDeps {
   requests: RequestLedger;
   redactor: Redactor;
   metrics: Metrics;
+  requestLog: RequestLog;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface FeedbackRouteDeps {
  */
 export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteDeps, s: Schemas): void {
   app.addHook('onResponse', async (request, reply) => {
-    if (isPublicRoute(request) || reply.statusCode >= 400) return;
+    if (isOperationalRoute(request) || reply.statusCode >= 400) return;
     // Off the response path; a ledger write that fails only means that request cannot be rated.
     deps.requests.remember(request.tenant, request.id).catch((err: Error) => request.log.warn({ err: err.message }, 'request ledger write failed'));
   });
@@ -49,13 +51,15 @@ export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteD
         // The same answer whether the id is unknown or another tenant's: ids reveal nothing.
         throw new ProntoError('not_found', `No request ${request_id} of yours to rate`, { field: 'request_id' });
       }
-      await deps.feedback.add({
+      const record = {
         request_id,
         tenant: request.tenant,
         rating,
         comment: comment === undefined ? undefined : deps.redactor.redact(comment),
         received_at: new Date().toISOString(),
-      });
+      };
+      await deps.feedback.add(record);
+      deps.requestLog.feedback({ request_id, tenant: record.tenant, rating, comment: record.comment, at: record.received_at });
       deps.metrics.feedback.inc({ rating: String(rating) });
       return reply.status(202).send({ status: 'accepted' as const });
     },

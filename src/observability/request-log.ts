@@ -1,0 +1,150 @@
+import { appendFile, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RequestSummary } from './recent-requests.js';
+
+/**
+ * The request log for datasets: a sampled, redacted JSONL record per answered request (input,
+ * retrieved ids and scores, output, timings, degradations) and a `feedback` line whenever feedback
+ * for a request arrives, appended under `<data_dir>/request-log/`. The live file rotates by size
+ * (requests.jsonl -> requests.1.jsonl -> ...; the oldest beyond `max_files` is dropped).
+ * `pronto export-log` reads it back, joining feedback onto the records.
+ */
+
+/** What the pipeline saw and said, filled by the flows (after the sanitize stage: already redacted). */
+export interface Transcript {
+  input?: string;
+  retrieved?: Array<{ id: string; score: number }>;
+  output?: string;
+}
+
+export interface RequestRecord extends Omit<RequestSummary, 'at' | 'method'> {
+  type: 'request';
+  at: string;
+  input: string;
+  retrieved: Array<{ id: string; score: number }>;
+  output?: string;
+}
+
+export interface FeedbackLine {
+  type: 'feedback';
+  at: string;
+  request_id: string;
+  tenant: string;
+  rating: number;
+  comment?: string;
+}
+
+export interface RequestLogOptions {
+  dir: string;
+  sampleRate: number;
+  maxFileBytes: number;
+  maxFiles: number;
+  /** Applied to every text field again before it is written (belt and braces over the sanitize stage). */
+  redact: (text: string) => string;
+  onError: (err: unknown) => void;
+  random?: () => number;
+}
+
+export interface RequestLog {
+  record(summary: RequestSummary, transcript: Transcript): void;
+  feedback(line: Omit<FeedbackLine, 'type'>): void;
+  /** Resolves once everything recorded so far is on disk. */
+  flush(): Promise<void>;
+}
+
+const LIVE = 'requests.jsonl';
+
+export function createRequestLog(options: RequestLogOptions): RequestLog {
+  const random = options.random ?? Math.random;
+  const sampled = new Set<string>();
+  let size: number | undefined;
+  let writing: Promise<void> = Promise.resolve();
+
+  async function append(line: string): Promise<void> {
+    if (size === undefined) {
+      await mkdir(options.dir, { recursive: true });
+      size = await stat(join(options.dir, LIVE)).then(
+        (s) => s.size,
+        () => 0,
+      );
+    }
+    const bytes = Buffer.byteLength(line);
+    if (size > 0 && size + bytes > options.maxFileBytes) {
+      await rotate(options.dir, options.maxFiles);
+      size = 0;
+    }
+    await appendFile(join(options.dir, LIVE), line);
+    size += bytes;
+  }
+  const enqueue = (entry: RequestRecord | FeedbackLine) => {
+    const line = JSON.stringify(entry) + '\n';
+    writing = writing.then(() => append(line)).catch(options.onError);
+  };
+
+  return {
+    record(summary, transcript) {
+      if (transcript.input === undefined || options.sampleRate <= 0 || random() >= options.sampleRate) return;
+      sampled.add(summary.request_id);
+      if (sampled.size > 100_000) sampled.delete(sampled.values().next().value as string);
+      const { at, method: _method, ...rest } = summary;
+      enqueue({
+        type: 'request',
+        ...rest,
+        at: new Date(at).toISOString(),
+        input: options.redact(transcript.input),
+        retrieved: transcript.retrieved ?? [],
+        output: transcript.output === undefined ? undefined : options.redact(transcript.output),
+      });
+    },
+    feedback(line) {
+      // Feedback is kept for sampled requests only: on its own it cannot rebuild a dataset row.
+      if (!sampled.has(line.request_id)) return;
+      enqueue({ type: 'feedback', ...line, comment: line.comment === undefined ? undefined : options.redact(line.comment) });
+    },
+    flush: () => writing,
+  };
+}
+
+async function rotate(dir: string, maxFiles: number): Promise<void> {
+  for (let i = maxFiles - 1; i >= 1; i--) {
+    const from = i === 1 ? LIVE : `requests.${i - 1}.jsonl`;
+    await rename(join(dir, from), join(dir, `requests.${i}.jsonl`)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+}
+
+/** Log files oldest first: requests.N.jsonl ... requests.1.jsonl, then requests.jsonl. */
+async function logFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const rotated = names
+    .map((name) => ({ name, n: /^requests\.(\d+)\.jsonl$/.exec(name)?.[1] }))
+    .filter((f) => f.n !== undefined)
+    .sort((a, b) => Number(b.n) - Number(a.n))
+    .map((f) => f.name);
+  return [...rotated, ...(names.includes(LIVE) ? [LIVE] : [])].map((name) => join(dir, name));
+}
+
+export type ExportedRecord = Omit<RequestRecord, 'type'> & { feedback?: Array<Omit<FeedbackLine, 'type' | 'request_id' | 'tenant'>> };
+
+/** The records since `since`, oldest first; with feedback, each carries the feedback it received. */
+export async function readRequestLog(dir: string, options: { since: Date; withFeedback: boolean }): Promise<ExportedRecord[]> {
+  const records: ExportedRecord[] = [];
+  const byId = new Map<string, ExportedRecord>();
+  for (const file of await logFiles(dir)) {
+    for (const text of (await readFile(file, 'utf8')).split('\n')) {
+      if (!text) continue;
+      const entry = JSON.parse(text) as RequestRecord | FeedbackLine;
+      if (entry.type === 'request') {
+        if (new Date(entry.at) < options.since) continue;
+        const { type: _type, ...record } = entry;
+        const exported: ExportedRecord = options.withFeedback ? { ...record, feedback: [] } : record;
+        records.push(exported);
+        byId.set(`${entry.tenant}/${entry.request_id}`, exported);
+      } else if (options.withFeedback) {
+        byId.get(`${entry.tenant}/${entry.request_id}`)?.feedback?.push({ at: entry.at, rating: entry.rating, comment: entry.comment });
+      }
+    }
+  }
+  return records;
+}

@@ -1,0 +1,255 @@
+import type { Registry } from 'prom-client';
+
+/**
+ * Recent statistics for the dashboard: once a second the metrics registry is read and the change
+ * since the last read becomes one point of a ring buffer (the last `seconds` of them). A point
+ * holds per-second rates and percentiles interpolated from the histogram buckets, the way
+ * Prometheus' histogram_quantile does, so the dashboard and Grafana agree. Reading the registry
+ * means nothing on the request path records twice.
+ */
+
+export interface Percentiles {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface StatsPoint {
+  /** Epoch ms at the end of the second. */
+  t: number;
+  routes: Record<string, Percentiles & { rps: number; errors: number }>;
+  stages: Record<string, Percentiles>;
+  ttft: Percentiles;
+  inter_token: Percentiles;
+  models: Record<string, { batches: number; batch_size_mean: number | null; batch_wait_p95: number | null; queue_depth: number }>;
+  rejections: Record<string, number>;
+  cache: { lookups: number; hit_ratio: number | null };
+  degradations: Record<string, number>;
+  jobs: { depth: Record<string, number>; outcomes: Record<string, number> };
+  /** Present once requests carry a `variant` label (A/B and canary routing). */
+  variants?: Record<string, Percentiles & { rps: number; errors: number }>;
+}
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+type Samples = Map<string, Sample>;
+/** Histogram name -> its bucket bounds, ascending. */
+type Layouts = Map<string, number[]>;
+
+export interface StatsRecorder {
+  /** Points newer than `since` (epoch ms), oldest first. */
+  points(since?: number): StatsPoint[];
+  /** One point summarising the last `seconds` (for the stage-vs-budget view). */
+  window(seconds: number): StatsPoint;
+  /** Takes a reading now (the timer does this every second). */
+  tick(): Promise<void>;
+  stop(): void;
+}
+
+export function createStatsRecorder(registry: Registry, options: { seconds?: number; intervalMs?: number } = {}): StatsRecorder {
+  const capacity = options.seconds ?? 300;
+  const ring: Array<{ point: StatsPoint; delta: Samples; gauges: Samples }> = [];
+  let previous: Samples | undefined;
+  const layouts: Layouts = new Map();
+  let reading: Promise<void> | undefined;
+
+  async function tick(): Promise<void> {
+    const current = await read(registry);
+    learnLayouts(current, layouts);
+    if (previous) {
+      const { delta, gauges } = diff(previous, current);
+      ring.push({ point: summarise(Date.now(), delta, gauges, layouts), delta, gauges });
+      if (ring.length > capacity) ring.shift();
+    }
+    previous = current;
+  }
+  const timer = setInterval(() => {
+    reading ??= tick().finally(() => (reading = undefined));
+  }, options.intervalMs ?? 1000);
+  timer.unref();
+
+  return {
+    points: (since = 0) => ring.filter((e) => e.point.t > since).map((e) => e.point),
+    window(seconds) {
+      const recent = ring.slice(-seconds);
+      const delta: Samples = new Map();
+      for (const entry of recent) {
+        for (const [key, sample] of entry.delta) {
+          const sum = delta.get(key);
+          delta.set(key, sum ? { ...sum, value: sum.value + sample.value } : sample);
+        }
+      }
+      return summarise(Date.now(), delta, recent.at(-1)?.gauges ?? new Map(), layouts, Math.max(1, recent.length));
+    },
+    tick,
+    stop: () => clearInterval(timer),
+  };
+}
+
+const GAUGES = new Set(['pronto_model_queue_depth', 'pronto_job_queue_depth', 'pronto_http_in_flight', 'pronto_model_ready']);
+
+async function read(registry: Registry): Promise<Samples> {
+  const samples: Samples = new Map();
+  for (const metric of await registry.getMetricsAsJSON()) {
+    if (!metric.name.startsWith('pronto_')) continue;
+    for (const value of metric.values) {
+      const name = (value as { metricName?: string }).metricName ?? metric.name;
+      const labels = Object.fromEntries(Object.entries(value.labels).map(([k, v]) => [k, String(v)]));
+      samples.set(`${name}${JSON.stringify(labels)}`, { name, labels, value: value.value });
+    }
+  }
+  return samples;
+}
+
+function learnLayouts(samples: Samples, layouts: Layouts): void {
+  for (const s of samples.values()) {
+    if (!s.name.endsWith('_bucket')) continue;
+    const histogram = s.name.slice(0, -'_bucket'.length);
+    const bounds = layouts.get(histogram) ?? [];
+    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    if (!bounds.includes(le)) layouts.set(histogram, [...bounds, le].sort((a, b) => a - b));
+  }
+}
+
+function diff(before: Samples, after: Samples): { delta: Samples; gauges: Samples } {
+  const delta: Samples = new Map();
+  const gauges: Samples = new Map();
+  for (const [key, sample] of after) {
+    if (GAUGES.has(sample.name)) {
+      gauges.set(key, sample);
+      continue;
+    }
+    const change = sample.value - (before.get(key)?.value ?? 0);
+    if (change > 0) delta.set(key, { ...sample, value: change });
+  }
+  return { delta, gauges };
+}
+
+/** Sums of one metric's samples grouped by one label. */
+function sumBy(
+  samples: Samples,
+  name: string,
+  label: string,
+  where: (labels: Record<string, string>) => boolean = () => true,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of samples.values()) {
+    if (s.name !== name || !where(s.labels)) continue;
+    const key = s.labels[label] ?? '';
+    out[key] = (out[key] ?? 0) + s.value;
+  }
+  return out;
+}
+
+/**
+ * Percentiles of a histogram's bucket deltas, per value of `label` (or all together without one).
+ * Buckets that did not change are not in the deltas; they all lie below the first one that did
+ * (counts are cumulative), so that bucket's lower bound is its predecessor in `layouts`.
+ */
+function percentilesBy(samples: Samples, layouts: Layouts, histogram: string, label?: string): Record<string, Percentiles> {
+  const buckets = new Map<string, Map<number, number>>();
+  for (const s of samples.values()) {
+    if (s.name !== `${histogram}_bucket`) continue;
+    const key = label ? (s.labels[label] ?? '') : '';
+    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    const byLe = buckets.get(key) ?? new Map<number, number>();
+    byLe.set(le, (byLe.get(le) ?? 0) + s.value);
+    buckets.set(key, byLe);
+  }
+  const out: Record<string, Percentiles> = {};
+  for (const [key, byLe] of buckets) {
+    const sorted = [...byLe].sort((a, b) => a[0] - b[0]);
+    const count = sorted.at(-1)?.[1] ?? 0;
+    if (count === 0) continue;
+    const layout = layouts.get(histogram) ?? [];
+    const floor = layout.filter((le) => le < sorted[0][0]).at(-1) ?? 0;
+    out[key] = { count, p50: quantile(sorted, 0.5, floor), p95: quantile(sorted, 0.95, floor), p99: quantile(sorted, 0.99, floor) };
+  }
+  return out;
+}
+
+const NO_PERCENTILES: Percentiles = { count: 0, p50: null, p95: null, p99: null };
+
+/**
+ * histogram_quantile over cumulative buckets, in milliseconds (linear within a bucket); `floor` is
+ * the lower bound of the first bucket.
+ */
+export function quantile(cumulative: Array<[number, number]>, q: number, floor = 0): number | null {
+  const total = cumulative.at(-1)?.[1] ?? 0;
+  if (total === 0) return null;
+  const rank = q * total;
+  let lowerLe = floor;
+  let lowerCount = 0;
+  for (const [le, count] of cumulative) {
+    if (count >= rank) {
+      if (le === Infinity) return round(lowerLe * 1000);
+      const inBucket = count - lowerCount;
+      const fraction = inBucket === 0 ? 1 : (rank - lowerCount) / inBucket;
+      return round((lowerLe + (le - lowerLe) * fraction) * 1000);
+    }
+    lowerLe = le;
+    lowerCount = count;
+  }
+  return round(lowerLe * 1000);
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function byRoute(delta: Samples, layouts: Layouts, label: 'route' | 'variant', seconds: number): Record<string, Percentiles & { rps: number; errors: number }> {
+  const requests = sumBy(delta, 'pronto_http_requests_total', label, (l) => l[label] !== undefined);
+  const errors = sumBy(delta, 'pronto_http_requests_total', label, (l) => l[label] !== undefined && l.status >= '500');
+  const latency = percentilesBy(delta, layouts, 'pronto_http_request_duration_seconds', label);
+  return Object.fromEntries(
+    Object.entries(requests).map(([key, n]) => [
+      key,
+      { ...(latency[key] ?? NO_PERCENTILES), rps: round(n / seconds), errors: errors[key] ?? 0 },
+    ]),
+  );
+}
+
+function summarise(t: number, delta: Samples, gauges: Samples, layouts: Layouts, seconds = 1): StatsPoint {
+  const batches = sumBy(delta, 'pronto_model_batch_size_count', 'model');
+  const items = sumBy(delta, 'pronto_model_batch_size_sum', 'model');
+  const waits = percentilesBy(delta, layouts, 'pronto_model_batch_wait_seconds', 'model');
+  const depth = sumBy(gauges, 'pronto_model_queue_depth', 'model');
+  const models = Object.fromEntries(
+    [...new Set([...Object.keys(batches), ...Object.keys(depth)])].map((model) => [
+      model,
+      {
+        batches: batches[model] ?? 0,
+        batch_size_mean: batches[model] ? round(items[model] / batches[model]) : null,
+        batch_wait_p95: waits[model]?.p95 ?? null,
+        queue_depth: depth[model] ?? 0,
+      },
+    ]),
+  );
+  const cache = sumBy(delta, 'pronto_cache_requests_total', 'result');
+  const lookups = Object.values(cache).reduce((a, b) => a + b, 0);
+  const degradations: Record<string, number> = {};
+  for (const s of delta.values()) {
+    if (s.name === 'pronto_degradations_total')
+      degradations[`${s.labels.stage}:${s.labels.reason}`] = (degradations[`${s.labels.stage}:${s.labels.reason}`] ?? 0) + s.value;
+  }
+  const point: StatsPoint = {
+    t,
+    routes: byRoute(delta, layouts, 'route', seconds),
+    stages: percentilesBy(delta, layouts, 'pronto_stage_duration_seconds', 'stage'),
+    ttft: percentilesBy(delta, layouts, 'pronto_time_to_first_token_seconds')[''] ?? NO_PERCENTILES,
+    inter_token: percentilesBy(delta, layouts, 'pronto_inter_token_latency_seconds')[''] ?? NO_PERCENTILES,
+    models,
+    rejections: sumBy(delta, 'pronto_rejections_total', 'reason'),
+    cache: { lookups, hit_ratio: lookups ? round((lookups - (cache.miss ?? 0)) / lookups) : null },
+    degradations,
+    jobs: { depth: sumBy(gauges, 'pronto_job_queue_depth', 'state'), outcomes: sumBy(delta, 'pronto_jobs_total', 'outcome') },
+  };
+  const variants = byRoute(delta, layouts, 'variant', seconds);
+  if (Object.keys(variants).length > 0) point.variants = variants;
+  return point;
+}
