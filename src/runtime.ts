@@ -11,9 +11,8 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
 import { RecentRequests } from './observability/recent-requests.js';
-import { createRequestLog, type RequestLog } from './observability/request-log.js';
+import { createRequestLog, requestLogDir, type RequestLog } from './observability/request-log.js';
 import { createStatsRecorder, type StatsRecorder } from './observability/stats.js';
-import { join } from 'node:path';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createPipeline } from './pipeline/create-pipeline.js';
 import { fileFeatureSource, redisFeatureSource } from './pipeline/stages/features.js';
@@ -75,7 +74,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const jobs = createJobQueue(config, { metrics, logger, handlers: createJobHandlers(pipeline, config), redact: redactor.redact });
   const stats = createStatsRecorder(metrics.registry);
   const requestLog = createRequestLog({
-    dir: requestLogDir(config),
+    dir: requestLogDir(config.data_dir),
     sampleRate: config.observability.request_log.sample_rate,
     maxFileBytes: config.observability.request_log.max_file_bytes,
     maxFiles: config.observability.request_log.max_files,
@@ -130,11 +129,6 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
       redis?.disconnect();
     },
   };
-}
-
-/** Where the request log lives: `<data_dir>/request-log/` (read back by `pronto export-log`). */
-export function requestLogDir(config: Config): string {
-  return join(config.data_dir, 'request-log');
 }
 
 /** An adapter maps one embedder's query vectors: with another embedder its output means nothing. */

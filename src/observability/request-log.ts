@@ -54,6 +54,11 @@ export interface RequestLog {
 
 const LIVE = 'requests.jsonl';
 
+/** Where the request log lives: `<data_dir>/request-log/`. */
+export function requestLogDir(dataDir: string): string {
+  return join(dataDir, 'request-log');
+}
+
 export function createRequestLog(options: RequestLogOptions): RequestLog {
   const random = options.random ?? Math.random;
   const sampled = new Set<string>();

@@ -65,7 +65,7 @@ function chart(id, seriesNames, opts = {}) {
         legend: { show: true, live: false },
         cursor: { show: true, points: { show: false } },
         scales: { x: { time: true }, y: { range: opts.range ?? ((_u, min, max) => [0, Math.max(max, opts.minMax ?? 1)]) } },
-        axes: [{ stroke: '#687287', size: 30 }, { stroke: '#687287', size: 46, values: opts.values }],
+        axes: [{ stroke: '#687287', size: 30 }, { stroke: '#687287', size: 60, values: opts.values }],
         series: [{}, ...seriesNames.map((label, i) => ({ label, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false, dash: opts.dashed?.(label) ? [4, 3] : undefined }))],
       },
       [[], ...seriesNames.map(() => [])],

@@ -24,8 +24,13 @@ describe('the metrics catalogue', () => {
   let server: TestServer;
   before(async () => {
     server = await startTestServer({
-      // A slow simulated embedder running one batch at a time, so a request can be seen waiting in its queue.
-      models: [{ name: 'sim-embed', role: 'embedder', backend: 'sim', options: { base_ms: 150, per_item_ms: 0 }, batching: { max_concurrent_batches: 1 } } as never, DEFAULT_MODELS[1]],
+      // Simulated embedders: a fast one for the pipeline, and a slow one running one batch at a
+      // time, so a request can be seen waiting in its queue.
+      models: [
+        { name: 'sim-embed', role: 'embedder', backend: 'sim', options: { base_ms: 2, per_item_ms: 0 } } as never,
+        { name: 'sim-slow', role: 'embedder', backend: 'sim', options: { base_ms: 1000, per_item_ms: 0 }, batching: { max_concurrent_batches: 1 } } as never,
+        DEFAULT_MODELS[1],
+      ],
       pipeline: { embedder: 'sim-embed' },
       // The features stage always fails: asking with a user_id degrades it to default features.
       faults: { features: { mode: 'throw' } },
@@ -67,15 +72,15 @@ describe('the metrics catalogue', () => {
     server.app.state.shuttingDown = false;
 
     // A request that leaves while its item waits in the model queue: the item is dropped unrun.
-    const busy = server.post('/v1/embeddings', { input: ['keeps the model busy'], model: 'sim-embed' });
+    const busy = server.post('/v1/embeddings', { input: ['keeps the model busy'], model: 'sim-slow' });
     const leaving = new AbortController();
     const abandoned = fetch(`${server.url}/v1/embeddings`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ input: ['leaves early'], model: 'sim-embed' }),
+      body: JSON.stringify({ input: ['leaves early'], model: 'sim-slow' }),
       signal: leaving.signal,
     }).catch(() => undefined);
-    await until(async () => ((await metricValue(server.url, 'pronto_model_queue_depth', { model: 'sim-embed' })) > 0 ? true : undefined), 'an item queued');
+    await until(async () => ((await metricValue(server.url, 'pronto_model_queue_depth', { model: 'sim-slow' })) > 0 ? true : undefined), 'an item queued');
     leaving.abort();
     await abandoned;
     await (await busy).arrayBuffer();

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startTestServer } from '../support/server.js';
 
@@ -35,4 +38,28 @@ describe('Prometheus tooling accepts what pronto ships', { skip }, () => {
       await server.close();
     }
   });
+});
+
+test('every query of the Grafana dashboard uses only catalogued metrics, and each parses', () => {
+  const dashboard = JSON.parse(readFileSync('deploy/grafana/dashboard.json', 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+  const catalogue = readFileSync('docs/METRICS.md', 'utf8');
+  const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+  assert.ok(exprs.length >= 14);
+  for (const expr of exprs) {
+    for (const [name] of expr.matchAll(/pronto_[a-z_]+/g)) {
+      const base = name.replace(/_(bucket|sum|count)$/, '');
+      assert.ok(catalogue.includes(`\`${base}\``), `${name} in "${expr}" is not in docs/METRICS.md`);
+    }
+  }
+  if (skip) return;
+  // promtool parses PromQL inside rules: check the dashboard's queries as recording rules.
+  const rules = { groups: [{ name: 'dashboard', rules: exprs.map((expr, i) => ({ record: `dashboard:q${i}`, expr: expr.replaceAll('$__rate_interval', '1m').replaceAll('$job', '.*') })) }] };
+  const dir = mkdtempSync(join(tmpdir(), 'pronto-grafana-'));
+  try {
+    writeFileSync(join(dir, 'rules.yaml'), JSON.stringify(rules));
+    const result = run(['check', 'rules', join(dir, 'rules.yaml')]);
+    assert.ok(result.ok, result.output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

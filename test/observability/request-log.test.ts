@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createRequestLog, readRequestLog } from '../../src/observability/request-log.js';
+import type { RequestSummary } from '../../src/observability/recent-requests.js';
+
+const summary = (id: string, at = Date.now()): RequestSummary => ({
+  request_id: id,
+  at,
+  tenant: 'public',
+  method: 'POST',
+  route: '/v1/infer',
+  status: 200,
+  latency_ms: 12.5,
+  timings: { sanitize: 0.1, embed: 3 },
+  degraded: [],
+});
+
+test('the request log samples, rotates by size, and exports with feedback joined', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pronto-request-log-'));
+  try {
+    let draw = 0;
+    const log = createRequestLog({
+      dir,
+      sampleRate: 0.5,
+      maxFileBytes: 2048,
+      maxFiles: 3,
+      redact: (text) => text.replaceAll('secret', '[X]'),
+      onError: (err) => assert.fail(String(err)),
+      // Every other request is drawn into the sample.
+      random: () => (draw++ % 2 === 0 ? 0.1 : 0.9),
+    });
+    for (let i = 0; i < 60; i++) log.record(summary(`r${i}`), { input: `question ${i} secret`, retrieved: [{ id: 'doc-1', score: 0.5 }], output: `answer ${i}` });
+    log.record(summary('no-input'), {});
+    log.feedback({ request_id: 'r58', tenant: 'public', rating: 1, comment: 'good secret', at: new Date().toISOString() });
+    log.feedback({ request_id: 'r59', tenant: 'public', rating: -1, at: new Date().toISOString() });
+    await log.flush();
+
+    const files = readdirSync(dir).sort();
+    assert.deepEqual(files, ['requests.1.jsonl', 'requests.2.jsonl', 'requests.jsonl'], 'rotated, keeping max_files');
+    for (const file of files) assert.ok(readFileSync(join(dir, file)).length <= 2048);
+    assert.doesNotMatch(files.map((f) => readFileSync(join(dir, f), 'utf8')).join(''), /secret/, 'text is redacted again on the way out');
+
+    const all = await readRequestLog(dir, { since: new Date(0), withFeedback: true });
+    const ids = all.map((r) => r.request_id);
+    assert.ok(ids.every((id) => Number(id.slice(1)) % 2 === 0), 'only the sampled half');
+    assert.deepEqual(ids, [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))), 'oldest first');
+    assert.equal(ids.at(-1), 'r58', 'the newest survive rotation');
+    assert.deepEqual(all.at(-1)?.feedback?.map((f) => [f.rating, f.comment]), [[1, 'good [X]']]);
+    assert.equal(all.at(-1)?.input, 'question 58 [X]');
+    assert.deepEqual(all.at(-1)?.retrieved, [{ id: 'doc-1', score: 0.5 }]);
+    assert.equal((await readRequestLog(dir, { since: new Date(Date.now() + 60_000), withFeedback: false })).length, 0, '--since filters');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pronto export-log prints the records as JSONL and refuses a bad --since', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pronto-export-'));
+  try {
+    const log = createRequestLog({ dir: join(dataDir, 'request-log'), sampleRate: 1, maxFileBytes: 1 << 20, maxFiles: 2, redact: (t) => t, onError: (err) => assert.fail(String(err)) });
+    log.record(summary('old', Date.parse('2026-01-01T00:00:00Z')), { input: 'old question' });
+    log.record(summary('new', Date.parse('2026-12-02T00:00:00Z')), { input: 'new question', output: 'an answer' });
+    log.feedback({ request_id: 'new', tenant: 'public', rating: 5, at: '2026-12-02T00:01:00Z' });
+    await log.flush();
+    const env = { ...process.env, PRONTO_DATA_DIR: dataDir, PRONTO_CONFIG: '' };
+    const run = spawnSync(process.execPath, ['bin/pronto.js', 'export-log', '--since', '2026-12-01', '--with-feedback'], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(lines.map((r) => r.request_id), ['new']);
+    assert.equal(lines[0].output, 'an answer');
+    assert.deepEqual(lines[0].feedback, [{ at: '2026-12-02T00:01:00Z', rating: 5 }]);
+
+    const bad = spawnSync(process.execPath, ['bin/pronto.js', 'export-log', '--since', 'yesterday'], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--since.*ISO 8601/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
