@@ -95,8 +95,12 @@ const GAUGES = new Set(['pronto_model_queue_depth', 'pronto_job_queue_depth', 'p
 
 async function read(registry: Registry): Promise<Samples> {
   const samples: Samples = new Map();
-  for (const metric of await registry.getMetricsAsJSON()) {
-    if (!metric.name.startsWith('pronto_')) continue;
+  // Only pronto's own metrics: collecting the process metrics (reads of /proc...) every second is wasted work.
+  const own = registry
+    .getMetricsAsArray()
+    .map((metric) => metric.name)
+    .filter((name) => name.startsWith('pronto_'));
+  for (const metric of await Promise.all(own.map((name) => registry.getSingleMetric(name)!.get()))) {
     for (const value of metric.values) {
       const name = (value as { metricName?: string }).metricName ?? metric.name;
       const labels = Object.fromEntries(Object.entries(value.labels).map(([k, v]) => [k, String(v)]));
