@@ -6,6 +6,7 @@ import type { IConfiguration, IForbiddenRuleType } from 'dependency-cruiser';
  * it with dependency-cruiser in `npm test`; docs/ARCHITECTURE.md draws it.
  */
 export const LAYERS = [
+  { name: 'ui', path: '^src/ui/', why: "the dashboard's page and browser script: served as files, importing nothing" },
   { name: 'core', path: '^src/core/', why: 'the shared foundation: errors, deadlines, batching, caches, vectors, text, redaction' },
   { name: 'config', path: '^src/config/', why: 'the one schema, composed from each domain slice' },
   { name: 'observability', path: '^src/observability/', why: 'metrics, logs, traces' },
