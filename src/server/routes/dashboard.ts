@@ -22,18 +22,14 @@ const STATS_WINDOW_S = 60;
  * like /v1 does (the page asks for one and keeps it in the tab's session storage).
  */
 export function registerDashboardRoute(app: FastifyInstance, runtime: Runtime): void {
-  const asset = (path: string, type: string, body: string) =>
-    app.get(path, { config: PUBLIC_ROUTE, schema: { hide: true } }, async (_request, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
-  const pageSchema = {
-    summary: 'The dashboard (HTML)',
-    tags: ['operations'],
-    produces: ['text/html'],
-    response: { 200: { type: 'string', description: 'The dashboard page' } },
+  const asset = (path: string, type: string, body: string, summary: string) => {
+    const schema = { summary, tags: ['operations'], produces: [type.split(';')[0]], response: { 200: { type: 'string', description: summary } } };
+    app.get(path, { config: PUBLIC_ROUTE, schema }, async (_request, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
   };
-  app.get('/', { config: PUBLIC_ROUTE, schema: pageSchema }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
-  asset('/ui/dashboard.js', 'text/javascript; charset=utf-8', script);
-  asset('/ui/uplot.js', 'text/javascript; charset=utf-8', uplotScript);
-  asset('/ui/uplot.css', 'text/css; charset=utf-8', uplotStyle);
+  asset('/', 'text/html; charset=utf-8', page, 'The dashboard (HTML)');
+  asset('/ui/dashboard.js', 'text/javascript; charset=utf-8', script, "The dashboard's script");
+  asset('/ui/uplot.js', 'text/javascript; charset=utf-8', uplotScript, 'uPlot, the chart library (from its npm package)');
+  asset('/ui/uplot.css', 'text/css; charset=utf-8', uplotStyle, "uPlot's stylesheet");
 
   // Query strings are not coerced (ajv coerceTypes is off app-wide): numbers arrive as digit strings.
   const StatsQuery = Type.Object({ since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'Epoch ms: only newer points' })) });
@@ -45,6 +41,7 @@ export function registerDashboardRoute(app: FastifyInstance, runtime: Runtime): 
         summary: 'Per-second statistics of the last five minutes (the dashboard reads this)',
         tags: ['operations'],
         querystring: StatsQuery,
+        response: { 200: Type.Unknown({ description: '{auth, budgets_ms, slow_request_ms, window_s, window, points}: see docs/API.md' }) },
       },
     },
     async (request) => ({
@@ -66,13 +63,22 @@ export function registerDashboardRoute(app: FastifyInstance, runtime: Runtime): 
         summary: 'The last requests of the caller tenant with their stage timings (no body text)',
         tags: ['operations'],
         querystring: ListQuery,
+        response: { 200: Type.Unknown({ description: '{requests: [{request_id, at, route, status, latency_ms, timings, degraded, trace_id}]}' }) },
       },
     },
     async (request) => ({ requests: runtime.recentRequests.list(request.tenant, Number(request.query.limit)) }),
   );
   app.get<{ Params: { id: string } }>(
     '/stats/requests/:id',
-    { config: KEYED_OPERATIONAL_ROUTE, schema: { summary: 'One recent request: its stage waterfall and degradations', tags: ['operations'] } },
+    {
+      config: KEYED_OPERATIONAL_ROUTE,
+      schema: {
+        summary: 'One recent request: its stage waterfall and degradations',
+        tags: ['operations'],
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: Type.Unknown({ description: '{request_id, at, route, status, latency_ms, timings, degraded, trace_id}' }) },
+      },
+    },
     async (request) => {
       const found = runtime.recentRequests.get(request.tenant, request.params.id);
       if (!found) throw new ProntoError('not_found', `no recent request "${request.params.id}"`, { field: 'id' });
