@@ -1,5 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Runtime } from '../../runtime.js';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { RecentRequests } from '../../observability/recent-requests.js';
+import type { RequestLog } from '../../observability/request-log.js';
 import type { RequestSummary } from '../../observability/recent-requests.js';
 import { traceIdOf } from '../../observability/tracing.js';
 import { isOperationalRoute } from '../route-policy.js';
@@ -9,8 +12,15 @@ import { isOperationalRoute } from '../route-policy.js';
  * warning with the stage breakdown when it ran past `observability.slow_request_ms`, its summary in
  * the dashboard's request view, and (sampled) its redacted record in the request log.
  */
-export function registerRequestObserver(app: FastifyInstance, runtime: Runtime): void {
-  const { config, logger } = runtime;
+export interface RequestObserverDeps {
+  config: Pick<Config, 'observability'>;
+  logger: Logger;
+  recentRequests: RecentRequests;
+  requestLog: RequestLog;
+}
+
+export function registerRequestObserver(app: FastifyInstance, deps: RequestObserverDeps): void {
+  const { config, logger } = deps;
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const ms = Math.round(reply.elapsedTime * 10) / 10;
@@ -31,8 +41,8 @@ export function registerRequestObserver(app: FastifyInstance, runtime: Runtime):
     if (ms > config.observability.slow_request_ms) {
       logger.warn({ ...line, timings: summary.timings, degraded: summary.degraded }, 'slow request');
     }
-    runtime.recentRequests.add(summary);
-    runtime.requestLog.record(summary, request.ctx.transcript);
+    deps.recentRequests.add(summary);
+    deps.requestLog.record(summary, request.ctx.transcript);
   });
 }
 

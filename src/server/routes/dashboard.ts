@@ -3,7 +3,9 @@ import { createRequire } from 'node:module';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ProntoError } from '../../core/errors.js';
-import type { Runtime } from '../../runtime.js';
+import type { Config } from '../../config/schema.js';
+import type { RecentRequests } from '../../observability/recent-requests.js';
+import type { StatsRecorder } from '../../observability/stats.js';
 import { KEYED_OPERATIONAL_ROUTE, PUBLIC_ROUTE } from '../route-policy.js';
 
 const page = readFileSync(new URL('../../ui/dashboard.html', import.meta.url), 'utf8');
@@ -21,7 +23,13 @@ const STATS_WINDOW_S = 60;
  * (the last requests and their stage timings, no body text). With API keys on, /stats needs a key
  * like /v1 does (the page asks for one and keeps it in the tab's session storage).
  */
-export function registerDashboardRoute(app: FastifyInstance, runtime: Runtime): void {
+export interface DashboardDeps {
+  config: Pick<Config, 'auth' | 'deadline' | 'observability'>;
+  stats: StatsRecorder;
+  recentRequests: RecentRequests;
+}
+
+export function registerDashboardRoute(app: FastifyInstance, deps: DashboardDeps): void {
   const asset = (path: string, type: string, body: string, summary: string) => {
     const schema = { summary, tags: ['operations'], produces: [type.split(';')[0]], response: { 200: { type: 'string', description: summary } } };
     app.get(path, { config: PUBLIC_ROUTE, schema }, async (_request, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
@@ -45,12 +53,12 @@ export function registerDashboardRoute(app: FastifyInstance, runtime: Runtime): 
       },
     },
     async (request) => ({
-      auth: runtime.config.auth.api_keys.length > 0,
-      budgets_ms: runtime.config.deadline.budgets,
-      slow_request_ms: runtime.config.observability.slow_request_ms,
+      auth: deps.config.auth.api_keys.length > 0,
+      budgets_ms: deps.config.deadline.budgets,
+      slow_request_ms: deps.config.observability.slow_request_ms,
       window_s: STATS_WINDOW_S,
-      window: runtime.stats.window(STATS_WINDOW_S),
-      points: runtime.stats.points(Number(request.query.since ?? 0)),
+      window: deps.stats.window(STATS_WINDOW_S),
+      points: deps.stats.points(Number(request.query.since ?? 0)),
     }),
   );
 
@@ -66,7 +74,7 @@ export function registerDashboardRoute(app: FastifyInstance, runtime: Runtime): 
         response: { 200: Type.Unknown({ description: '{requests: [{request_id, at, route, status, latency_ms, timings, degraded, trace_id}]}' }) },
       },
     },
-    async (request) => ({ requests: runtime.recentRequests.list(request.tenant, Number(request.query.limit)) }),
+    async (request) => ({ requests: deps.recentRequests.list(request.tenant, Number(request.query.limit)) }),
   );
   app.get<{ Params: { id: string } }>(
     '/stats/requests/:id',
@@ -80,7 +88,7 @@ export function registerDashboardRoute(app: FastifyInstance, runtime: Runtime): 
       },
     },
     async (request) => {
-      const found = runtime.recentRequests.get(request.tenant, request.params.id);
+      const found = deps.recentRequests.get(request.tenant, request.params.id);
       if (!found) throw new ProntoError('not_found', `no recent request "${request.params.id}"`, { field: 'id' });
       return found;
     },
