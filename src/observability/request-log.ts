@@ -10,19 +10,29 @@ import type { RequestSummary } from './recent-requests.js';
  * `pronto export-log` reads it back, joining feedback onto the records.
  */
 
+/** A retrieved chunk: its id, the document it belongs to, and its score. */
+export interface RetrievedRef {
+  id: string;
+  doc_id: string;
+  score: number;
+}
+
 /** What the pipeline saw and said, filled by the flows (after the sanitize stage: already redacted). */
 export interface Transcript {
   input?: string;
-  retrieved?: Array<{ id: string; score: number }>;
+  retrieved?: RetrievedRef[];
   output?: string;
+  /** Chunk ids the answer cited. */
+  cited?: string[];
 }
 
 export interface RequestRecord extends Omit<RequestSummary, 'at' | 'method'> {
   type: 'request';
   at: string;
   input: string;
-  retrieved: Array<{ id: string; score: number }>;
+  retrieved: RetrievedRef[];
   output?: string;
+  cited?: string[];
 }
 
 export interface FeedbackLine {
@@ -99,6 +109,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
         input: options.redact(transcript.input),
         retrieved: transcript.retrieved ?? [],
         output: transcript.output === undefined ? undefined : options.redact(transcript.output),
+        cited: transcript.cited,
       });
     },
     feedback(line) {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createRequestLog, readRequestLog } from '../../src/observability/request-log.js';
+import { loadBeir } from '../../src/retrieval/eval/beir.js';
 import type { RequestSummary } from '../../src/observability/recent-requests.js';
 
 const summary = (id: string, at = Date.now()): RequestSummary => ({
@@ -33,7 +34,7 @@ test('the request log samples, rotates by size, and exports with feedback joined
       // Every other request is drawn into the sample.
       random: () => (draw++ % 2 === 0 ? 0.1 : 0.9),
     });
-    for (let i = 0; i < 60; i++) log.record(summary(`r${i}`), { input: `question ${i} secret`, retrieved: [{ id: 'doc-1', score: 0.5 }], output: `answer ${i}` });
+    for (let i = 0; i < 60; i++) log.record(summary(`r${i}`), { input: `question ${i} secret`, retrieved: [{ id: 'doc-1#0', doc_id: 'doc-1', score: 0.5 }], output: `answer ${i}` });
     log.record(summary('no-input'), {});
     log.feedback({ request_id: 'r58', tenant: 'public', rating: 1, comment: 'good secret', at: new Date().toISOString() });
     log.feedback({ request_id: 'r59', tenant: 'public', rating: -1, at: new Date().toISOString() });
@@ -51,7 +52,7 @@ test('the request log samples, rotates by size, and exports with feedback joined
     assert.equal(ids.at(-1), 'r58', 'the newest survive rotation');
     assert.deepEqual(all.at(-1)?.feedback?.map((f) => [f.rating, f.comment]), [[1, 'good [X]']]);
     assert.equal(all.at(-1)?.input, 'question 58 [X]');
-    assert.deepEqual(all.at(-1)?.retrieved, [{ id: 'doc-1', score: 0.5 }]);
+    assert.deepEqual(all.at(-1)?.retrieved, [{ id: 'doc-1#0', doc_id: 'doc-1', score: 0.5 }]);
     assert.equal((await readRequestLog(dir, { since: new Date(Date.now() + 60_000), withFeedback: false })).length, 0, '--since filters');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -77,6 +78,47 @@ test('pronto export-log prints the records as JSONL and refuses a bad --since', 
     const bad = spawnSync(process.execPath, ['bin/pronto.js', 'export-log', '--since', 'yesterday'], { env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--since.*ISO 8601/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('pronto export-log --beir turns positive feedback into judgements pronto eval reads', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pronto-export-beir-'));
+  try {
+    const log = createRequestLog({ dir: join(dataDir, 'request-log'), sampleRate: 1, maxFileBytes: 1 << 20, maxFiles: 2, redact: (t) => t, onError: (err) => assert.fail(String(err)) });
+    const hits = [
+      { id: 'd1#0', doc_id: 'd1', score: 0.9 },
+      { id: 'd2#3', doc_id: 'd2', score: 0.8 },
+      { id: 'd3#1', doc_id: 'd3', score: 0.7 },
+    ];
+    const at = (id: string) => ({ request_id: id, tenant: 'public', at: '2026-12-02T00:01:00Z' });
+    log.record(summary('cited'), { input: 'which otters hold hands', retrieved: hits, output: 'They do [2][3].', cited: ['d2#3', 'd3#1'] });
+    log.record(summary('search'), { input: 'otters', retrieved: hits });
+    log.record(summary('disliked'), { input: 'bad answer', retrieved: hits, output: 'No [1].', cited: ['d1#0'] });
+    log.record(summary('changed'), { input: 'first liked, then not', retrieved: hits, output: 'x [1].', cited: ['d1#0'] });
+    log.record(summary('unrated'), { input: 'nobody rated', retrieved: hits, output: 'y [1].', cited: ['d1#0'] });
+    log.feedback({ ...at('cited'), rating: 5 });
+    log.feedback({ ...at('search'), rating: 1 });
+    log.feedback({ ...at('disliked'), rating: -1 });
+    log.feedback({ ...at('changed'), rating: 1 });
+    log.feedback({ ...at('changed'), rating: 2 });
+    await log.flush();
+    const out = join(dataDir, 'judged');
+    const env = { ...process.env, PRONTO_DATA_DIR: dataDir, PRONTO_CONFIG: '' };
+    const run = spawnSync(process.execPath, ['bin/pronto.js', 'export-log', '--since', '2026-01-01', '--beir', out], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { dir: out, queries: 2, judgements: 3 });
+
+    // The corpus is the operator's own (never in the log): with it beside, `pronto eval` reads the set.
+    writeFileSync(join(out, 'corpus.jsonl'), ['d1', 'd2', 'd3'].map((id) => JSON.stringify({ _id: id, text: `document ${id}` }) + '\n').join(''));
+    const dataset = await loadBeir(out, 'test');
+    assert.deepEqual(dataset.queries, [
+      { id: 'cited', text: 'which otters hold hands' },
+      { id: 'search', text: 'otters' },
+    ]);
+    assert.deepEqual([...dataset.qrels.get('cited')!.entries()], [['d2', 1], ['d3', 1]], 'the documents the answer cited');
+    assert.deepEqual([...dataset.qrels.get('search')!.entries()], [['d1', 1]], 'a search: its top document');
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

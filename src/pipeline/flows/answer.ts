@@ -44,10 +44,11 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
           yield token;
         }
         const finished = await generation.done;
-        ctx.transcript.output = answerText;
         const startedAt = performance.now();
         const citations = extractCitations(answerText, contexts);
         runner.record(ctx, 'postprocess', startedAt, 'ok');
+        ctx.transcript.output = answerText;
+        ctx.transcript.cited = citations;
         done.resolve({ ...finished, citations });
       } catch (err) {
         done.reject(err);

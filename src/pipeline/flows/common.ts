@@ -61,7 +61,7 @@ export function createContextRetriever(deps: FlowDeps, runner: StageRunner) {
     const reranked = reranker ? await rerank(ctx, reranker, request.query, hits, config.retrieval.rerank.top_n) : hits;
     const ranked = reranked.slice(0, request.topK);
     ctx.transcript.input = request.query;
-    ctx.transcript.retrieved = ranked.map((hit) => ({ id: hit.id, score: hit.score }));
+    ctx.transcript.retrieved = ranked.map((hit) => ({ id: hit.id, doc_id: hit.docId, score: hit.score }));
     return ranked;
   };
 }
