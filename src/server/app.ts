@@ -7,7 +7,7 @@ import { ProntoError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import { registerAdmission, type AdmissionState } from './plugins/admission.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerErrorHandler } from './plugins/errors.js';
+import { MAX_PARAM_LENGTH, frameworkError, registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
 import { fallbackRateLimitStore } from './plugins/rate-limit-store.js';
@@ -51,6 +51,8 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     // logs each request once, by its route template, when the response is done.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.body_limit_bytes,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors: frameworkError,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   });

@@ -74,6 +74,10 @@ describe('bad input gets a clear error, never a 5xx', () => {
   test('bad deadline header', async () =>
     expectError(await server.post('/v1/infer', { text: 'hi' }, { 'x-pronto-deadline-ms': 'soon' }), 400, 'invalid_input', 'x-pronto-deadline-ms'));
   test('unknown route', async () => expectError(await fetch(`${server.url}/v1/nothing`), 404, 'not_found'));
+  test('a URL the router cannot decode gets our error body, not Fastify\'s', async () =>
+    expectError(await fetch(`${server.url}/v1/%ZZ`), 400, 'invalid_input', 'path'));
+  test('a 256-character document id fits in the path (it was a 414 past 100)', async () =>
+    expectError(await fetch(`${server.url}/v1/documents/${'d'.repeat(256)}`, { method: 'DELETE' }), 404, 'not_found', 'id'));
   test('a document batch reports the bad one and keeps the others', async () => {
     const res = await server.post('/v1/documents', {
       namespace: 'bad-input',

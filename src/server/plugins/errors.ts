@@ -25,6 +25,22 @@ export function registerErrorHandler(app: FastifyInstance, redactor: Redactor): 
   );
 }
 
+/** Longest path parameter the router takes (a 256-character document id, percent-encoded). */
+export const MAX_PARAM_LENGTH = 1024;
+
+/**
+ * Fastify's `frameworkErrors`: a URL the router cannot decode (`/v1/%ZZ`) or a path parameter over
+ * MAX_PARAM_LENGTH is refused before any hook runs; it still gets pronto's error body and request id.
+ */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-request-id', request.id);
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`
+      : `The URL path is not valid (a malformed percent-encoding?): ${error.message}`;
+  return sendError(request, reply, new ProntoError('invalid_input', message, { field: 'path' }));
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: ProntoError) {
   if (error.retryAfterS !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterS))));
   const body = error.toBody();
