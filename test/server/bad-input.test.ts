@@ -63,6 +63,18 @@ describe('bad input gets a clear error, never a 5xx', () => {
     assert.equal(syntax.error.code, 'invalid_json');
     assert.match(syntax.error.message, /not valid JSON: .+/, 'says where the syntax breaks');
   });
+  test('a body nested deeper than 32 levels is refused as such (it overflowed the stack: 500)', async () => {
+    const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    for (const [path, body] of [
+      ['/v1/documents', `{"documents":[{"id":"deep","text":"hello","metadata":{"m":${deep(20_000)}}}]}`],
+      ['/v1/jobs', `{"kind":"ingest","input":{"documents":[{"id":"deep","text":"hello","metadata":{"m":${deep(20_000)}}}]}}`],
+      ['/v1/search', `{"query":"q","filter":{"a":${deep(40)}}}`],
+    ]) {
+      await expectError(await server.post(path, body), 400, 'invalid_input');
+    }
+    const res = await server.post('/v1/search', `{"query":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ \\" {{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"}`);
+    assert.equal(res.status, 200, 'brackets inside strings do not count');
+  });
   test('a nested metadata error names its path once', async () => {
     const res = await server.post('/v1/documents', { namespace: 'bad-input', documents: [{ id: 'm', text: 'fine', metadata: { m: { deep: 1 } } }] });
     assert.equal((await res.json()).error.field, 'documents[0].metadata.m');

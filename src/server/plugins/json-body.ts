@@ -25,11 +25,39 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       done(new ProntoError('invalid_json', 'The request body is empty'), undefined);
       return;
     }
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      done(new ProntoError('invalid_input', `The request body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+      return;
+    }
     parseJson(request, text, (err, parsed) => {
       if (err) done(parseFailure(text), undefined);
       else done(null, parsed);
     });
   });
+}
+
+/**
+ * The deepest nesting of arrays and objects a body may have. No request shape needs more than a
+ * handful of levels, and what reads a body (redaction of metadata and job input, validation) walks
+ * it recursively: 20,000 nested arrays overflowed the stack and answered 500.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** One pass over the JSON text (strings skipped), before anything is built from it. */
+function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /**
