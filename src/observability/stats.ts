@@ -44,19 +44,28 @@ type Layouts = Map<string, number[]>;
 export interface StatsRecorder {
   /** Points newer than `since` (epoch ms), oldest first. */
   points(since?: number): StatsPoint[];
-  /** One point summarising the last `seconds` (for the stage-vs-budget view). */
-  window(seconds: number): StatsPoint;
+  /** One point summarising the last `windowSeconds` (for the stage-vs-budget view). */
+  window(): StatsPoint;
+  readonly windowSeconds: number;
   /** Takes a reading now (the timer does this every second). */
   tick(): Promise<void>;
   stop(): void;
 }
 
-export function createStatsRecorder(registry: Registry, options: { seconds?: number; intervalMs?: number } = {}): StatsRecorder {
-  const capacity = options.seconds ?? 300;
+export function createStatsRecorder(
+  registry: Registry,
+  options: { seconds?: number; windowSeconds?: number; intervalMs?: number } = {},
+): StatsRecorder {
+  const windowSeconds = options.windowSeconds ?? 60;
+  const capacity = Math.max(options.seconds ?? 300, windowSeconds);
   const ring: Array<{ point: StatsPoint; delta: Samples; gauges: Samples }> = [];
   let previous: Samples | undefined;
   const layouts: Layouts = new Map();
   let reading: Promise<void> | undefined;
+  // The window's sum is kept as the ring moves (add the newest second, take away the one that
+  // left), so a /stats request summarises one map instead of adding up sixty.
+  const windowSum: Samples = new Map();
+  let windowPoint: StatsPoint | undefined;
 
   async function tick(): Promise<void> {
     const current = await read(registry);
@@ -64,7 +73,11 @@ export function createStatsRecorder(registry: Registry, options: { seconds?: num
     if (previous) {
       const { delta, gauges } = diff(previous, current);
       ring.push({ point: summarise(Date.now(), delta, gauges, layouts), delta, gauges });
+      addInto(windowSum, delta, 1);
+      const left = ring.at(-windowSeconds - 1);
+      if (left) addInto(windowSum, left.delta, -1);
       if (ring.length > capacity) ring.shift();
+      windowPoint = undefined;
     }
     previous = current;
   }
@@ -75,17 +88,11 @@ export function createStatsRecorder(registry: Registry, options: { seconds?: num
 
   return {
     points: (since = 0) => ring.filter((e) => e.point.t > since).map((e) => e.point),
-    window(seconds) {
-      const recent = ring.slice(-seconds);
-      const delta: Samples = new Map();
-      for (const entry of recent) {
-        for (const [key, sample] of entry.delta) {
-          const sum = delta.get(key);
-          delta.set(key, sum ? { ...sum, value: sum.value + sample.value } : sample);
-        }
-      }
-      return summarise(Date.now(), delta, recent.at(-1)?.gauges ?? new Map(), layouts, Math.max(1, recent.length));
+    window() {
+      windowPoint ??= summarise(Date.now(), windowSum, ring.at(-1)?.gauges ?? new Map(), layouts, Math.max(1, Math.min(ring.length, windowSeconds)));
+      return windowPoint;
     },
+    windowSeconds,
     tick,
     stop: () => clearInterval(timer),
   };
@@ -108,6 +115,16 @@ async function read(registry: Registry): Promise<Samples> {
     }
   }
   return samples;
+}
+
+/** Adds (sign 1) or takes away (sign -1) `delta` from `sum`; a key that falls to zero goes. */
+function addInto(sum: Samples, delta: Samples, sign: 1 | -1): void {
+  for (const [key, sample] of delta) {
+    const value = (sum.get(key)?.value ?? 0) + sign * sample.value;
+    // Histogram sums are floats: what is left of a value added and taken away is rounding.
+    if (Math.abs(value) < 1e-9) sum.delete(key);
+    else sum.set(key, { ...sample, value });
+  }
 }
 
 function learnLayouts(samples: Samples, layouts: Layouts): void {

@@ -15,8 +15,6 @@ const resolve = createRequire(import.meta.url).resolve;
 const uplotScript = readFileSync(resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
 const uplotStyle = readFileSync(resolve('uplot/dist/uPlot.min.css'), 'utf8');
 
-const STATS_WINDOW_S = 60;
-
 /**
  * `GET /`: the operator dashboard, and the JSON it reads: `GET /stats` (per-second aggregates of the
  * last five minutes plus a one-minute summary, with the stage budgets) and `GET /stats/requests`
@@ -56,8 +54,8 @@ export function registerDashboardRoute(app: FastifyInstance, deps: DashboardDeps
       auth: deps.config.auth.api_keys.length > 0,
       budgets_ms: deps.config.deadline.budgets,
       slow_request_ms: deps.config.observability.slow_request_ms,
-      window_s: STATS_WINDOW_S,
-      window: deps.stats.window(STATS_WINDOW_S),
+      window_s: deps.stats.windowSeconds,
+      window: deps.stats.window(),
       points: deps.stats.points(Number(request.query.since ?? 0)),
     }),
   );
