@@ -38,7 +38,9 @@ export function createStageRunner(config: Config, metrics: Metrics, tracer: Trac
     ctx.timings[stage] = (ctx.timings[stage] ?? 0) + ms;
     metrics.stageDuration.observe({ flow, stage, outcome }, ms / 1000);
     const span = tracer.startSpan(stage, { startTime: performance.timeOrigin + startedAt, attributes: { 'pronto.flow': flow } }, ctx.trace);
-    endSpan(span, outcome);
+    // What served instead when this stage degraded (`reason->fallback`, e.g. `timeout->sparse`).
+    const degraded = ctx.degraded.filter((d) => d.stage === stage).map((d) => `${d.reason}->${d.fallback}`);
+    endSpan(span, outcome, degraded.length > 0 ? { 'pronto.degraded': degraded.join(',') } : {});
   };
   const degrade = (ctx: RequestContext, stage: string, reason: string, fallback: string) => {
     ctx.degraded.push({ stage, reason, fallback });

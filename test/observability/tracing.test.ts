@@ -3,9 +3,10 @@ import { test } from 'node:test';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startTestServer } from '../support/server.js';
 
-test('a request continues the caller trace, with one child span per pipeline stage', async () => {
+test('a request continues the caller trace, with one child span per pipeline stage; a degraded stage says what served', async () => {
   const exporter = new InMemorySpanExporter();
-  const server = await startTestServer({}, { spanExporter: exporter });
+  // The features stage runs only for requests that name a user: the first request is unaffected.
+  const server = await startTestServer({ faults: { features: { mode: 'throw' } } }, { spanExporter: exporter });
   try {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const res = await server.post('/v1/infer', { text: 'What is pronto?' }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
@@ -16,6 +17,16 @@ test('a request continues the caller trace, with one child span per pipeline sta
     assert.equal(root.parentSpanContext?.spanId, '00f067aa0ba902b7');
     const stages = spans.filter((s) => s.parentSpanContext?.spanId === root.spanContext().spanId).map((s) => s.name);
     for (const stage of ['sanitize', 'embed', 'retrieve', 'generate', 'postprocess']) assert.ok(stages.includes(stage), `${stage} span in ${stages}`);
+    assert.ok(spans.every((s) => s.attributes['pronto.degraded'] === undefined || s === root), 'nothing degraded');
+
+    const degradedTrace = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const degraded = await server.post('/v1/infer', { text: 'What is pronto?', user_id: 'u1' }, { traceparent: `00-${degradedTrace}-00f067aa0ba902b7-01` });
+    assert.equal(degraded.status, 200);
+    const later = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === degradedTrace);
+    const features = later.find((s) => s.name === 'features');
+    assert.equal(features?.attributes['pronto.degraded'], 'error->default_features');
+    assert.equal(features?.attributes['pronto.outcome'], 'error');
+    assert.equal(later.find((s) => s.name === 'POST /v1/infer')?.attributes['pronto.degraded'], 'features:default_features');
   } finally {
     await server.close();
   }
