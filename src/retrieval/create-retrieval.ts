@@ -23,22 +23,8 @@ export interface RetrievalDeps {
 export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval {
   const rc = config.retrieval;
   const logger = deps.logger.child({ component: 'retrieval' });
-  const store = new LanceVectorStore({
-    dir: join(config.data_dir, 'lancedb'),
-    logger,
-    embedder: config.pipeline.embedder,
-    ann: {
-      minRows: rc.ann.min_rows,
-      numPartitions: rc.ann.num_partitions,
-      numSubVectors: rc.ann.num_sub_vectors,
-      nprobes: rc.ann.nprobes,
-      refineFactor: rc.ann.refine_factor,
-    },
-  });
-  const sparse = new Bm25Index(
-    { k1: rc.bm25.k1, b: rc.bm25.b, d: rc.bm25.d },
-    (namespace) => store.fieldTypes(namespace),
-  );
+  const store = createStore(config, logger);
+  const sparse = new Bm25Index({ k1: rc.bm25.k1, b: rc.bm25.b, d: rc.bm25.d }, (namespace) => store.fieldTypes(namespace));
   const ingestDeps: IngestDeps = {
     store,
     sparse,
@@ -67,37 +53,12 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
       return removed;
     },
     namespaceExists: async (namespace) => (await store.count(namespace)) > 0,
-
-    async search(request: SearchRequest): Promise<Hit[]> {
-      if (!Number.isInteger(request.topK) || request.topK < 1 || request.topK > rc.max_top_k) {
-        throw invalidInput('top_k', `top_k is an integer from 1 to ${rc.max_top_k}`);
-      }
-      // Hybrid: each retriever contributes `retrieval.candidates` and fusion keeps the best `topK`
-      // of their union, exactly as the search route does (so eval measures what the route serves).
-      const candidates = request.mode === 'hybrid' ? rc.candidates : request.topK;
-      const options = { namespace: request.namespace, topK: candidates, filter: request.filter, signal: request.signal };
-      const denseSearch = async () => {
-        const vector = request.vector ?? (await request.embedder.embed([request.query], { signal: request.signal }))[0];
-        return store.search(queryAdapter ? queryAdapter.apply(vector) : vector, options);
-      };
-      if (request.mode === 'dense') return denseSearch();
-      if (request.mode === 'sparse') return sparse.search(request.query, options);
-      const [dense, sparseHits] = await Promise.all([denseSearch(), sparse.search(request.query, options)]);
-      return fuseWith(dense, sparseHits, request.fusion ?? rc.fusion, request.topK);
-    },
+    search: (request) => hybridSearch({ rc, store, sparse, queryAdapter, fuse: fuseWith }, request),
 
     async start() {
       if (rc.query_adapter) queryAdapter = await QueryAdapter.load(rc.query_adapter);
       await store.open();
-      const started = performance.now();
-      let chunks = 0;
-      for (const namespace of await store.namespaces()) {
-        for await (const batch of store.scan(namespace)) {
-          await sparse.upsert(namespace, batch);
-          chunks += batch.length;
-        }
-      }
-      logger.info({ chunks, ms: Math.round(performance.now() - started) }, 'rebuilt the BM25 index from the store');
+      await rebuildSparseIndex(store, sparse, logger);
     },
 
     async close() {
@@ -105,4 +66,63 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
       sparse.clear();
     },
   };
+}
+
+/** The LanceDB store under `${data_dir}/lancedb`, with its ANN settings. */
+function createStore(config: Config, logger: Logger): LanceVectorStore {
+  const ann = config.retrieval.ann;
+  return new LanceVectorStore({
+    dir: join(config.data_dir, 'lancedb'),
+    logger,
+    embedder: config.pipeline.embedder,
+    ann: {
+      minRows: ann.min_rows,
+      numPartitions: ann.num_partitions,
+      numSubVectors: ann.num_sub_vectors,
+      nprobes: ann.nprobes,
+      refineFactor: ann.refine_factor,
+    },
+  });
+}
+
+/** Dense, sparse, or both fused: what the search route and `pronto eval` both run. */
+async function hybridSearch(
+  parts: {
+    rc: Config['retrieval'];
+    store: LanceVectorStore;
+    sparse: Bm25Index;
+    queryAdapter: QueryAdapter | undefined;
+    fuse: (dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) => Hit[];
+  },
+  request: SearchRequest,
+): Promise<Hit[]> {
+  const { rc, store, sparse, queryAdapter } = parts;
+  if (!Number.isInteger(request.topK) || request.topK < 1 || request.topK > rc.max_top_k) {
+    throw invalidInput('top_k', `top_k is an integer from 1 to ${rc.max_top_k}`);
+  }
+  // Hybrid: each retriever contributes `retrieval.candidates` and fusion keeps the best `topK`
+  // of their union, exactly as the search route does (so eval measures what the route serves).
+  const candidates = request.mode === 'hybrid' ? rc.candidates : request.topK;
+  const options = { namespace: request.namespace, topK: candidates, filter: request.filter, signal: request.signal };
+  const denseSearch = async () => {
+    const vector = request.vector ?? (await request.embedder.embed([request.query], { signal: request.signal }))[0];
+    return store.search(queryAdapter ? queryAdapter.apply(vector) : vector, options);
+  };
+  if (request.mode === 'dense') return denseSearch();
+  if (request.mode === 'sparse') return sparse.search(request.query, options);
+  const [dense, sparseHits] = await Promise.all([denseSearch(), sparse.search(request.query, options)]);
+  return parts.fuse(dense, sparseHits, request.fusion ?? rc.fusion, request.topK);
+}
+
+/** The BM25 index lives in memory: rebuilt from every chunk in the store at start. */
+async function rebuildSparseIndex(store: LanceVectorStore, sparse: Bm25Index, logger: Logger): Promise<void> {
+  const started = performance.now();
+  let chunks = 0;
+  for (const namespace of await store.namespaces()) {
+    for await (const batch of store.scan(namespace)) {
+      await sparse.upsert(namespace, batch);
+      chunks += batch.length;
+    }
+  }
+  logger.info({ chunks, ms: Math.round(performance.now() - started) }, 'rebuilt the BM25 index from the store');
 }
