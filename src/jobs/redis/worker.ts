@@ -42,10 +42,16 @@ export async function startRedisWorkers(store: RedisJobStore, deps: JobQueueDeps
     // A job may lose its worker twice (a crash, then a Redis restart) before BullMQ fails it.
     maxStalledCount: 2,
   });
-  const callbackWorker = new Worker<CallbackData>(CALLBACKS_QUEUE, createCallbackProcessor(store, commands, sender), { ...options, concurrency: 8 });
+  const callbackWorker = new Worker<CallbackData>(CALLBACKS_QUEUE, createCallbackProcessor(store, commands, sender), {
+    ...options,
+    concurrency: 8,
+  });
   watchWorkers(store, deps, worker, callbackWorker);
   const cleaner = setInterval(
-    () => void Promise.all([store.queue.clean(store.ttlMs, 1000, 'completed'), store.queue.clean(store.ttlMs, 1000, 'failed')]).catch(() => undefined),
+    () =>
+      void Promise.all([store.queue.clean(store.ttlMs, 1000, 'completed'), store.queue.clean(store.ttlMs, 1000, 'failed')]).catch(
+        () => undefined,
+      ),
     Math.min(store.ttlMs, 60_000),
   );
   cleaner.unref();
@@ -72,7 +78,9 @@ function watchWorkers(store: RedisJobStore, deps: JobQueueDeps, worker: Worker<J
     // processor never saw that outcome, so call back and count it here.
     if (job && !isOurFailure(err.message)) {
       deps.metrics.jobs.inc({ kind: job.data.kind, outcome: 'failed' });
-      void store.scheduleCallback(job.data).catch((e: Error) => deps.logger.warn({ job_id: job.id, err: e.message }, 'callback not queued'));
+      void store
+        .scheduleCallback(job.data)
+        .catch((e: Error) => deps.logger.warn({ job_id: job.id, err: e.message }, 'callback not queued'));
     }
   });
 }
