@@ -8,8 +8,14 @@ import { errorResponses, type Schemas } from '../schemas.js';
 
 /** `POST /v1/infer` (one question, whole answer) and `POST /v1/chat` (a conversation, streamed over SSE). */
 export function registerAnswerRoutes(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
-  const { config, pipeline } = deps;
-  const AnswerBody = Type.Object(
+  const AnswerBody = answerBodySchema(s);
+  registerInferRoute(app, deps, s, AnswerBody);
+  registerChatRoute(app, deps, s, AnswerBody);
+}
+
+/** The whole answer, as `/v1/infer` and `/v1/chat` with `stream: false` send it. */
+function answerBodySchema(s: Schemas) {
+  return Type.Object(
     {
       answer: Type.String(),
       contexts: Type.Array(s.Hit),
@@ -22,9 +28,12 @@ export function registerAnswerRoutes(app: FastifyInstance, deps: PipelineRouteDe
     },
     { title: 'Answer' },
   );
-  const InferBody = s.InferRequest;
-  const ChatBody = s.ChatRequest;
+}
 
+type AnswerBodySchema = ReturnType<typeof answerBodySchema>;
+
+function registerInferRoute(app: FastifyInstance, { config, pipeline }: PipelineRouteDeps, s: Schemas, AnswerBody: AnswerBodySchema): void {
+  const InferBody = s.InferRequest;
   app.post<{ Body: Static<typeof InferBody> }>(
     '/v1/infer',
     {
@@ -40,7 +49,10 @@ export function registerAnswerRoutes(app: FastifyInstance, deps: PipelineRouteDe
       return collectAnswer(pipeline.answer(answerInputFrom(request.body, config), ctx), ctx);
     },
   );
+}
 
+function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineRouteDeps, s: Schemas, AnswerBody: AnswerBodySchema): void {
+  const ChatBody = s.ChatRequest;
   app.post<{ Body: Static<typeof ChatBody> }>(
     '/v1/chat',
     {

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { PipelineRouteDeps } from '../route-deps.js';
-import type { AnswerStream } from '../../pipeline/types.js';
+import type { Config } from '../../config/schema.js';
+import type { AnswerStream, RequestContext } from '../../pipeline/types.js';
 import { startAnswer, type StartedAnswer } from '../answer-stream.js';
 import { toProntoError } from '../plugins/errors.js';
 import { collectAnswer, conversationOf, pipelineReport } from '../../api/answers.js';
@@ -24,26 +25,9 @@ import { refuseUnsupported, type OpenAIChatOptions } from '../openai/unsupported
  * 400 `unsupported_parameter`, never ignored.
  */
 export function registerChatCompletionsRoute(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
-  const { config, pipeline } = deps;
+  const { config } = deps;
   const o = openAISchemas(s);
-  const Body = Type.Object(
-    {
-      model: Type.String({ minLength: 1 }),
-      messages: Type.Array(openAIMessageSchema(s, config.limits.max_text_chars), { minItems: 1, maxItems: config.limits.max_messages }),
-      stream: Type.Optional(Type.Boolean()),
-      stream_options: Type.Optional(Type.Object({ include_usage: Type.Optional(Type.Boolean()) })),
-      max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: config.limits.max_tokens })),
-      max_completion_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: config.limits.max_tokens })),
-      temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
-      stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 })])),
-      user: Type.Optional(Type.String()),
-      n: Type.Optional(Type.Integer({ minimum: 1, description: 'Only 1' })),
-      response_format: Type.Optional(Type.Object({ type: Type.String({ description: 'Only "text"' }) }, { additionalProperties: true })),
-      tools: Type.Optional(Type.Array(Type.Unknown(), { description: 'Refused when not empty: pronto does not call tools' })),
-      tool_choice: Type.Optional(Type.Unknown({ description: 'Only "none"' })),
-    },
-    { additionalProperties: true },
-  );
+  const Body = chatCompletionRequestSchema(s, config);
 
   app.post<{ Body: Static<typeof Body> }>(
     '/v1/chat/completions',
@@ -71,40 +55,95 @@ export function registerChatCompletionsRoute(app: FastifyInstance, deps: Pipelin
       const body = request.body;
       refuseUnsupported(body as OpenAIChatOptions);
       const ctx = contextOf(request);
-      const messages = conversationOf({ messages: conversationFromOpenAI(body.messages as OpenAIMessage[]) });
       const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-      const answer: AnswerStream =
-        body.model === RAG_MODEL
-          ? pipeline.answer({ messages, namespace: config.sample_corpus.namespace, topK: config.retrieval.default_top_k, maxTokens }, ctx)
-          : pipeline.complete(
-              { model: body.model, messages, maxTokens, temperature: body.temperature, stop: typeof body.stop === 'string' ? [body.stop] : body.stop },
-              ctx,
-            );
+      const answer = answerFor(deps, body, maxTokens, ctx);
       const id = `chatcmpl-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const limit = maxTokens ?? config.pipeline.max_answer_tokens;
       if (!body.stream) {
         const result = await collectAnswer(answer, ctx);
-        return reply.send({
-          id,
-          object: 'chat.completion',
-          created,
-          model: body.model,
-          choices: [
-            { index: 0, message: { role: 'assistant', content: result.answer }, finish_reason: finishReason(result.usage.completion_tokens, limit), logprobs: null },
-          ],
-          usage: totalUsage(result.usage),
-          pronto: { generator: result.model, citations: result.citations, latency_ms: result.latency_ms, timings: result.timings, degraded: result.degraded },
-        });
+        return reply.send(completionBody(result, { id, created, model: body.model, limit }));
       }
       const started = await startAnswer(answer);
-      const chunks = completionChunks(started, { id, created, model: body.model, limit, includeUsage: body.stream_options?.include_usage === true }, ctx);
+      const chunks = completionChunks(
+        started,
+        { id, created, model: body.model, limit, includeUsage: body.stream_options?.include_usage === true },
+        ctx,
+      );
       return reply
         .header('content-type', 'text/event-stream; charset=utf-8')
         .header('cache-control', 'no-cache')
         .send(Readable.from(chunks));
     },
   );
+}
+
+/** The request body: OpenAI's fields, the ones pronto refuses included so it can say so. */
+function chatCompletionRequestSchema(s: Schemas, config: Config) {
+  return Type.Object(
+    {
+      model: Type.String({ minLength: 1 }),
+      messages: Type.Array(openAIMessageSchema(s, config.limits.max_text_chars), { minItems: 1, maxItems: config.limits.max_messages }),
+      stream: Type.Optional(Type.Boolean()),
+      stream_options: Type.Optional(Type.Object({ include_usage: Type.Optional(Type.Boolean()) })),
+      max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: config.limits.max_tokens })),
+      max_completion_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: config.limits.max_tokens })),
+      temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+      stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 })])),
+      user: Type.Optional(Type.String()),
+      n: Type.Optional(Type.Integer({ minimum: 1, description: 'Only 1' })),
+      response_format: Type.Optional(Type.Object({ type: Type.String({ description: 'Only "text"' }) }, { additionalProperties: true })),
+      tools: Type.Optional(Type.Array(Type.Unknown(), { description: 'Refused when not empty: pronto does not call tools' })),
+      tool_choice: Type.Optional(Type.Unknown({ description: 'Only "none"' })),
+    },
+    { additionalProperties: true },
+  );
+}
+
+type ChatCompletionRequest = Static<ReturnType<typeof chatCompletionRequestSchema>>;
+
+/** `pronto-rag` answers from the default namespace's documents; any other model generates plainly. */
+function answerFor(
+  { config, pipeline }: PipelineRouteDeps,
+  body: ChatCompletionRequest,
+  maxTokens: number | undefined,
+  ctx: RequestContext,
+): AnswerStream {
+  const messages = conversationOf({ messages: conversationFromOpenAI(body.messages as OpenAIMessage[]) });
+  if (body.model === RAG_MODEL) {
+    return pipeline.answer({ messages, namespace: config.sample_corpus.namespace, topK: config.retrieval.default_top_k, maxTokens }, ctx);
+  }
+  const stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
+  return pipeline.complete({ model: body.model, messages, maxTokens, temperature: body.temperature, stop }, ctx);
+}
+
+/** The whole completion in OpenAI's shape, pronto's report in `pronto`. */
+function completionBody(
+  result: Awaited<ReturnType<typeof collectAnswer>>,
+  meta: { id: string; created: number; model: string; limit: number },
+) {
+  return {
+    id: meta.id,
+    object: 'chat.completion',
+    created: meta.created,
+    model: meta.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: result.answer },
+        finish_reason: finishReason(result.usage.completion_tokens, meta.limit),
+        logprobs: null,
+      },
+    ],
+    usage: totalUsage(result.usage),
+    pronto: {
+      generator: result.model,
+      citations: result.citations,
+      latency_ms: result.latency_ms,
+      timings: result.timings,
+      degraded: result.degraded,
+    },
+  };
 }
 
 async function* completionChunks(
@@ -119,7 +158,9 @@ async function* completionChunks(
     for await (const text of answer.tokens) yield chunk({ content: text }, null);
     const done = await answer.done;
     const report = pipelineReport(ctx);
-    yield chunk({}, finishReason(done.usage.completion_tokens, meta.limit), { pronto: { generator: done.model, citations: done.citations, ...report } });
+    yield chunk({}, finishReason(done.usage.completion_tokens, meta.limit), {
+      pronto: { generator: done.model, citations: done.citations, ...report },
+    });
     if (meta.includeUsage) {
       yield `data: ${JSON.stringify({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [], usage: totalUsage(done.usage) })}\n\n`;
     }

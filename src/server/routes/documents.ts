@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CATALOGUE, ProntoError, type ErrorCode } from '../../core/errors.js';
-import type { DocumentInput } from '../../retrieval/types.js';
+import type { DocumentInput, IngestResult } from '../../retrieval/types.js';
 import type { PipelineRouteDeps } from '../route-deps.js';
 import { contextOf } from '../request-context-of.js';
 import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
@@ -38,20 +38,7 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: PipelineRoute
       const namespace = request.body.namespace ?? config.sample_corpus.namespace;
       // Metadata values are checked by retrieval (scalars and lists only), per document.
       const result = await pipeline.ingest(namespace, request.body.documents as DocumentInput[], contextOf(request));
-      if (result.accepted.length === 0) {
-        const first = result.failed[0];
-        // Refused for lack of capacity (or a failing model), not for the documents: never a 4xx.
-        const code = first.error.code as ErrorCode;
-        const status = ERROR_CATALOGUE[code].status;
-        if (status === 429 || status >= 500) {
-          throw new ProntoError(code, `No document was ingested: ${first.error.message}`, { retryAfterS: 1, details: { failed: result.failed } });
-        }
-        throw new ProntoError('invalid_input', `No document was ingested: documents[${first.index}]: ${first.error.message}`, {
-          // Retrieval's field paths are already absolute (`documents[3].metadata.m`).
-          field: first.error.field ?? `documents[${first.index}]`,
-          details: { failed: result.failed },
-        });
-      }
+      if (result.accepted.length === 0) throw nothingIngested(result.failed);
       return { namespace, ...result };
     },
   );
@@ -75,4 +62,20 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: PipelineRoute
       return { id: request.params.id, namespace, deleted_chunks: deleted };
     },
   );
+}
+
+/** Why no document of a batch was ingested, as one error for the whole request. */
+function nothingIngested(failed: IngestResult['failed']): ProntoError {
+  const first = failed[0];
+  // Refused for lack of capacity (or a failing model), not for the documents: never a 4xx.
+  const code = first.error.code as ErrorCode;
+  const status = ERROR_CATALOGUE[code].status;
+  if (status === 429 || status >= 500) {
+    return new ProntoError(code, `No document was ingested: ${first.error.message}`, { retryAfterS: 1, details: { failed } });
+  }
+  return new ProntoError('invalid_input', `No document was ingested: documents[${first.index}]: ${first.error.message}`, {
+    // Retrieval's field paths are already absolute (`documents[3].metadata.m`).
+    field: first.error.field ?? `documents[${first.index}]`,
+    details: { failed },
+  });
 }

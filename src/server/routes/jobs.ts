@@ -17,45 +17,7 @@ export interface JobRouteDeps {
 export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   const { jobs, config } = deps;
   const s = createSchemas(config);
-  const inputs = jobInputSchemas(config, s);
-  const Body = Type.Object(
-    {
-      kind: Type.Union(
-        JOB_KINDS.map((kind) => Type.Literal(kind)),
-        { description: 'infer | chat (the full answer) | embed (many texts) | ingest (documents)' },
-      ),
-      input: Type.Object({}, { additionalProperties: true, description: 'The input of the kind (see the kind schemas)' }),
-      callback_url: Type.Optional(
-        Type.String({ maxLength: 2048, description: 'POSTed the finished job, signed (x-pronto-signature); public http(s) only' }),
-      ),
-      idempotency_key: Type.Optional(
-        Type.String({ minLength: 1, maxLength: 256, description: 'Same key from the same tenant: same job, run once' }),
-      ),
-      priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: DEFAULT_PRIORITY, description: '1 runs first, 10 last' })),
-    },
-    {
-      additionalProperties: false,
-      // The input schema follows from the kind; ajv reports the failing field as input.<path>.
-      allOf: JOB_KINDS.map((kind) => ({
-        if: { properties: { kind: { const: kind } }, required: ['kind'] },
-        then: { properties: { input: inputs[kind] } },
-      })),
-    },
-  );
-  const Params = Type.Object({ id: Type.String({ maxLength: 128, description: 'The job id from POST /v1/jobs' }) });
-  const JobView = Type.Object({
-    job_id: Type.String(),
-    kind: Type.String(),
-    status: Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((status) => Type.Literal(status))),
-    priority: Type.Integer(),
-    attempts: Type.Integer(),
-    result: Type.Optional(Type.Unknown({ description: 'When succeeded: the same shape as the synchronous route' })),
-    error: Type.Optional(s.Error.properties.error),
-    progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    created_at: Type.String({ format: 'date-time' }),
-    started_at: Type.Optional(Type.String({ format: 'date-time' })),
-    finished_at: Type.Optional(Type.String({ format: 'date-time' })),
-  });
+  const { Body, Params, JobView } = jobSchemas(config, s);
 
   app.post<{ Body: Static<typeof Body> }>(
     '/v1/jobs',
@@ -65,7 +27,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
         tags: ['jobs'],
         body: Body,
         response: {
-          202: Type.Object({ job_id: Type.String() }, { headers: { location: { type: 'string', description: 'The job: GET it for its status and result' } } }),
+          202: Type.Object(
+            { job_id: Type.String() },
+            { headers: { location: { type: 'string', description: 'The job: GET it for its status and result' } } },
+          ),
           ...errorResponses(s),
         },
       },
@@ -110,6 +75,50 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
     },
     async (request) => jobs.cancel(request.tenant, request.params.id),
   );
+}
+
+/** The job routes' shapes: the submit body (its input checked by kind), the id, the job view. */
+function jobSchemas(config: Config, s: Schemas) {
+  const inputs = jobInputSchemas(config, s);
+  const Body = Type.Object(
+    {
+      kind: Type.Union(
+        JOB_KINDS.map((kind) => Type.Literal(kind)),
+        { description: 'infer | chat (the full answer) | embed (many texts) | ingest (documents)' },
+      ),
+      input: Type.Object({}, { additionalProperties: true, description: 'The input of the kind (see the kind schemas)' }),
+      callback_url: Type.Optional(
+        Type.String({ maxLength: 2048, description: 'POSTed the finished job, signed (x-pronto-signature); public http(s) only' }),
+      ),
+      idempotency_key: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 256, description: 'Same key from the same tenant: same job, run once' }),
+      ),
+      priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: DEFAULT_PRIORITY, description: '1 runs first, 10 last' })),
+    },
+    {
+      additionalProperties: false,
+      // The input schema follows from the kind; ajv reports the failing field as input.<path>.
+      allOf: JOB_KINDS.map((kind) => ({
+        if: { properties: { kind: { const: kind } }, required: ['kind'] },
+        then: { properties: { input: inputs[kind] } },
+      })),
+    },
+  );
+  const Params = Type.Object({ id: Type.String({ maxLength: 128, description: 'The job id from POST /v1/jobs' }) });
+  const JobView = Type.Object({
+    job_id: Type.String(),
+    kind: Type.String(),
+    status: Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((status) => Type.Literal(status))),
+    priority: Type.Integer(),
+    attempts: Type.Integer(),
+    result: Type.Optional(Type.Unknown({ description: 'When succeeded: the same shape as the synchronous route' })),
+    error: Type.Optional(s.Error.properties.error),
+    progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    created_at: Type.String({ format: 'date-time' }),
+    started_at: Type.Optional(Type.String({ format: 'date-time' })),
+    finished_at: Type.Optional(Type.String({ format: 'date-time' })),
+  });
+  return { Body, Params, JobView };
 }
 
 /** Each kind's input: the same fields and limits as the synchronous route it mirrors. */
