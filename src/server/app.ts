@@ -4,6 +4,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ProntoError } from '../core/errors.js';
+import type { Config } from '../config/schema.js';
 import type { Runtime } from '../runtime.js';
 import { registerAdmission, type AdmissionState } from './plugins/admission.js';
 import { registerAuth } from './plugins/auth.js';
@@ -75,29 +76,10 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   await registerAdmission(server, config.server, runtime.metrics, state);
   registerHttpMetrics(server, runtime.metrics);
   registerRequestObserver(server, runtime);
-  if (config.rate_limit.enabled) {
-    await server.register(fastifyRateLimit, {
-      max: config.rate_limit.max_per_minute,
-      timeWindow: 60_000,
-      store: runtime.redis ? fallbackRateLimitStore(runtime.redis, 'pronto:ratelimit:') : undefined,
-      keyGenerator: (request) => (request.tenant === 'public' ? request.ip : request.tenant),
-      allowList: (request) => isOperationalRoute(request),
-      errorResponseBuilder: (_request, context) =>
-        new ProntoError('rate_limited', `Rate limit of ${context.max} per minute exceeded; retry in ${context.after}`, {
-          retryAfterS: context.ttl / 1000,
-        }),
-    });
-  }
+  if (config.rate_limit.enabled) await registerRateLimit(server, runtime);
   registerRequestContext(server, config, runtime.tracing);
   documentWebSocketRoutes(server);
-  await server.register(fastifySwagger, openApiOptions(config, VERSION));
-  await server.register(async (docs) => {
-    // Every route the docs plugin makes is public (readers of the API reference carry no key).
-    docs.addHook('onRoute', (route) => {
-      route.config = { ...route.config, ...PUBLIC_ROUTE };
-    });
-    await docs.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  });
+  await registerApiDocs(server, config);
 
   const schemas = createSchemas(config);
   registerOperationalRoutes(server, runtime, state, schemas);
@@ -112,4 +94,31 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerFeedbackRoute(server, runtime, schemas);
   registerJobRoutes(server, { jobs: runtime.jobs, config });
   return { server, state };
+}
+
+/** Per tenant (per IP when anonymous), in Redis when there is one so replicas share the count. */
+async function registerRateLimit(server: FastifyInstance, runtime: Runtime): Promise<void> {
+  await server.register(fastifyRateLimit, {
+    max: runtime.config.rate_limit.max_per_minute,
+    timeWindow: 60_000,
+    store: runtime.redis ? fallbackRateLimitStore(runtime.redis, 'pronto:ratelimit:') : undefined,
+    keyGenerator: (request) => (request.tenant === 'public' ? request.ip : request.tenant),
+    allowList: (request) => isOperationalRoute(request),
+    errorResponseBuilder: (_request, context) =>
+      new ProntoError('rate_limited', `Rate limit of ${context.max} per minute exceeded; retry in ${context.after}`, {
+        retryAfterS: context.ttl / 1000,
+      }),
+  });
+}
+
+/** The OpenAPI document and its reader at /docs. */
+async function registerApiDocs(server: FastifyInstance, config: Config): Promise<void> {
+  await server.register(fastifySwagger, openApiOptions(config, VERSION));
+  await server.register(async (docs) => {
+    // Every route the docs plugin makes is public (readers of the API reference carry no key).
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, ...PUBLIC_ROUTE };
+    });
+    await docs.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  });
 }
