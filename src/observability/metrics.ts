@@ -17,6 +17,10 @@ const LATENCY_BUCKETS = [
 const INTER_TOKEN_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1];
 const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
+/**
+ * The metrics catalogue: every metric pronto exports, declared once with its name, help, labels
+ * and buckets (docs/METRICS.md lists them). Long as a list is long: one declaration an entry, no logic.
+ */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   // Process and Node.js metrics keep their standard names (process_*, nodejs_*): stock dashboards

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 /**
  * The request and response shapes shared by the routes. Built from config so that limits
  * (text length, top_k, inputs) are enforced by validation and shown in the OpenAPI at /docs.
+ * (A catalogue of shape declarations, long as a list is long; no logic.)
  */
 export function createSchemas(config: Config) {
   const Text = (description: string) =>

@@ -1,7 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { Schemas } from '../schemas.js';
 
-/** The OpenAI-compatible response shapes, for serialization and the OpenAPI document. */
+/**
+ * The OpenAI-compatible response shapes, for serialization and the OpenAPI document.
+ * (A catalogue of shape declarations, long as a list is long; no logic.)
+ */
 export function openAISchemas(s: Schemas) {
   const Usage = Type.Object(
     { prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() },
