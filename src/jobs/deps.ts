@@ -1,6 +1,19 @@
 import type { Logger } from 'pino';
+import type { JobsConfig } from '../config/jobs.js';
+import type { RedactionOptions } from '../core/redact.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobHandlers } from './types.js';
+
+/** The settings a job queue reads: its own slice, and the few process-wide ones it depends on. */
+export interface JobQueueConfig {
+  jobs: JobsConfig;
+  /** BullMQ on this Redis when set; the in-process queue otherwise. */
+  redis_url?: string;
+  /** Redaction of inputs, results and errors when `deps.redact` is not given. */
+  pii: RedactionOptions;
+  /** How long running jobs may finish when the queue closes. */
+  server: { shutdown_grace_ms: number };
+}
 
 export interface JobQueueDeps {
   metrics: Metrics;

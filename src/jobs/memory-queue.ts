@@ -1,9 +1,9 @@
-import type { Config } from '../config/schema.js';
+import type { JobsConfig } from '../config/jobs.js';
 import { ProntoError } from '../core/errors.js';
 import { createRedactor } from '../core/redact.js';
 import { deliverWithRetries } from './callbacks/deliver.js';
 import { createCallbackSender, type CallbackSender } from './callbacks/sender.js';
-import { requireHandlers, type JobQueueDeps } from './deps.js';
+import { requireHandlers, type JobQueueConfig, type JobQueueDeps } from './deps.js';
 import { isJobId } from './ids.js';
 import { cancelledError, isFinalFailure, recordAttempt, retryDelayMs, runAttempt, toJobError, type JobRecord } from './run.js';
 import { jobNotFound, prepareJob, queueFull } from './submission.js';
@@ -26,13 +26,13 @@ type FinalStatus = 'succeeded' | 'failed' | 'cancelled';
  * Jobs do not survive a restart. Hand-written because it is small and every in-memory queue
  * library we know lacks either priorities with cancellation or per-job retry state.
  */
-export function createMemoryJobQueue(config: Config, deps: JobQueueDeps): JobQueue {
+export function createMemoryJobQueue(config: JobQueueConfig, deps: JobQueueDeps): JobQueue {
   return new MemoryJobQueue(config, deps);
 }
 
 class MemoryJobQueue implements JobQueue {
   readonly backend = 'memory';
-  private readonly jobsConfig: Config['jobs'];
+  private readonly jobsConfig: JobsConfig;
   private readonly redact: (text: string) => string;
   private readonly jobs = new Map<string, MemoryJob>();
   /** Queued jobs ready to run, ordered by (priority, seq). */
@@ -49,7 +49,7 @@ class MemoryJobQueue implements JobQueue {
   private running = 0;
 
   constructor(
-    private readonly config: Config,
+    private readonly config: JobQueueConfig,
     private readonly deps: JobQueueDeps,
   ) {
     this.jobsConfig = config.jobs;

@@ -1,6 +1,5 @@
-import type { Config } from '../config/schema.js';
 import { createRedactor } from '../core/redact.js';
-import type { JobQueueDeps } from './deps.js';
+import type { JobQueueConfig, JobQueueDeps } from './deps.js';
 import { cancelJob, submitJob } from './redis/requests.js';
 import { RedisJobStore } from './redis/store.js';
 import { startRedisWorkers } from './redis/worker.js';
@@ -14,7 +13,7 @@ import type { JobQueue } from './types.js';
  * job running on another process, a tombstone for jobs cancelled before they started (BullMQ has
  * no "cancelled" state), and callbacks as jobs of their own so deliveries survive restarts.
  */
-export function createRedisJobQueue(config: Config, deps: JobQueueDeps): JobQueue {
+export function createRedisJobQueue(config: JobQueueConfig, deps: JobQueueDeps): JobQueue {
   if (!config.redis_url) throw new Error('createRedisJobQueue needs redis_url');
   const store = new RedisJobStore(config.redis_url, config.jobs, deps, deps.redact ?? createRedactor(config.pii).redact);
   const stops: Array<() => Promise<void>> = [];

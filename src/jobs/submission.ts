@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { JobsConfig } from '../config/jobs.js';
 import { ProntoError } from '../core/errors.js';
 import { checkCallbackUrl } from './callbacks/url-guard.js';
 import { newJobId } from './ids.js';
@@ -10,7 +10,7 @@ import { DEFAULT_PRIORITY, type SubmitRequest } from './types.js';
  * The part of submitting both backends share: the callback URL checked (SSRF), the input
  * redacted before it is stored anywhere, and the id derived from the idempotency key.
  */
-export async function prepareJob(request: SubmitRequest, config: Config['jobs'], redact: (text: string) => string): Promise<JobRecord> {
+export async function prepareJob(request: SubmitRequest, config: JobsConfig, redact: (text: string) => string): Promise<JobRecord> {
   const callbackUrl =
     request.callbackUrl === undefined ? undefined : (await checkCallbackUrl(request.callbackUrl, config.callbacks.allow_private)).href;
   return {
@@ -24,7 +24,7 @@ export async function prepareJob(request: SubmitRequest, config: Config['jobs'],
   };
 }
 
-export function queueFull(config: Config['jobs']): ProntoError {
+export function queueFull(config: JobsConfig): ProntoError {
   return new ProntoError('queue_full', `The job queue is full (${config.max_queue_depth} jobs waiting or running)`, {
     retryAfterS: config.retry_after_s,
   });
