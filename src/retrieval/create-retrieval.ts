@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
+import type { RetrievalConfig } from '../config/retrieval.js';
 import { invalidInput } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { fuse } from './fusion.js';
@@ -11,6 +11,13 @@ import type { Retrieval, SearchRequest } from './retrieval.js';
 import { Bm25Index } from './sparse.js';
 import type { FusionMethod, Hit } from './types.js';
 
+/** The settings retrieval reads: its own slice, where the store lives, and which embedder fills it. */
+export interface RetrievalSettings {
+  retrieval: RetrievalConfig;
+  data_dir: string;
+  pipeline: { embedder: string };
+}
+
 export interface RetrievalDeps {
   metrics: Metrics;
   logger: Logger;
@@ -20,7 +27,7 @@ export interface RetrievalDeps {
  * Builds retrieval from config: the LanceDB store under `${data_dir}/lancedb`, the in-memory BM25
  * index rebuilt from it at `start()`, fusion with the configured weights, and ingestion.
  */
-export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval {
+export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps): Retrieval {
   const rc = config.retrieval;
   const logger = deps.logger.child({ component: 'retrieval' });
   const store = createStore(config, logger);
@@ -69,7 +76,7 @@ export function createRetrieval(config: Config, deps: RetrievalDeps): Retrieval 
 }
 
 /** The LanceDB store under `${data_dir}/lancedb`, with its ANN settings. */
-function createStore(config: Config, logger: Logger): LanceVectorStore {
+function createStore(config: RetrievalSettings, logger: Logger): LanceVectorStore {
   const ann = config.retrieval.ann;
   return new LanceVectorStore({
     dir: join(config.data_dir, 'lancedb'),
@@ -88,7 +95,7 @@ function createStore(config: Config, logger: Logger): LanceVectorStore {
 /** Dense, sparse, or both fused: what the search route and `pronto eval` both run. */
 async function hybridSearch(
   parts: {
-    rc: Config['retrieval'];
+    rc: RetrievalConfig;
     store: LanceVectorStore;
     sparse: Bm25Index;
     queryAdapter: QueryAdapter | undefined;
