@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js';
+import { importOrExplain } from '../core/optional-import.js';
 
 /**
  * The backends whose libraries are not in the default install (they weigh hundreds of MB and
@@ -11,15 +12,9 @@ export const OPTIONAL_PACKAGES = {
 } as const;
 
 /** Loads an optional backend library; when it is not installed, fails at start with the command that installs it. */
-export async function importOptional<T>(name: keyof typeof OPTIONAL_PACKAGES, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes(name)) throw err;
-    const { backend, install } = OPTIONAL_PACKAGES[name];
-    throw new ConfigError('models', `the ${backend} backend needs ${name}, which is not installed: run \`${install}\``);
-  }
+export function importOptional<T>(name: keyof typeof OPTIONAL_PACKAGES, load: () => Promise<T>): Promise<T> {
+  const { backend, install } = OPTIONAL_PACKAGES[name];
+  return importOrExplain(name, load, () => new ConfigError('models', `the ${backend} backend needs ${name}, which is not installed: run \`${install}\``));
 }
 
 /** Whether an optional library is installed (tests of its backend skip when it is not). */

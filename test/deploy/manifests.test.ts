@@ -100,9 +100,15 @@ describe('k8s manifests', () => {
 describe('image and compose', () => {
   const dockerfile = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
 
-  test('Dockerfile: multi-stage, no optional backends, non-root, /data writable, HEALTHCHECK, bench included', () => {
+  test('Dockerfile: multi-stage, runs the build, no optional backends, non-root, /data writable, HEALTHCHECK, bench included', () => {
     assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
-    assert.match(dockerfile, /npm ci --omit=dev --omit=optional/);
+    assert.match(dockerfile, /^RUN npm run build$/m);
+    assert.match(dockerfile, /^COPY --from=build \/app\/dist \.\/dist$/m);
+    // Production dependencies only; --omit=optional would also drop LanceDB's native binary.
+    assert.match(dockerfile, /npm ci --omit=dev /);
+    assert.doesNotMatch(dockerfile, /^RUN npm ci .*--omit=optional/m);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    assert.doesNotMatch(runtime, /^COPY src /m, 'the runtime image runs dist/, not the TypeScript sources');
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /mkdir -p \/data && chown node:node \/data/);
     assert.match(dockerfile, /^HEALTHCHECK .*\n?.*\/healthz/m);

@@ -1,4 +1,5 @@
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
+import { importOrExplain } from '../../core/optional-import.js';
 import type { HttpScenario } from './scenarios.js';
 import { summarize, tally } from './stats.js';
 
@@ -7,9 +8,10 @@ export async function closedLoop(url: string, scenario: HttpScenario, options: {
   let n = 0;
   const latencies: number[] = [];
   const statuses: number[] = [];
+  const run = await loadAutocannon();
   let instance!: autocannon.Instance;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon(
+    instance = run(
       {
         url,
         connections: options.connections,
@@ -42,4 +44,10 @@ export async function closedLoop(url: string, scenario: HttpScenario, options: {
     errors: result.errors + result.timeouts + (latencies.length - ok),
     status: tally(statuses),
   };
+}
+
+/** autocannon is a development dependency (an optional peer): a production install leaves it out. */
+async function loadAutocannon(): Promise<typeof autocannon> {
+  const load = async () => (await import('autocannon')).default;
+  return importOrExplain('autocannon', load, () => new Error('closed-loop benchmarks need autocannon, which is not installed: run `npm install autocannon@9`'));
 }
