@@ -18,6 +18,8 @@ export interface Percentiles {
 export interface StatsPoint {
   /** Epoch ms at the end of the second. */
   t: number;
+  /** How many seconds it sums: 1 for a point; for the window, up to its length (less while the history is shorter). */
+  seconds: number;
   routes: Record<string, Percentiles & { rps: number; errors: number }>;
   stages: Record<string, Percentiles>;
   ttft: Percentiles;
@@ -260,6 +262,7 @@ function summarise(t: number, delta: Samples, gauges: Samples, layouts: Layouts,
   }
   const point: StatsPoint = {
     t,
+    seconds,
     routes: byRoute(delta, layouts, 'route', seconds),
     stages: percentilesBy(delta, layouts, 'pronto_stage_duration_seconds', 'stage'),
     ttft: percentilesBy(delta, layouts, 'pronto_time_to_first_token_seconds')[''] ?? NO_PERCENTILES,

@@ -119,7 +119,7 @@ async function refreshStats() {
 function renderLive() {
   const windowStats = stats.window;
   const served = Object.values(windowStats.routes).reduce((sum, r) => sum + r.rps, 0);
-  $('live-meta').textContent = `Last ${stats.window_s} s: ${served.toFixed(1)} requests/s · ${points.length} s of history · slow-request log past ${stats.slow_request_ms} ms`;
+  $('live-meta').textContent = `Last ${windowStats.seconds} s: ${served.toFixed(1)} requests/s · ${points.length} s of history · slow-request log past ${stats.slow_request_ms} ms`;
 
   draw('chart-rps', (p) => Object.fromEntries(Object.entries(p.routes).filter(([r]) => v1(r)).map(([r, s]) => [r, s.rps])));
   draw('chart-errors', (p) => Object.fromEntries(Object.entries(p.routes).filter(([r]) => v1(r)).map(([r, s]) => [r, s.rps ? s.errors / s.rps : 0])), {
@@ -147,7 +147,7 @@ function renderLive() {
 
   $('models').tBodies[0].replaceChildren(...Object.entries(windowStats.models).map(([name, m]) => {
     const tr = el('tr');
-    tr.append(el('td', name), el('td', (m.batches / stats.window_s).toFixed(2), 'num'), el('td', m.batch_size_mean === null ? '–' : m.batch_size_mean.toFixed(1), 'num'), el('td', fmtMs(m.batch_wait_p95), 'num'), el('td', String(m.queue_depth), 'num'));
+    tr.append(el('td', name), el('td', (m.batches / stats.window.seconds).toFixed(2), 'num'), el('td', m.batch_size_mean === null ? '–' : m.batch_size_mean.toFixed(1), 'num'), el('td', fmtMs(m.batch_wait_p95), 'num'), el('td', String(m.queue_depth), 'num'));
     return tr;
   }));
   draw('chart-queue', (p) => Object.fromEntries(Object.entries(p.models).map(([m, s]) => [`${m} queue`, s.queue_depth])));

@@ -20,6 +20,7 @@ test("the one-minute window slides: it sums exactly the last windowSeconds point
       await stats.tick();
       const last3 = sent.slice(Math.max(0, second - 2), second + 1);
       const seconds = Math.min(second + 1, 3);
+      assert.equal(stats.window().seconds, seconds, `second ${second}: the window sums ${seconds} s`);
       const route = stats.window().routes['/v1/search'];
       const expected = last3.reduce((a, b) => a + b, 0) + (second >= 4 && second <= 6 ? 2 : 0);
       if (expected === 0) {
