@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestSummary } from './recent-requests.js';
@@ -52,7 +53,6 @@ export interface RequestLogOptions {
   /** Applied to every text field again before it is written (belt and braces over the sanitize stage). */
   redact: (text: string) => string;
   onError: (err: unknown) => void;
-  random?: () => number;
 }
 
 export interface RequestLog {
@@ -69,9 +69,16 @@ export function requestLogDir(dataDir: string): string {
   return join(dataDir, 'request-log');
 }
 
+/**
+ * Whether a request is in the sample, decided from its id: the feedback that arrives later (after
+ * a restart too) gets the same answer without anything remembered.
+ */
+export function inSample(requestId: string, rate: number): boolean {
+  if (rate >= 1 || rate <= 0) return rate >= 1;
+  return createHash('sha256').update(requestId).digest().readUInt32BE(0) / 2 ** 32 < rate;
+}
+
 export function createRequestLog(options: RequestLogOptions): RequestLog {
-  const random = options.random ?? Math.random;
-  const sampled = new Set<string>();
   let size: number | undefined;
   let writing: Promise<void> = Promise.resolve();
 
@@ -98,9 +105,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
 
   return {
     record(summary, transcript) {
-      if (transcript.input === undefined || options.sampleRate <= 0 || random() >= options.sampleRate) return;
-      sampled.add(summary.request_id);
-      if (sampled.size > 100_000) sampled.delete(sampled.values().next().value as string);
+      if (transcript.input === undefined || !inSample(summary.request_id, options.sampleRate)) return;
       const { at, method: _method, ...rest } = summary;
       enqueue({
         type: 'request',
@@ -114,7 +119,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
     },
     feedback(line) {
       // Feedback is kept for sampled requests only: on its own it cannot rebuild a dataset row.
-      if (!sampled.has(line.request_id)) return;
+      if (!inSample(line.request_id, options.sampleRate)) return;
       enqueue({ type: 'feedback', ...line, comment: line.comment === undefined ? undefined : options.redact(line.comment) });
     },
     flush: () => writing,

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createRequestLog, readRequestLog } from '../../src/observability/request-log.js';
+import { createRequestLog, inSample, readRequestLog } from '../../src/observability/request-log.js';
 import { loadBeir } from '../../src/retrieval/eval/beir.js';
 import type { RequestSummary } from '../../src/observability/recent-requests.js';
 
@@ -20,43 +20,51 @@ const summary = (id: string, at = Date.now()): RequestSummary => ({
   degraded: [],
 });
 
-test('the request log samples, rotates by size, and exports with feedback joined', async () => {
+test('the request log samples by request id, rotates by size, and exports with feedback joined', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pronto-request-log-'));
   try {
-    let draw = 0;
-    const log = createRequestLog({
-      dir,
-      sampleRate: 0.5,
-      maxFileBytes: 2048,
-      maxFiles: 3,
-      redact: (text) => text.replaceAll('secret', '[X]'),
-      onError: (err) => assert.fail(String(err)),
-      // Every other request is drawn into the sample.
-      random: () => (draw++ % 2 === 0 ? 0.1 : 0.9),
-    });
+    const options = { dir, sampleRate: 0.5, maxFileBytes: 2048, maxFiles: 3, redact: (text: string) => text.replaceAll('secret', '[X]'), onError: (err: unknown) => assert.fail(String(err)) };
+    const log = createRequestLog(options);
     for (let i = 0; i < 60; i++) log.record(summary(`r${i}`), { input: `question ${i} secret`, retrieved: [{ id: 'doc-1#0', doc_id: 'doc-1', score: 0.5 }], output: `answer ${i}` });
     log.record(summary('no-input'), {});
-    log.feedback({ request_id: 'r58', tenant: 'public', rating: 1, comment: 'good secret', at: new Date().toISOString() });
-    log.feedback({ request_id: 'r59', tenant: 'public', rating: -1, at: new Date().toISOString() });
     await log.flush();
+    const sampled = Array.from({ length: 60 }, (_, i) => `r${i}`).filter((id) => inSample(id, 0.5));
+    const [last, previous] = [sampled.at(-1)!, sampled.at(-2)!];
+    const unsampled = Array.from({ length: 60 }, (_, i) => `r${i}`).find((id) => !inSample(id, 0.5))!;
+    // Feedback arrives after a restart: a new log over the same directory still knows the sample.
+    const restarted = createRequestLog(options);
+    restarted.feedback({ request_id: last, tenant: 'public', rating: 1, comment: 'good secret', at: new Date().toISOString() });
+    restarted.feedback({ request_id: unsampled, tenant: 'public', rating: -1, at: new Date().toISOString() });
+    await restarted.flush();
 
     const files = readdirSync(dir).sort();
     assert.deepEqual(files, ['requests.1.jsonl', 'requests.2.jsonl', 'requests.jsonl'], 'rotated, keeping max_files');
     for (const file of files) assert.ok(readFileSync(join(dir, file)).length <= 2048);
-    assert.doesNotMatch(files.map((f) => readFileSync(join(dir, f), 'utf8')).join(''), /secret/, 'text is redacted again on the way out');
+    const text = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+    assert.doesNotMatch(text, /secret/, 'text is redacted again on the way out');
+    assert.ok(!text.includes(`"request_id":"${unsampled}"`), 'nothing of a request outside the sample, feedback included');
 
     const all = await readRequestLog(dir, { since: new Date(0), withFeedback: true });
     const ids = all.map((r) => r.request_id);
-    assert.ok(ids.every((id) => Number(id.slice(1)) % 2 === 0), 'only the sampled half');
+    assert.ok(ids.every((id) => sampled.includes(id)), 'only the sampled requests');
     assert.deepEqual(ids, [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))), 'oldest first');
-    assert.equal(ids.at(-1), 'r58', 'the newest survive rotation');
+    assert.deepEqual(ids.slice(-2), [previous, last], 'the newest survive rotation');
     assert.deepEqual(all.at(-1)?.feedback?.map((f) => [f.rating, f.comment]), [[1, 'good [X]']]);
-    assert.equal(all.at(-1)?.input, 'question 58 [X]');
+    assert.equal(all.at(-1)?.input, `question ${last.slice(1)} [X]`);
     assert.deepEqual(all.at(-1)?.retrieved, [{ id: 'doc-1#0', doc_id: 'doc-1', score: 0.5 }]);
     assert.equal((await readRequestLog(dir, { since: new Date(Date.now() + 60_000), withFeedback: false })).length, 0, '--since filters');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the sample holds about its rate of requests, and none or all at 0 and 1', () => {
+  const ids = Array.from({ length: 4000 }, (_, i) => `req-${i}`);
+  const share = (rate: number) => ids.filter((id) => inSample(id, rate)).length / ids.length;
+  assert.ok(Math.abs(share(0.1) - 0.1) < 0.02, `rate 0.1 sampled ${share(0.1)}`);
+  assert.ok(Math.abs(share(0.5) - 0.5) < 0.03, `rate 0.5 sampled ${share(0.5)}`);
+  assert.equal(share(0), 0);
+  assert.equal(share(1), 1);
 });
 
 test('pronto export-log prints the records as JSONL and refuses a bad --since', async () => {
