@@ -61,6 +61,10 @@ export interface RuntimeOptions {
   spanExporter?: SpanExporter;
 }
 
+/**
+ * The composition root: every service built from config, in dependency order, and the order
+ * they start and close in. Long because it is the one list of them; each line builds one.
+ */
 export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
   const logger = options.logger ?? createLogger(config.observability.log_level);
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });

@@ -15,19 +15,25 @@ const resolve = createRequire(import.meta.url).resolve;
 const uplotScript = readFileSync(resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
 const uplotStyle = readFileSync(resolve('uplot/dist/uPlot.min.css'), 'utf8');
 
-/**
- * `GET /`: the operator dashboard, and the JSON it reads: `GET /stats` (per-second aggregates of the
- * last five minutes plus a one-minute summary, with the stage budgets) and `GET /stats/requests`
- * (the last requests and their stage timings, no body text). With API keys on, /stats needs a key
- * like /v1 does (the page asks for one and keeps it in the tab's session storage).
- */
 export interface DashboardDeps {
   config: Pick<Config, 'auth' | 'deadline' | 'observability'>;
   stats: StatsRecorder;
   recentRequests: RecentRequests;
 }
 
+/**
+ * `GET /`: the operator dashboard, and the JSON it reads: `GET /stats` (per-second aggregates of the
+ * last five minutes plus a one-minute summary, with the stage budgets) and `GET /stats/requests`
+ * (the last requests and their stage timings, no body text). With API keys on, /stats needs a key
+ * like /v1 does (the page asks for one and keeps it in the tab's session storage).
+ */
 export function registerDashboardRoute(app: FastifyInstance, deps: DashboardDeps): void {
+  registerDashboardAssets(app);
+  registerStatsRoutes(app, deps);
+}
+
+/** The page, its script and uPlot, served from memory. */
+function registerDashboardAssets(app: FastifyInstance): void {
   const asset = (path: string, type: string, body: string, summary: string) => {
     const schema = { summary, tags: ['operations'], produces: [type.split(';')[0]], response: { 200: { type: 'string', description: summary } } };
     app.get(path, { config: PUBLIC_ROUTE, schema }, async (_request, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
@@ -36,7 +42,10 @@ export function registerDashboardRoute(app: FastifyInstance, deps: DashboardDeps
   asset('/ui/dashboard.js', 'text/javascript; charset=utf-8', script, "The dashboard's script");
   asset('/ui/uplot.js', 'text/javascript; charset=utf-8', uplotScript, 'uPlot, the chart library (from its npm package)');
   asset('/ui/uplot.css', 'text/css; charset=utf-8', uplotStyle, "uPlot's stylesheet");
+}
 
+/** `/stats` (per-second points of the last minutes) and `/stats/requests[/:id]` (recent request waterfalls). */
+function registerStatsRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   // Query strings are not coerced (ajv coerceTypes is off app-wide): numbers arrive as digit strings.
   const StatsQuery = Type.Object({ since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'Epoch ms: only newer points' })) });
   app.get<{ Querystring: Static<typeof StatsQuery> }>(
