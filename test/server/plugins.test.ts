@@ -126,6 +126,22 @@ describe('front-door limits', () => {
     }
   });
 
+  test('a stall far shorter than max_event_loop_delay_ms sheds nothing', async () => {
+    // under-pressure reads a window without a single lag sample as infinite lag: with its 100 ms
+    // window, any stall over ~100 ms shed every request for the next window, whatever the limit.
+    const server = await startTestServer({ server: { max_event_loop_delay_ms: 2000 } });
+    try {
+      for (let stall = 0; stall < 5; stall++) {
+        const until = Date.now() + 300;
+        while (Date.now() < until); // a 300 ms stall, as a long synchronous step would make
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal((await server.post('/v1/search', { query: 'q' })).status, 200, `after stall ${stall + 1}`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   test('before models are warm, /readyz and /v1 answer 503 and /healthz 200', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pronto-notready-'));
     const config = loadConfig({ env: {}, overrides: { data_dir: dataDir } });

@@ -27,7 +27,11 @@ export async function registerAdmission(
   if (config.max_event_loop_delay_ms > 0) {
     await app.register(fastifyUnderPressure, {
       maxEventLoopDelay: config.max_event_loop_delay_ms,
-      sampleInterval: 100,
+      // under-pressure reads a window in which its 10 ms lag timer never ran as infinite lag (a
+      // NaN mean), so any stall longer than the window sheds the next window's requests, whatever
+      // the limit: with a 100 ms window, every 300 ms batch on the loop shed work under a 2 s
+      // limit. A window as long as the limit makes that happen only for a stall that long.
+      sampleInterval: Math.max(100, config.max_event_loop_delay_ms),
       // Probes and scrapes stay answered (a pod that lags is busy, not dead); only API work is shed.
       pressureHandler: (request, _reply, type) => {
         if (isOperationalRoute(request)) return;
