@@ -4,17 +4,8 @@
 #   bash bench/model-runtime.sh [sim|use-lite|overload|chat]...   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PRONTO="node bin/pronto.js"
+source bench/lib.sh
 RUNS=${RUNS:-3}
-
-serve() { # serve CONFIG PORT -> starts a server, remembers its pid
-  PRONTO_DATA_DIR="$(mktemp -d)" PORT=$2 $PRONTO serve --config "$1" >/tmp/pronto-bench-$2.log 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 240); do curl -sf "localhost:$2/readyz" >/dev/null && return 0; sleep 0.5; done
-  echo "server on $2 did not become ready" >&2; exit 1
-}
-stop() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
-label() { echo "{\"label\":\"$1\",\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"; }
 
 sim() {
   label "sim offline"; $PRONTO bench offline --config bench/sim.yaml --model sim --batch-sizes 1,64 --duration 3

@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
+import { parseFile } from '../retrieval/parse.js';
+import { UsageError } from './command.js';
 import { chatLoop } from './bench/chat.js';
 import { closedLoop } from './bench/closed-loop.js';
+import { ingestBench } from './bench/ingest.js';
 import { offline } from './bench/offline.js';
 import { openLoop } from './bench/open-loop.js';
 import { httpScenario } from './bench/scenarios.js';
@@ -17,6 +21,11 @@ export interface BenchCliOptions {
   queries?: string;
   config?: string;
   batchSizes: number[];
+  corpus?: string;
+  batch: number;
+  limit?: number;
+  searchRate: number;
+  freshnessEvery: number;
 }
 
 /** `pronto bench`: closed-loop (autocannon) or open-loop (undici) load, or the offline model limit. */
@@ -34,6 +43,23 @@ export async function runBench(scenarioName: string, values: BenchCliOptions): P
         .filter((line) => line.trim())
         .map((line) => String(JSON.parse(line).text))
     : undefined;
+  if (scenarioName === 'ingest') {
+    if (!values.corpus) throw new UsageError('bench ingest needs --corpus <file>');
+    const parsed = await parseFile(values.corpus);
+    if (parsed.errors.length > 0) throw new Error(`${values.corpus}: ${parsed.errors[0].where}: ${parsed.errors[0].message}`);
+    const documents = parsed.documents.slice(0, values.limit);
+    const namespace = values.namespace ?? `bench-${randomUUID().slice(0, 8)}`;
+    const result = await ingestBench(values.url, documents, {
+      namespace,
+      batchSize: values.batch,
+      searchRate: values.searchRate,
+      queries,
+      freshnessEveryS: values.freshnessEvery,
+    });
+    console.log(JSON.stringify({ url: values.url, ...result }));
+    if (result.ingest.ingested === 0) throw new Error(`no document reached ${values.url}`);
+    return;
+  }
   const scenario = httpScenario(scenarioName, { model: values.model, namespace: values.namespace, queries })!;
   const durationS = values.duration ?? 10;
   const connections = values.connections;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { HttpScenario } from './scenarios.js';
 import { outcome, summarize } from './stats.js';
@@ -5,9 +6,10 @@ import { outcome, summarize } from './stats.js';
 /**
  * Open loop: requests start at a fixed `rate` whatever the server does (no coordinated omission:
  * latency counts from the scheduled start). Admitted and rejected (429/503) requests are
- * summarised apart, since overload handling should answer the rejected ones fast.
+ * summarised apart, since overload handling should answer the rejected ones fast. With a `signal`,
+ * the loop stops offering requests when it aborts (e.g. when a load running alongside ends).
  */
-export async function openLoop(url: string, scenario: HttpScenario, options: { rate: number; durationS: number; connections: number }) {
+export async function openLoop(url: string, scenario: HttpScenario, options: { rate: number; durationS: number; connections: number; signal?: AbortSignal }) {
   const pool = new Pool(url, { connections: options.connections, pipelining: 1 });
   const admitted: number[] = [];
   const rejected: number[] = [];
@@ -16,10 +18,11 @@ export async function openLoop(url: string, scenario: HttpScenario, options: { r
   const total = Math.round(options.rate * options.durationS);
   const startedAt = performance.now();
   let maxRss = process.memoryUsage().rss;
-  for (let n = 0; n < total; n++) {
+  for (let n = 0; n < total && !options.signal?.aborted; n++) {
     const scheduled = startedAt + (n * 1000) / options.rate;
     const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 1) await sleep(wait, undefined, { signal: options.signal }).catch(() => {});
+    if (options.signal?.aborted) break;
     const call = pool
       .request({ method: 'POST', path: scenario.path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario.body(n)) })
       .then(async (response) => {
@@ -39,7 +42,7 @@ export async function openLoop(url: string, scenario: HttpScenario, options: { r
   return {
     mode: 'open',
     rate: options.rate,
-    duration_s: options.durationS,
+    duration_s: Math.round(elapsedS * 10) / 10,
     ...outcome(statuses, elapsedS),
     ...summarize(admitted),
     rejected: summarize(rejected),
