@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { chatLoop } from '../../src/cli/bench/chat.js';
 import { closedLoop } from '../../src/cli/bench/closed-loop.js';
+import { ingestBench } from '../../src/cli/bench/ingest.js';
 import { offline } from '../../src/cli/bench/offline.js';
 import { openLoop } from '../../src/cli/bench/open-loop.js';
 import { httpScenario } from '../../src/cli/bench/scenarios.js';
@@ -47,9 +48,47 @@ describe('pronto bench against a real server', () => {
   });
 });
 
+describe('pronto bench ingest against a real server', () => {
+  const documents = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `doc-${i}`, text: `Benchmark document ${i} about deadlines and batching.` }));
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ models, pipeline: { embedder: 'sim' }, sample_corpus: { enabled: false }, retrieval: { max_documents_per_request: 20 }, observability: { log_level: 'warn' } });
+  });
+  after(() => server?.close());
+
+  test('one client sends every batch in turn; searches and freshness probes run alongside once the namespace exists', async () => {
+    const result = await ingestBench(server.url, documents(40), { namespace: 'bench-a', batchSize: 16, searchRate: 20, freshnessEveryS: 0.2 });
+    assert.deepEqual([result.ingest.ingested, result.ingest.failed_documents, result.ingest.requests], [40, 0, 3], JSON.stringify(result.ingest));
+    assert.deepEqual(result.ingest.status, { 200: 3 });
+    // The second client starts after the first batch is in: no search meets a missing namespace.
+    assert.ok(result.search && result.search.requests > 0 && result.search.status['404'] === undefined, JSON.stringify(result.search));
+    assert.ok(result.freshness && result.freshness.probes >= 1, JSON.stringify(result.freshness));
+    assert.equal(result.freshness.missed, 0);
+    assert.equal(result.freshness.visible_after_ms.count, result.freshness.status['200']);
+    const found = await server.post('/v1/search', { query: 'Benchmark document 39', namespace: 'bench-a', mode: 'sparse' }).then((r) => r.json());
+    assert.ok(found.hits.some((hit: { doc_id: string }) => hit.doc_id === 'doc-39'));
+  });
+
+  test('a batch refused for itself (4xx other than 429: here too many documents) is counted by status and not sent again', async () => {
+    const result = await ingestBench(server.url, documents(48), { namespace: 'bench-b', batchSize: 24, searchRate: 0, freshnessEveryS: 0 });
+    assert.deepEqual(result.ingest.status, { 413: 2 });
+    assert.deepEqual([result.ingest.ingested, result.ingest.failed_documents, result.ingest.errors], [0, 48, 2]);
+    assert.equal(result.search, undefined);
+  });
+});
+
 test('offline runs the model in-process at each batch size', async () => {
   const config = loadConfig({ env: {}, overrides: { models, pipeline: { embedder: 'sim' } } });
   const result = await offline(config, 'sim', { batchSizes: [1, 4], durationS: 0.2 });
   assert.deepEqual(result.results.map((r) => r.batch_size), [1, 4]);
   assert.ok(result.results.every((r) => r.items_per_s > 0 && r.batches >= 3));
+  assert.deepEqual([result.pooled, result.threads], [false, 1]);
+});
+
+test('offline runs a pooled model through its worker pool, one batch per thread at once', async () => {
+  const pooled = [{ ...models[0], worker: true, worker_threads: 2 }, models[1]];
+  const config = loadConfig({ env: {}, overrides: { models: pooled, pipeline: { embedder: 'sim' } } });
+  const result = await offline(config, 'sim', { batchSizes: [4], durationS: 0.2 });
+  assert.deepEqual([result.pooled, result.threads], [true, 2]);
+  assert.ok(result.results[0].items_per_s > 0 && result.results[0].batches >= 3);
 });

@@ -61,6 +61,8 @@ async function ingestSequentially(pool: Pool, documents: DocumentInput[], option
   const latencies: number[] = [];
   let ingested = 0;
   let failedDocuments = 0;
+  // The first message of each kind of refusal (by status; `document` for a document failed in a 200).
+  const firstMessages: Record<string, string> = {};
   const startedAt = performance.now();
   for (let start = 0; start < documents.length; start += options.batchSize) {
     const batch = documents.slice(start, start + options.batchSize);
@@ -69,6 +71,7 @@ async function ingestSequentially(pool: Pool, documents: DocumentInput[], option
       const answer = await postDocuments(pool, options.namespace, batch);
       latencies.push(performance.now() - sentAt);
       statuses.push(answer.status);
+      if (answer.message) firstMessages[answer.status === 200 ? 'document' : answer.status] ??= answer.message;
       if (answer.status === 200) {
         if (ingested === 0 && answer.accepted > 0) afterFirstBatch();
         ingested += answer.accepted;
@@ -91,6 +94,7 @@ async function ingestSequentially(pool: Pool, documents: DocumentInput[], option
     docs_per_s: Math.round((ingested / seconds) * 10) / 10,
     ...outcome(statuses, seconds),
     request_ms: summarize(latencies),
+    first_messages: firstMessages,
   };
 }
 
@@ -100,6 +104,8 @@ interface IngestAnswer {
   failed: number;
   /** Set when the refusal is worth retrying (429/503 or a connection error): how long to wait. */
   retryAfterS?: number;
+  /** Why the request, or its first failed document, was refused. */
+  message?: string;
 }
 
 async function postDocuments(pool: Pool, namespace: string, documents: DocumentInput[]): Promise<IngestAnswer> {
@@ -110,21 +116,23 @@ async function postDocuments(pool: Pool, namespace: string, documents: DocumentI
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ namespace, documents }),
     });
-    const body = (await response.body.json()) as { accepted?: unknown[]; failed?: unknown[] };
+    type Refusal = { error?: { message?: string } };
+    const body = (await response.body.json()) as Refusal & { accepted?: unknown[]; failed?: Refusal[] };
     const status = response.statusCode;
-    if (status === 200) return { status, accepted: body.accepted?.length ?? 0, failed: body.failed?.length ?? 0 };
+    if (status === 200) return { status, accepted: body.accepted?.length ?? 0, failed: body.failed?.length ?? 0, message: body.failed?.[0]?.error?.message };
     const retryable = status === 429 || status === 503;
     const retryAfterS = retryable ? Math.min(30, Number(response.headers['retry-after'] ?? 1) || 1) : undefined;
-    return { status, accepted: 0, failed: 0, retryAfterS };
+    return { status, accepted: 0, failed: 0, retryAfterS, message: body.error?.message };
   } catch (err) {
-    return { status: (err as Error).name, accepted: 0, failed: 0, retryAfterS: 1 };
+    return { status: (err as Error).name, accepted: 0, failed: 0, retryAfterS: 1, message: (err as Error).message };
   }
 }
 
 /**
  * Every `everyS` seconds until `signal` aborts: POST one document holding a word no other has,
- * then search for that word until the document is among the hits. The figure is the time from
- * the POST's answer to the first search that found it (the API promises ≤ 1 s).
+ * then search for its whole text until the document is among the hits (its own text, not the word
+ * alone: a word found by BM25 alone can rank below ten dense hits in hybrid search). The figure is
+ * the time from the POST's answer to the first search that found it (the API promises ≤ 1 s).
  */
 async function probeFreshness(pool: Pool, namespace: string, everyS: number, signal: AbortSignal) {
   const run = randomUUID().replaceAll('-', '').slice(0, 10);
@@ -134,11 +142,11 @@ async function probeFreshness(pool: Pool, namespace: string, everyS: number, sig
   for (let n = 0; !signal.aborted; n++) {
     const nextAt = performance.now() + everyS * 1000;
     const id = `freshness-probe-${run}-${n}`;
-    const word = `zq${run}x${n}`;
-    const posted = await postDocuments(pool, namespace, [{ id, text: `Freshness probe ${word}: searchable once its POST has returned.` }]);
+    const text = `Freshness probe zq${run}x${n}: searchable once its POST has returned.`;
+    const posted = await postDocuments(pool, namespace, [{ id, text }]);
     statuses.push(posted.status);
     if (posted.status === 200) {
-      const ms = await untilFound(pool, namespace, word, id);
+      const ms = await untilFound(pool, namespace, text, id);
       if (ms === undefined) missed++;
       else visibleAfter.push(ms);
     }
@@ -147,17 +155,14 @@ async function probeFreshness(pool: Pool, namespace: string, everyS: number, sig
   return { probes: statuses.length, status: tally(statuses), missed, visible_after_ms: summarize(visibleAfter) };
 }
 
-async function untilFound(pool: Pool, namespace: string, word: string, docId: string): Promise<number | undefined> {
+async function untilFound(pool: Pool, namespace: string, query: string, docId: string): Promise<number | undefined> {
   const returnedAt = performance.now();
   while (performance.now() - returnedAt < FRESHNESS_GIVE_UP_MS) {
-    const response = await pool.request({
-      method: 'POST',
-      path: '/v1/search',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: word, namespace, top_k: 10 }),
-    });
-    const body = (await response.body.json()) as { hits?: Array<{ doc_id: string }> };
-    if (body.hits?.some((hit) => hit.doc_id === docId)) return performance.now() - returnedAt;
+    const hits = await pool
+      .request({ method: 'POST', path: '/v1/search', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, namespace, top_k: 10 }) })
+      .then(async (response) => ((await response.body.json()) as { hits?: Array<{ doc_id: string }> }).hits)
+      .catch(() => undefined); // a refused or failed search is one more try, not a finding
+    if (hits?.some((hit) => hit.doc_id === docId)) return performance.now() - returnedAt;
     await sleep(10);
   }
   return undefined;
