@@ -2,7 +2,8 @@
 # Issue 17's benchmarks of docs/BENCHMARKS.md ("Models off the event loop..."), one JSON line per
 # measurement, each labelled with the load average. In-thread and pooled configs of a backend run
 # back to back, so their ratio is from one run.
-#   bash bench/issue-17.sh [static|use-lite|cli-ingest|sim]...   (default: all)
+#   bash bench/issue-17.sh [static|use-lite|use-lite-in-thread|use-lite-pool|cli-ingest|search-while-ingesting|sim]...
+#   (default: static use-lite cli-ingest sim)
 # RUNS (default 3) repeats the HTTP measurements; USE_LITE_LIMIT (default 500) caps the SciFact
 # documents use-lite ingests (at a few documents/s the whole corpus takes most of an hour).
 set -euo pipefail
@@ -34,10 +35,23 @@ backend() {
     for batch in 16 64; do
       label "$name ingest batch $batch"; bench ingest --url "$url" --corpus "$CORPUS" --limit "$limit" --batch $batch
     done
-    label "$name ingest batch 64 with 20 searches/s and freshness probes"
-    bench ingest --url "$url" --corpus "$CORPUS" --limit "$limit" --batch 64 --search-rate 20 --queries "$QUERIES" --freshness-every 1
+    alongside "$name" "$url" "$limit"
     label "$name infer 64 connections"; bench infer --url "$url" --connections 64 --duration 10
   done
+  stop
+}
+
+# alongside NAME URL LIMIT: ingest at batches of 64 while a second client searches 20 times a
+# second and a probe document is posted every second (how soon it is found).
+alongside() {
+  label "$1 ingest batch 64 with 20 searches/s and freshness probes"
+  bench ingest --url "$2" --corpus "$CORPUS" --limit "$3" --batch 64 --search-rate 20 --queries "$QUERIES" --freshness-every 1
+}
+
+# search-while-ingesting CONFIG NAME PORT LIMIT: only that measurement, RUNS times, on one server.
+search_while_ingesting() {
+  serve "$1" "$3" "$(fresh_dir)"
+  for _ in $(seq 1 "$RUNS"); do alongside "$2" "http://127.0.0.1:$3" "$4"; done
   stop
 }
 
@@ -46,10 +60,8 @@ static() {
   backend "static pool" bench/static-worker.yaml use-lite-static 8422 100000
 }
 
-use_lite() {
-  backend "use-lite in-thread" bench/use-lite.yaml use-lite 8423 "${USE_LITE_LIMIT:-500}"
-  backend "use-lite pool" bench/use-lite-worker.yaml use-lite 8424 "${USE_LITE_LIMIT:-500}"
-}
+use_lite_in_thread() { backend "use-lite in-thread" bench/use-lite.yaml use-lite 8423 "${USE_LITE_LIMIT:-500}"; }
+use_lite_pool() { backend "use-lite pool" bench/use-lite-worker.yaml use-lite 8424 "${USE_LITE_LIMIT:-500}"; }
 
 cli_ingest() {
   for config in bench/static.yaml bench/static-worker.yaml; do
@@ -63,8 +75,14 @@ for what in "${@:-static use-lite cli-ingest sim}"; do
   for w in $what; do
     case "$w" in
       static) static ;;
-      use-lite) use_lite ;;
+      use-lite) use_lite_in_thread; use_lite_pool ;;
+      use-lite-in-thread) use_lite_in_thread ;;
+      use-lite-pool) use_lite_pool ;;
       cli-ingest) cli_ingest ;;
+      search-while-ingesting)
+        search_while_ingesting bench/static.yaml "static in-thread" 8421 100000
+        search_while_ingesting bench/static-worker.yaml "static pool" 8422 100000
+        search_while_ingesting bench/use-lite-worker.yaml "use-lite pool" 8424 "${USE_LITE_LIMIT:-500}" ;;
       sim) bash bench/model-runtime.sh sim ;;
       *) echo "unknown: $w" >&2; exit 2 ;;
     esac

@@ -17,6 +17,9 @@ export interface IngestBenchOptions {
   freshnessEveryS: number;
 }
 
+/** Connection errors in a row after which the ingest gives up. */
+const MAX_CONNECTION_ERRORS = 5;
+
 /** A probe not found this long after its POST returned counts as missed. */
 const FRESHNESS_GIVE_UP_MS = 10_000;
 
@@ -39,7 +42,8 @@ export async function ingestBench(url: string, documents: DocumentInput[], optio
       search = openLoop(url, httpScenario('search', { namespace: options.namespace, queries: options.queries })!, {
         rate: options.searchRate,
         durationS: Infinity,
-        connections: Math.max(4, Math.ceil(options.searchRate / 4)),
+        // Sockets enough that the client never queues a search: the open loop's latency is the server's.
+        connections: Math.max(64, Math.ceil(options.searchRate / 4)),
         signal: stop.signal,
       });
     }
@@ -81,6 +85,10 @@ async function ingestSequentially(pool: Pool, documents: DocumentInput[], option
       if (answer.retryAfterS === undefined) {
         failedDocuments += batch.length;
         break;
+      }
+      // A server that is gone (it crashed, or was never there) ends the run instead of a retry loop.
+      if (typeof answer.status === 'string' && statuses.slice(-MAX_CONNECTION_ERRORS).every((s) => typeof s === 'string')) {
+        throw new Error(`the server stopped answering: ${answer.message}`);
       }
       await sleep(answer.retryAfterS * 1000);
     }
