@@ -104,7 +104,12 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 /** Rejects with the signal's reason as soon as it aborts, whatever `promise` is doing. */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // Nobody will wait for `promise` now: a rejection of it must not go unhandled, which ends the
+    // process (a request reaching a stage after its deadline crashed the server this way).
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });

@@ -26,3 +26,20 @@ test('a stage scope overruns on its own budget without aborting the request', as
   assert.equal(deadline.expired, false);
   deadline.dispose();
 });
+
+test('racing a promise against an already aborted signal leaves no unhandled rejection behind', async () => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    const deadline = new Deadline(0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // The work a late stage starts with the aborted signal rejects with its reason, after the race.
+    const work = Promise.resolve().then(() => Promise.reject(deadline.signal.reason));
+    await assert.rejects(raceAbort(work, deadline.signal), (err: unknown) => (err as ProntoError).code === 'deadline_exceeded');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+});
