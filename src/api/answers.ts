@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
 import type { ChatMessage } from '../models/types.js';
 import type { Filter, Hit } from '../retrieval/types.js';
-import type { AnswerInput, AnswerStream, RequestContext } from '../pipeline/types.js';
+import type { AnswerInput, AnswerStream, RequestContext, SearchInput } from '../pipeline/types.js';
 
 /**
  * Answers in the API's shape, shared by the HTTP routes and the job handlers (a job's result is
@@ -46,6 +46,30 @@ export function answerInputFrom(body: AnswerRequestBody, config: Config): Answer
     userId: body.user_id,
     filter: body.filter,
     maxTokens: body.max_tokens,
+  };
+}
+
+/** The fields of a search request (`/v1/search`, gRPC `Search`). */
+export interface SearchRequestBody {
+  query: string;
+  top_k?: number;
+  namespace?: string;
+  filter?: Filter;
+  mode?: SearchInput['mode'];
+  fusion?: SearchInput['fusion'];
+  rerank?: boolean;
+}
+
+/** The pipeline's search input from a request body, with the configured defaults. */
+export function searchInputFrom(body: SearchRequestBody, config: Config): SearchInput {
+  return {
+    query: body.query,
+    namespace: body.namespace ?? config.sample_corpus.namespace,
+    topK: body.top_k ?? config.retrieval.default_top_k,
+    mode: body.mode ?? config.retrieval.default_mode,
+    fusion: body.fusion,
+    filter: body.filter,
+    rerank: body.rerank ?? config.retrieval.rerank.enabled,
   };
 }
 

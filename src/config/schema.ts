@@ -51,6 +51,8 @@ export const ConfigSchema = Type.Object({
       /** Loopback by default: serving other machines is a decision (see auth.allow_anonymous). */
       host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+      /** The gRPC API's port (pronto.v1.Pronto, health, reflection); unset: no gRPC. 0: any free port. */
+      grpc_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
       role: Type.Union([Type.Literal('api'), Type.Literal('all')], { default: 'all' }),
       body_limit_bytes: Type.Integer({ minimum: 1024, default: 1_048_576 }),
       /**

@@ -1,35 +1,49 @@
 /**
- * The one error catalogue. Every error a client can see has a stable code, an HTTP status and a
- * message; routes, stages and models throw `ProntoError`s made here and never pick statuses
+ * The one error catalogue. Every error a client can see has a stable code, an HTTP status, a gRPC
+ * status and a message; routes, stages and models throw `ProntoError`s made here and never pick statuses
  * themselves. A 500 is always a bug: anything that is not a ProntoError becomes `internal`.
  */
 
 export const ERROR_CATALOGUE = {
-  invalid_json: { status: 400, message: 'The request body is not valid JSON' },
-  invalid_input: { status: 400, message: 'The request is invalid' },
-  invalid_utf8: { status: 400, message: 'The request body is not valid UTF-8' },
-  unknown_namespace: { status: 404, message: 'The namespace does not exist' },
-  unknown_model: { status: 404, message: 'The model does not exist' },
-  unknown_field: { status: 400, message: 'The field is not known' },
-  unsupported_parameter: { status: 400, message: 'The parameter is not supported' },
-  unauthorized: { status: 401, message: 'Missing or invalid credentials' },
-  forbidden: { status: 403, message: 'Not allowed' },
-  not_found: { status: 404, message: 'Not found' },
-  embedder_mismatch: { status: 409, message: 'The namespace was indexed by another embedder' },
-  payload_too_large: { status: 413, message: 'The request body is too large' },
-  unsupported_media_type: { status: 415, message: 'Unsupported content type' },
-  rate_limited: { status: 429, message: 'Too many requests' },
-  queue_full: { status: 429, message: 'The queue is full' },
-  overloaded: { status: 503, message: 'The service is overloaded' },
-  not_ready: { status: 503, message: 'The service is not ready' },
-  shutting_down: { status: 503, message: 'The service is shutting down' },
-  circuit_open: { status: 503, message: 'The dependency is failing; its circuit breaker is open' },
-  store_unavailable: { status: 503, message: 'A store the service depends on (Redis) is unavailable' },
-  upstream_failed: { status: 502, message: 'A model or store call failed' },
-  deadline_exceeded: { status: 504, message: 'The deadline passed before a useful answer was ready' },
-  cancelled: { status: 499, message: 'The client went away' },
-  internal: { status: 500, message: 'Internal error' },
-} as const satisfies Record<string, { status: number; message: string }>;
+  invalid_json: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The request body is not valid JSON' },
+  invalid_input: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The request is invalid' },
+  invalid_utf8: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The request body is not valid UTF-8' },
+  unknown_namespace: { status: 404, grpc: 'NOT_FOUND', message: 'The namespace does not exist' },
+  unknown_model: { status: 404, grpc: 'NOT_FOUND', message: 'The model does not exist' },
+  unknown_field: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The field is not known' },
+  unsupported_parameter: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The parameter is not supported' },
+  unauthorized: { status: 401, grpc: 'UNAUTHENTICATED', message: 'Missing or invalid credentials' },
+  forbidden: { status: 403, grpc: 'PERMISSION_DENIED', message: 'Not allowed' },
+  not_found: { status: 404, grpc: 'NOT_FOUND', message: 'Not found' },
+  embedder_mismatch: { status: 409, grpc: 'FAILED_PRECONDITION', message: 'The namespace was indexed by another embedder' },
+  // A field over its limit: resending the same request cannot succeed, so not RESOURCE_EXHAUSTED.
+  payload_too_large: { status: 413, grpc: 'INVALID_ARGUMENT', message: 'The request body is too large' },
+  unsupported_media_type: { status: 415, grpc: 'INVALID_ARGUMENT', message: 'Unsupported content type' },
+  rate_limited: { status: 429, grpc: 'RESOURCE_EXHAUSTED', message: 'Too many requests' },
+  queue_full: { status: 429, grpc: 'RESOURCE_EXHAUSTED', message: 'The queue is full' },
+  overloaded: { status: 503, grpc: 'UNAVAILABLE', message: 'The service is overloaded' },
+  not_ready: { status: 503, grpc: 'UNAVAILABLE', message: 'The service is not ready' },
+  shutting_down: { status: 503, grpc: 'UNAVAILABLE', message: 'The service is shutting down' },
+  circuit_open: { status: 503, grpc: 'UNAVAILABLE', message: 'The dependency is failing; its circuit breaker is open' },
+  store_unavailable: { status: 503, grpc: 'UNAVAILABLE', message: 'A store the service depends on (Redis) is unavailable' },
+  upstream_failed: { status: 502, grpc: 'UNAVAILABLE', message: 'A model or store call failed' },
+  deadline_exceeded: { status: 504, grpc: 'DEADLINE_EXCEEDED', message: 'The deadline passed before a useful answer was ready' },
+  cancelled: { status: 499, grpc: 'CANCELLED', message: 'The client went away' },
+  internal: { status: 500, grpc: 'INTERNAL', message: 'Internal error' },
+} as const satisfies Record<string, { status: number; grpc: GrpcStatusName; message: string }>;
+
+/** gRPC status names (the `grpc.status` enum's keys), so core needs no gRPC import. */
+export type GrpcStatusName =
+  | 'CANCELLED'
+  | 'INVALID_ARGUMENT'
+  | 'DEADLINE_EXCEEDED'
+  | 'NOT_FOUND'
+  | 'FAILED_PRECONDITION'
+  | 'PERMISSION_DENIED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'INTERNAL'
+  | 'UNAVAILABLE'
+  | 'UNAUTHENTICATED';
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
@@ -46,6 +60,7 @@ export interface ProntoErrorOptions {
 export class ProntoError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  readonly grpcStatus: GrpcStatusName;
   readonly field?: string;
   readonly retryAfterS?: number;
   readonly details?: Record<string, unknown>;
@@ -55,6 +70,7 @@ export class ProntoError extends Error {
     this.name = 'ProntoError';
     this.code = code;
     this.status = ERROR_CATALOGUE[code].status;
+    this.grpcStatus = ERROR_CATALOGUE[code].grpc;
     this.field = options.field;
     this.retryAfterS = options.retryAfterS;
     this.details = options.details;

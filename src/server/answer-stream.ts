@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { ProntoError } from '../core/errors.js';
 import type { AnswerStream, RequestContext } from '../pipeline/types.js';
 import { toProntoError } from './plugins/errors.js';
 import { pipelineReport, presentHit } from '../api/answers.js';
@@ -9,6 +10,8 @@ import { traceIdOf } from '../observability/tracing.js';
 export interface AnswerEvent {
   type: 'contexts' | 'token' | 'done' | 'error';
   data: Record<string, unknown>;
+  /** The failure of an `error` event, for transports that answer it with a status (gRPC). */
+  error?: ProntoError;
 }
 
 /**
@@ -27,7 +30,8 @@ export async function* answerEvents(answer: StartedAnswer, ctx: RequestContext):
     };
   } catch (err) {
     if (ctx.deadline.signal.aborted && (ctx.deadline.signal.reason as { code?: string })?.code === 'cancelled') return;
-    yield { type: 'error', data: { ...toProntoError(err).toBody(), ...pipelineReport(ctx) } };
+    const error = toProntoError(err);
+    yield { type: 'error', data: { ...error.toBody(), ...pipelineReport(ctx) }, error };
   }
 }
 

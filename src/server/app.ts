@@ -3,10 +3,13 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { ProntoError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import type { Runtime } from '../runtime.js';
-import { registerAdmission, type AdmissionState } from './plugins/admission.js';
+import { createAdmission, type Admission, type AdmissionState } from './front/admission.js';
+import { createAuthenticator, type Authenticator } from './front/auth.js';
+import { rateLimited } from './front/rate-limit.js';
+import { AJV_OPTIONS } from './front/validation.js';
+import { registerAdmission } from './plugins/admission.js';
 import { registerAuth } from './plugins/auth.js';
 import { MAX_PARAM_LENGTH, frameworkError, registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
@@ -36,10 +39,21 @@ import './types.js';
 export interface App {
   server: FastifyInstance;
   /**
-   * Readiness and shutdown, shared with the admission plugin and /readyz: `draining` turns
-   * /readyz 503 while requests are still served; `shuttingDown` refuses new work too.
+   * Readiness and shutdown, shared with the admission and /readyz: `draining` turns /readyz (and
+   * gRPC health) 503 while requests are still served; `shuttingDown` refuses new work too.
    */
   state: AdmissionState & { draining: boolean; shuttingDown: boolean };
+  /** The decisions every transport shares (the gRPC front makes them through these too). */
+  front: FrontDoor;
+}
+
+export interface FrontDoor {
+  auth: Authenticator;
+  admission: Admission;
+  /** True while the event loop lags past server.max_event_loop_delay_ms. */
+  lagging(): boolean;
+  /** The HTTP rate limit's own check, on the same store (so one budget spans both transports). */
+  rateLimit?: ReturnType<FastifyInstance['createRateLimit']>;
 }
 
 /** Builds the HTTP app over a runtime. Many apps can live in one process (tests do this). */
@@ -55,7 +69,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     maxParamLength: MAX_PARAM_LENGTH,
     frameworkErrors: frameworkError,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    ajv: { customOptions: { ...AJV_OPTIONS } },
   });
   const state = {
     draining: false,
@@ -72,8 +86,10 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   // Before auth and admission: its onRequest hook marks upgrade requests so that a refused upgrade
   // (401, 503) has its socket closed after the response instead of held open until shutdown.
   await server.register(fastifyWebsocket, { options: { maxPayload: config.server.body_limit_bytes } });
-  registerAuth(server, config.auth);
-  await registerAdmission(server, config.server, runtime.metrics, state);
+  const auth = createAuthenticator(config.auth);
+  const admission = createAdmission(config.server, runtime.metrics, state);
+  registerAuth(server, auth);
+  await registerAdmission(server, config.server, admission, state);
   registerHttpMetrics(server, runtime.metrics);
   registerRequestObserver(server, runtime);
   if (config.rate_limit.enabled) await registerRateLimit(server, runtime);
@@ -93,7 +109,14 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerDocumentRoutes(server, runtime, schemas);
   registerFeedbackRoute(server, runtime, schemas);
   registerJobRoutes(server, { jobs: runtime.jobs, config });
-  return { server, state };
+  const front: FrontDoor = {
+    auth,
+    admission,
+    lagging: () => config.server.max_event_loop_delay_ms > 0 && server.isUnderPressure(),
+    // The plugin's own check with its global options: same store, key and allow-list.
+    rateLimit: config.rate_limit.enabled ? server.createRateLimit() : undefined,
+  };
+  return { server, state, front };
 }
 
 /** Per tenant (per IP when anonymous), in Redis when there is one so replicas share the count. */
@@ -104,10 +127,7 @@ async function registerRateLimit(server: FastifyInstance, runtime: Runtime): Pro
     store: runtime.redis ? fallbackRateLimitStore(runtime.redis, 'pronto:ratelimit:') : undefined,
     keyGenerator: (request) => (request.tenant === 'public' ? request.ip : request.tenant),
     allowList: (request) => isOperationalRoute(request),
-    errorResponseBuilder: (_request, context) =>
-      new ProntoError('rate_limited', `Rate limit of ${context.max} per minute exceeded; retry in ${context.after}`, {
-        retryAfterS: context.ttl / 1000,
-      }),
+    errorResponseBuilder: (_request, context) => rateLimited(context.max, context.ttl),
   });
 }
 

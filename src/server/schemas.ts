@@ -87,6 +87,28 @@ export function createSchemas(config: Config) {
 
   const InferRequest = Type.Object({ text: Text('The question'), ...AnswerOptions }, { additionalProperties: false, title: 'InferRequest' });
 
+  const SearchRequest = Type.Object(
+    {
+      query: Text('What to search for'),
+      top_k: Type.Optional(TopK),
+      namespace: Type.Optional(Namespace),
+      filter: Type.Optional(Filter),
+      mode: Type.Optional(Type.Union([Type.Literal('dense'), Type.Literal('sparse'), Type.Literal('hybrid')])),
+      fusion: Type.Optional(Type.Union([Type.Literal('rrf'), Type.Literal('weighted')])),
+      rerank: Type.Optional(Type.Boolean({ description: 'Rerank the fused candidates (default: when a reranker is configured)' })),
+    },
+    { additionalProperties: false },
+  );
+
+  /** Texts for the pipeline embedder (the `embed` job kind and gRPC `Embed`). */
+  const EmbedRequest = Type.Object(
+    {
+      texts: Type.Array(Text('Text to embed'), { minItems: 1, maxItems: config.limits.max_embedding_inputs }),
+      model: Type.Optional(Type.String({ minLength: 1, description: 'An embedder from GET /v1/models' })),
+    },
+    { additionalProperties: false },
+  );
+
   const Document = Type.Object(
     {
       id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,256}$', description: 'Your id; re-sending it replaces the document' }),
@@ -105,7 +127,7 @@ export function createSchemas(config: Config) {
     { additionalProperties: false, title: 'DocumentBatch' },
   );
 
-  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Timings, Degraded, Usage, Error, UserId, AnswerOptions, ChatRequest, InferRequest, Document, DocumentBatch };
+  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Timings, Degraded, Usage, Error, UserId, AnswerOptions, ChatRequest, InferRequest, SearchRequest, EmbedRequest, Document, DocumentBatch };
 }
 
 export type Schemas = ReturnType<typeof createSchemas>;

@@ -4,11 +4,14 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js'
 import { buildApp, type App } from './app.js';
 import { checkExposure } from './exposure.js';
 import { startOtelSdk } from '../observability/otel-sdk.js';
+import { startGrpcServer, type GrpcFront } from './grpc/server.js';
 
 export interface RunningServer {
   url: string;
   app: App;
   runtime: Runtime;
+  /** The gRPC front, when server.grpc_port is set. */
+  grpc?: GrpcFront;
   /** Resolves once models are loaded and warmed (readiness). */
   ready: Promise<void>;
   /**
@@ -34,22 +37,25 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
   const app = await buildApp(runtime);
   const address = await app.server.listen({ host: config.server.host, port: config.server.port });
   const url = address.replace('[::]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+  const grpc = config.server.grpc_port === undefined ? undefined : await startGrpcServer(runtime, app, config.server.grpc_port);
   const ready = runtime.start();
-  ready.catch(() => undefined);
+  ready.then(() => grpc?.refreshHealth(), () => undefined);
   let closing: Promise<void> | undefined;
 
   return {
     url,
     app,
     runtime,
+    grpc,
     ready,
     close() {
       closing ??= (async () => {
         app.state.draining = true;
+        grpc?.refreshHealth();
         await sleep(config.server.drain_ms);
         app.state.shuttingDown = true;
         const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdown_grace_ms).unref());
-        await Promise.race([app.server.close(), grace]);
+        await Promise.race([Promise.all([app.server.close(), grpc?.close(config.server.shutdown_grace_ms)]), grace]);
         await runtime.close();
       })();
       return closing;

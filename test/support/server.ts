@@ -20,7 +20,7 @@ export interface TestServer extends RunningServer {
  * Starts the real server on an ephemeral port over a scratch data dir, waits for readiness, and
  * cleans up on close. Overrides go on top of the embedded defaults.
  */
-export async function startTestServer(overrides: DeepPartial<Config> = {}, options: RuntimeOptions = {}): Promise<TestServer> {
+export async function startTestServer(overrides: DeepPartial<Config> = {}, options: RuntimeOptions & { waitReady?: boolean } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pronto-test-'));
   const config = loadConfig({
     env: {},
@@ -46,7 +46,7 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
   const logger = pino({ level: config.observability.log_level }, sink);
   const server = await startServer(config, { logger, defaultMetrics: false, ...options });
   try {
-    await server.ready;
+    if (options.waitReady !== false) await server.ready;
   } catch (err) {
     // A failed start-up still listens and holds loaded models: release them, or the test hangs.
     await server.close();

@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ProntoError, invalidInput, isProntoError } from '../../core/errors.js';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ProntoError, isProntoError } from '../../core/errors.js';
 import type { Redactor } from '../../core/redact.js';
+import { fromValidation, type ValidationIssue } from '../front/validation.js';
 
 /**
  * Every error leaves as `{"error":{"code","message","field?"}}` with its catalogue status and,
@@ -13,10 +14,7 @@ export function registerErrorHandler(app: FastifyInstance, redactor: Redactor): 
       error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
         ? new ProntoError('payload_too_large', `The request body is over ${request.routeOptions.bodyLimit} bytes (server.body_limit_bytes)`)
         : toProntoError(error);
-    if (pronto.status >= 500 && pronto.code === 'internal') request.log.error({ err: error }, 'unhandled error');
-    // Messages and field paths echo client input (unknown field names, namespaces, ids): the
-    // client gets them back as sent, the log gets them redacted.
-    else request.log.debug({ code: pronto.code, field: pronto.field && redactor.redact(pronto.field) }, redactor.redact(pronto.message));
+    logFailure(request.log, redactor, pronto, error);
     return sendError(request, reply, pronto);
   });
 
@@ -39,6 +37,23 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
       ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`
       : `The URL path is not valid (a malformed percent-encoding?): ${error.message}`;
   return sendError(request, reply, new ProntoError('invalid_input', message, { field: 'path' }));
+}
+
+/**
+ * How a failed request is logged, whatever the transport: a bug in full, anything else at debug
+ * (its status is on the request's own line).
+ * Messages and field paths echo client input (unknown field names, namespaces, ids): the client
+ * gets them back as sent, the log gets them redacted.
+ */
+export function logFailure(
+  log: Pick<FastifyBaseLogger, 'debug' | 'error'>,
+  redactor: Redactor,
+  pronto: ProntoError,
+  cause: unknown,
+  bindings: Record<string, unknown> = {},
+): void {
+  if (pronto.status >= 500 && pronto.code === 'internal') log.error({ ...bindings, err: cause }, 'unhandled error');
+  else log.debug({ ...bindings, code: pronto.code, field: pronto.field && redactor.redact(pronto.field) }, redactor.redact(pronto.message));
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: ProntoError) {
@@ -71,39 +86,4 @@ export function toProntoError(error: unknown): ProntoError {
     return new ProntoError('invalid_input', e.message);
   }
   return new ProntoError('internal', undefined, { cause: error });
-}
-
-interface ValidationIssue {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
-
-/** A JSON pointer (`/messages/0/content`) as the field path clients see (`messages[0].content`). */
-export function fieldFromPointer(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
-}
-
-/** Turns an ajv issue into a 400 naming the field as a JSON path (`messages[0].content`). */
-function fromValidation(issue: ValidationIssue, context: string): ProntoError {
-  const base = fieldFromPointer(issue.instancePath);
-  const join = (name: string) => (base ? `${base}.${name}` : name);
-  if (issue.keyword === 'required') {
-    const name = String(issue.params.missingProperty);
-    return invalidInput(join(name), `${join(name)} is required`);
-  }
-  if (issue.keyword === 'additionalProperties') {
-    const name = String(issue.params.additionalProperty);
-    return new ProntoError('unknown_field', `${join(name)} is not a known field`, { field: join(name) });
-  }
-  const field = base || context;
-  if (issue.keyword === 'maxLength' || issue.keyword === 'maxItems') {
-    return new ProntoError('payload_too_large', `${field} ${issue.message ?? 'is too large'}`, { field });
-  }
-  return invalidInput(field, `${field} ${issue.message ?? 'is invalid'}`);
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import { ProntoError } from '../../core/errors.js';
-import { createRequestContext } from '../../pipeline/context.js';
 import type { RequestContext } from '../../pipeline/types.js';
-import { endSpan, traceIdOf, type Tracing } from '../../observability/tracing.js';
+import type { Tracing } from '../../observability/tracing.js';
+import { openRequest, requestDeadlineMs } from '../front/request-context.js';
 import { isOperationalRoute } from '../route-policy.js';
 
 export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
@@ -24,55 +24,40 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
   app.decorateRequest('ctx', undefined);
   app.addHook('preHandler', async (request, reply) => {
     if (isOperationalRoute(request)) return;
-    const { span, context } = tracing.startRequest(`${request.method} ${request.routeOptions.url}`, request.headers, {
-      'http.request.method': request.method,
-      'http.route': request.routeOptions.url ?? '',
-      'pronto.request_id': request.id,
-      'pronto.tenant': request.tenant,
-    });
-    const traceId = traceIdOf(context);
-    if (traceId) request.log = request.log.child({ trace_id: traceId });
-    const ctx = createRequestContext({
+    const opened = openRequest(tracing, {
+      name: `${request.method} ${request.routeOptions.url}`,
+      carrier: request.headers,
+      attributes: { 'http.request.method': request.method, 'http.route': request.routeOptions.url ?? '' },
       logger: request.log,
       tenant: request.tenant,
-      deadlineMs: deadlineFor(request, config),
       requestId: request.id,
-      trace: context,
+      deadlineMs: deadlineFor(request, config),
     });
-    request.ctx = ctx;
+    request.ctx = opened.ctx;
+    request.log = opened.logger;
     reply.raw.once('close', () => {
-      span.setAttribute('pronto.degraded', ctx.degraded.map((d) => `${d.stage}:${d.fallback}`).join(','));
-      endSpan(span, reply.statusCode < 500 ? 'ok' : String(reply.statusCode), { 'http.response.status_code': reply.statusCode });
+      if (!reply.raw.writableFinished) opened.ctx.deadline.cancel();
+      opened.finish(reply.statusCode < 500 ? 'ok' : String(reply.statusCode), { 'http.response.status_code': reply.statusCode });
     });
-    const onClose = () => {
-      if (!reply.raw.writableFinished) ctx.deadline.cancel();
-    };
-    reply.raw.once('close', onClose);
   });
-  app.addHook('onResponse', async (request) => request.ctx?.deadline.dispose());
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.ctx && !reply.hasHeader('server-timing')) reply.header('server-timing', serverTiming(request.ctx));
     return payload;
   });
 }
 
-/** Routes whose handler waits for bulk model capacity (`config: { budget: 'ingest' }`). */
-function isIngest(request: FastifyRequest): boolean {
-  return request.routeOptions.config?.budget === 'ingest';
-}
-
 function deadlineFor(request: FastifyRequest, config: Config): number {
-  const ingest = isIngest(request);
-  const maxMs = ingest ? Math.max(config.deadline.max_ms, config.deadline.ingest_ms) : config.deadline.max_ms;
+  // Routes whose handler waits for bulk model capacity (`config: { budget: 'ingest' }`).
+  const budget = request.routeOptions.config?.budget;
   const asked = request.headers[DEADLINE_HEADER];
-  if (asked === undefined) return ingest ? config.deadline.ingest_ms : config.deadline.default_ms;
+  if (asked === undefined) return requestDeadlineMs(config, undefined, budget);
   const ms = Number(asked);
   if (typeof asked !== 'string' || !Number.isFinite(ms) || ms <= 0) {
     throw new ProntoError('invalid_input', `${DEADLINE_HEADER} must be a positive number of milliseconds`, {
       field: DEADLINE_HEADER,
     });
   }
-  return Math.min(ms, maxMs);
+  return requestDeadlineMs(config, ms, budget);
 }
 
 /** `Server-Timing: sanitize;dur=0.1, embed;dur=4.2, ..., total;dur=12.3` */

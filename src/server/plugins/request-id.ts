@@ -5,15 +5,18 @@ import type { Redactor } from '../../core/redact.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/**
- * Echo the client's `x-request-id` when it is a sane token that carries no PII (it is logged with
- * every line of the request and stored with feedback: `123-45-6789` is a valid token), else make one.
- */
+/** Echo the client's `x-request-id` when it is a sane token that carries no PII, else make one. */
 export function requestIdGenerator(redactor: Redactor): (request: IncomingMessage) => string {
-  return (request) => {
-    const given = request.headers['x-request-id'];
-    return typeof given === 'string' && SAFE_ID.test(given) && redactor.findings(given).length === 0 ? given : randomUUID();
-  };
+  return (request) => requestIdOf(request.headers['x-request-id'], redactor);
+}
+
+/**
+ * The request id for a given `x-request-id` (HTTP header or gRPC metadata): the client's when it
+ * is a sane token that carries no PII (it is logged with every line of the request and stored
+ * with feedback: `123-45-6789` is a valid token), else a fresh one.
+ */
+export function requestIdOf(given: unknown, redactor: Redactor): string {
+  return typeof given === 'string' && SAFE_ID.test(given) && redactor.findings(given).length === 0 ? given : randomUUID();
 }
 
 export function registerRequestId(app: FastifyInstance): void {

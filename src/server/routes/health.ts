@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ProntoError } from '../../core/errors.js';
 import type { ModelRuntime } from '../../models/runtime.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { sendError } from '../plugins/errors.js';
-import type { AdmissionState } from '../plugins/admission.js';
+import { unreadiness, type AdmissionState } from '../front/admission.js';
 import { PUBLIC_ROUTE } from '../route-policy.js';
 import type { Schemas } from '../schemas.js';
 
@@ -25,8 +24,8 @@ export function registerOperationalRoutes(app: FastifyInstance, deps: { models: 
     },
   };
   app.get('/readyz', { config: PUBLIC_ROUTE, schema: readySchema }, async (request, reply) => {
-    if (state.draining || state.shuttingDown) return sendError(request, reply, new ProntoError('shutting_down', undefined, { retryAfterS: 1 }));
-    if (!state.ready) return sendError(request, reply, new ProntoError('not_ready', 'Models are loading', { retryAfterS: 1 }));
+    const notReady = unreadiness(state);
+    if (notReady) return sendError(request, reply, notReady);
     return { status: 'ready', models: deps.models.list().map((m) => m.name) };
   });
 

@@ -17,7 +17,7 @@ export interface JobRouteDeps {
 export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   const { jobs, config } = deps;
   const s = createSchemas(config);
-  const { Body, Params, JobView } = jobSchemas(config, s);
+  const { Body, Params, JobView } = jobSchemas(s);
 
   app.post<{ Body: Static<typeof Body> }>(
     '/v1/jobs',
@@ -36,16 +36,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      if (body.kind === 'chat') checkConversation(body.input as AnswerJobInput);
-      const { jobId } = await jobs.submit({
-        tenant: request.tenant,
-        kind: body.kind as JobKind,
-        input: body.input,
-        callbackUrl: body.callback_url,
-        idempotencyKey: body.idempotency_key,
-        priority: body.priority,
-      });
+      const jobId = await submitJob(jobs, request.tenant, request.body);
       return reply.status(202).header('location', `/v1/jobs/${jobId}`).send({ job_id: jobId });
     },
   );
@@ -77,9 +68,9 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
   );
 }
 
-/** The job routes' shapes: the submit body (its input checked by kind), the id, the job view. */
-function jobSchemas(config: Config, s: Schemas) {
-  const inputs = jobInputSchemas(config, s);
+/** The job routes' shapes (gRPC `SubmitJob` and `GetJob` take them too): the submit body (its input checked by kind), the id, the job view. */
+export function jobSchemas(s: Schemas) {
+  const inputs = jobInputSchemas(s);
   const Body = Type.Object(
     {
       kind: Type.Union(
@@ -104,7 +95,7 @@ function jobSchemas(config: Config, s: Schemas) {
       })),
     },
   );
-  const Params = Type.Object({ id: Type.String({ maxLength: 128, description: 'The job id from POST /v1/jobs' }) });
+  const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128, description: 'The job id from POST /v1/jobs' }) });
   const JobView = Type.Object({
     job_id: Type.String(),
     kind: Type.String(),
@@ -121,20 +112,30 @@ function jobSchemas(config: Config, s: Schemas) {
   return { Body, Params, JobView };
 }
 
+export type JobSubmission = Static<ReturnType<typeof jobSchemas>['Body']>;
+
+/** Submits a validated job for a tenant (a chat job's conversation is checked now, not when it runs). */
+export async function submitJob(jobs: JobQueue, tenant: string, body: JobSubmission): Promise<string> {
+  if (body.kind === 'chat') checkConversation(body.input as AnswerJobInput);
+  const { jobId } = await jobs.submit({
+    tenant,
+    kind: body.kind as JobKind,
+    input: body.input,
+    callbackUrl: body.callback_url,
+    idempotencyKey: body.idempotency_key,
+    priority: body.priority,
+  });
+  return jobId;
+}
+
 /** Each kind's input: the same fields and limits as the synchronous route it mirrors. */
-function jobInputSchemas(config: Config, s: Schemas): Record<JobKind, TSchema> {
+function jobInputSchemas(s: Schemas): Record<JobKind, TSchema> {
   const closed = { additionalProperties: false } as const;
   const { stream: _stream, ...chat } = s.ChatRequest.properties;
   return {
     infer: s.InferRequest,
     chat: Type.Object(chat, closed),
-    embed: Type.Object(
-      {
-        texts: Type.Array(s.Text('Text to embed'), { minItems: 1, maxItems: config.limits.max_embedding_inputs }),
-        model: Type.Optional(Type.String({ minLength: 1, description: 'An embedder from GET /v1/models' })),
-      },
-      closed,
-    ),
+    embed: s.EmbedRequest,
     ingest: s.DocumentBatch,
   };
 }

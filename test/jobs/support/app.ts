@@ -6,6 +6,8 @@ import { createMemoryJobQueue } from '../../../src/jobs/memory-queue.js';
 import type { JobQueue } from '../../../src/jobs/types.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { createRedactor } from '../../../src/core/redact.js';
+import { createAuthenticator } from '../../../src/server/front/auth.js';
+import { AJV_OPTIONS } from '../../../src/server/front/validation.js';
 import { registerAuth } from '../../../src/server/plugins/auth.js';
 import { registerErrorHandler } from '../../../src/server/plugins/errors.js';
 import { registerJsonBodyParser } from '../../../src/server/plugins/json-body.js';
@@ -21,10 +23,10 @@ export const KEYS = { acme: 'acme-key-123456', globex: 'globex-key-123456' };
  * uses it too).
  */
 export async function buildJobsApp(config: Config, jobs: JobQueue): Promise<FastifyInstance> {
-  const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } } });
+  const app = Fastify({ ajv: { customOptions: { ...AJV_OPTIONS } } });
   registerJsonBodyParser(app);
   registerErrorHandler(app, createRedactor(config.pii));
-  registerAuth(app, config.auth);
+  registerAuth(app, createAuthenticator(config.auth));
   registerJobRoutes(app, { jobs, config });
   await app.ready();
   return app;

@@ -1,0 +1,133 @@
+import { once, type EventEmitter } from 'node:events';
+import type { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
+import { ProntoError } from '../../core/errors.js';
+import type { RequestContext } from '../../pipeline/types.js';
+import type { Runtime } from '../../runtime.js';
+import type { FrontDoor } from '../app.js';
+import { openRequest, requestDeadlineMs, type OpenRequest } from '../front/request-context.js';
+import { rateLimited } from '../front/rate-limit.js';
+import { logFailure, toProntoError } from '../plugins/errors.js';
+import { requestIdOf } from '../plugins/request-id.js';
+import type { StatusMapper } from './status.js';
+
+type GrpcFailure = ReturnType<StatusMapper>;
+
+/** A method's work, given the request's pipeline context and the caller's tenant. */
+export type CallWork<Req, Res> = (request: Req, ctx: RequestContext, tenant: string) => Promise<Res>;
+/** A streaming method's work: `send` resolves when the message is written (backpressure). */
+export type StreamWork<Req, Res> = (request: Req, ctx: RequestContext, tenant: string, send: (message: Res) => Promise<void>) => Promise<void>;
+
+export interface CallDeps {
+  runtime: Runtime;
+  front: FrontDoor;
+  toStatus: StatusMapper;
+}
+
+type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
+
+/**
+ * Wraps pronto's methods in the front door every HTTP /v1 request passes: request id, auth
+ * (`authorization` metadata), lag shedding and admission, the rate limit, then a pipeline context
+ * whose deadline is the call's gRPC deadline (capped by deadline.max_ms) and which the client's
+ * cancel aborts. Every outcome is counted in the request metrics with route = the gRPC method.
+ */
+export function createCallWrappers(deps: CallDeps) {
+  const { runtime, front, toStatus } = deps;
+  const { config, metrics } = runtime;
+
+  async function serve(path: string, call: AnyCall, work: (ctx: RequestContext, tenant: string) => Promise<void>): Promise<GrpcFailure | undefined> {
+    const startedAt = performance.now();
+    const requestId = requestIdOf(first(call.metadata, 'x-request-id'), runtime.redactor);
+    let release: (() => void) | undefined;
+    let opened: OpenRequest<Runtime['logger']> | undefined;
+    let failure: ProntoError | undefined;
+    try {
+      const tenant = front.auth.tenantOf({ authorization: first(call.metadata, 'authorization'), apiKey: first(call.metadata, 'x-api-key') });
+      if (front.lagging()) front.admission.refuseLagging();
+      release = front.admission.admit();
+      if (front.rateLimit) await checkRateLimit(front.rateLimit, tenant, call.getPeer());
+      opened = openRequest(runtime.tracing, {
+        name: path,
+        carrier: call.metadata.getMap(),
+        attributes: { 'rpc.system': 'grpc', 'rpc.method': path },
+        logger: runtime.logger,
+        tenant,
+        requestId,
+        deadlineMs: requestDeadlineMs(config, askedDeadlineMs(call)),
+      });
+      const { ctx } = opened;
+      (call as EventEmitter).once('cancelled', () => {
+        // grpc-js cancels a call whose deadline passed too: that is the deadline, not a client leaving.
+        if (!deadlinePassed(call)) ctx.deadline.cancel();
+      });
+      await work(ctx, tenant);
+      // A stream that ended because its client left (or its deadline passed) did not succeed.
+      if (call.cancelled) throw deadlinePassed(call) ? new ProntoError('deadline_exceeded') : new ProntoError('cancelled');
+    } catch (err) {
+      failure = call.cancelled && !deadlinePassed(call) ? new ProntoError('cancelled') : toProntoError(err);
+      logFailure(runtime.logger, runtime.redactor, failure, err, { request_id: requestId, method: path });
+    } finally {
+      release?.();
+      const status = String(failure?.status ?? 200);
+      metrics.requests.inc({ method: 'GRPC', route: path, status });
+      metrics.requestDuration.observe({ method: 'GRPC', route: path, status }, (performance.now() - startedAt) / 1000);
+      opened?.finish(failure && failure.status >= 500 ? String(failure.status) : 'ok', { 'rpc.grpc.status_code': failure?.grpcStatus ?? 'OK' });
+    }
+    return failure && toStatus(failure, requestId, opened?.ctx);
+  }
+
+  return {
+    unary<Req, Res>(path: string, work: CallWork<Req, Res>) {
+      return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+        let response: Res | undefined;
+        void serve(path, call as AnyCall, async (ctx, tenant) => {
+          response = await work(call.request, ctx, tenant);
+        }).then((failure) => (failure ? callback(failure) : callback(null, response)));
+      };
+    },
+    serverStream<Req, Res>(path: string, work: StreamWork<Req, Res>) {
+      return (call: ServerWritableStream<Req, Res>) => {
+        const send = async (message: Res) => {
+          if (call.cancelled) throw new ProntoError('cancelled');
+          if (!call.write(message)) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
+        };
+        void serve(path, call as AnyCall, (ctx, tenant) => work(call.request, ctx, tenant, send)).then((failure) =>
+          failure ? call.emit('error', failure) : call.end(),
+        );
+      };
+    },
+  };
+}
+
+function first(metadata: Metadata, key: string): unknown {
+  return metadata.get(key)[0];
+}
+
+function callDeadline(call: AnyCall): number | undefined {
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? at : undefined;
+}
+
+/** The call's gRPC deadline as the milliseconds left (none: the configured default applies). */
+function askedDeadlineMs(call: AnyCall): number | undefined {
+  const at = callDeadline(call);
+  return at === undefined ? undefined : Math.max(0, at - Date.now());
+}
+
+/** grpc-js's own deadline timer may fire a few ms before the wall clock reaches the deadline. */
+const DEADLINE_SLACK_MS = 20;
+
+function deadlinePassed(call: AnyCall): boolean {
+  const at = callDeadline(call);
+  return at !== undefined && Date.now() >= at - DEADLINE_SLACK_MS;
+}
+
+/** The HTTP rate limit's check on its own store: the same key (tenant, or address when open) and budget. */
+async function checkRateLimit(check: NonNullable<FrontDoor['rateLimit']>, tenant: string, peer: string): Promise<void> {
+  const request = { tenant, ip: peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''), routeOptions: { config: {} } };
+  const limit = await check(request as unknown as Parameters<typeof check>[0]);
+  if (!limit.isAllowed && limit.isExceeded) {
+    throw rateLimited(limit.max, limit.ttl);
+  }
+}
