@@ -113,7 +113,8 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     auth,
     admission,
     lagging: () => config.server.max_event_loop_delay_ms > 0 && server.isUnderPressure(),
-    // The plugin's own check with its global options: same store, key and allow-list.
+    // No options: options would make a child store with counters of its own. The global ones give
+    // the same key and allow-list (a gRPC call matches no operational route: it is API work).
     rateLimit: config.rate_limit.enabled ? server.createRateLimit() : undefined,
   };
   return { server, state, front };

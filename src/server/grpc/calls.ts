@@ -45,7 +45,7 @@ export function createCallWrappers(deps: CallDeps) {
       const tenant = front.auth.tenantOf({ authorization: first(call.metadata, 'authorization'), apiKey: first(call.metadata, 'x-api-key') });
       if (front.lagging()) front.admission.refuseLagging();
       release = front.admission.admit();
-      if (front.rateLimit) await checkRateLimit(front.rateLimit, tenant, call.getPeer());
+      if (front.rateLimit) await checkRateLimit(front.rateLimit, path, tenant, call.getPeer());
       opened = openRequest(runtime.tracing, {
         name: path,
         carrier: call.metadata.getMap(),
@@ -124,8 +124,10 @@ function deadlinePassed(call: AnyCall): boolean {
 }
 
 /** The HTTP rate limit's check on its own store: the same key (tenant, or address when open) and budget. */
-async function checkRateLimit(check: NonNullable<FrontDoor['rateLimit']>, tenant: string, peer: string): Promise<void> {
-  const request = { tenant, ip: peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''), routeOptions: { config: {} } };
+async function checkRateLimit(check: NonNullable<FrontDoor['rateLimit']>, path: string, tenant: string, peer: string): Promise<void> {
+  // What the limiter reads of a request: its key (tenant, or address when open) and its route,
+  // which is not operational (the allow-list), so the call is counted.
+  const request = { tenant, ip: peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''), routeOptions: { url: path, config: {} } };
   const limit = await check(request as unknown as Parameters<typeof check>[0]);
   if (!limit.isAllowed && limit.isExceeded) {
     throw rateLimited(limit.max, limit.ttl);

@@ -1,6 +1,7 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import { loadSync } from '@grpc/proto-loader';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Runtime } from '../../runtime.js';
 import type { App } from '../app.js';
 import { unreadiness } from '../front/admission.js';
@@ -37,7 +38,8 @@ export async function startGrpcServer(runtime: Runtime, app: App, port: number):
   };
   refreshHealth();
   health.addToServer(server);
-  new ReflectionService(packageDefinition).addToServer(server);
+  // Reflection describes every service served, health included.
+  new ReflectionService({ ...packageDefinition, ...loadSync(healthProtoPath) }).addToServer(server);
 
   const boundPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${bindHost(config.server.host)}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
