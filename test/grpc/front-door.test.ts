@@ -82,11 +82,11 @@ describe('gRPC: health, reflection, admission and the shared rate limit', () => 
 
     const described = await ask({ file_containing_symbol: 'pronto.v1.Pronto' });
     const files = described.file_descriptor_response.file_descriptor_proto.map((bytes: Buffer) => descriptor.FileDescriptorProto.decode(bytes) as any);
-    const pronto = files.find((f: { name: string }) => f.package === 'pronto.v1');
+    const pronto = files.find((f: { package: string }) => f.package === 'pronto.v1');
     assert.ok(pronto, 'the descriptor of pronto/v1/pronto.proto');
     const methods = pronto.service[0].method.map((m: { name: string }) => m.name);
     assert.deepEqual(methods, ['Infer', 'Chat', 'Search', 'Embed', 'SubmitJob', 'GetJob']);
-    assert.ok(protobuf.Root.fromDescriptor({ file: files }).lookupService('pronto.v1.Pronto'), 'a client can be built from reflection alone');
+    assert.ok((protobuf.Root as any).fromDescriptor({ file: files }).lookupService('pronto.v1.Pronto'), 'a client can be built from reflection alone');
   });
 
   test('one rate limit spans HTTP and gRPC: RESOURCE_EXHAUSTED with RetryInfo', async () => {
