@@ -6,6 +6,7 @@ import { UsageError } from './command.js';
 import { chatLoop } from './bench/chat.js';
 import { closedLoop } from './bench/closed-loop.js';
 import { ingestBench } from './bench/ingest.js';
+import { grpcClosedLoop } from './bench/grpc-loop.js';
 import { offline } from './bench/offline.js';
 import { openLoop } from './bench/open-loop.js';
 import { httpScenario } from './bench/scenarios.js';
@@ -60,12 +61,16 @@ export async function runBench(scenarioName: string, values: BenchCliOptions): P
     if (result.ingest.ingested === 0) throw new Error(`no document reached ${values.url}`);
     return;
   }
-  const scenario = httpScenario(scenarioName, { model: values.model, namespace: values.namespace, queries })!;
+  // `grpc` sends the `embed` scenario's texts to pronto.v1.Pronto/Embed, for a like-for-like comparison.
+  const scenario = httpScenario(scenarioName === 'grpc' ? 'embed' : scenarioName, { model: values.model, namespace: values.namespace, queries })!;
   const durationS = values.duration ?? 10;
   const connections = values.connections;
   const base = { scenario: scenarioName, url: values.url };
   let result: { requests: number; errors: number };
-  if (scenarioName === 'chat') {
+  if (scenarioName === 'grpc') {
+    if (values.rate !== undefined) throw new UsageError('--rate: the grpc scenario is closed-loop only');
+    result = await grpcClosedLoop(new URL(values.url).host, scenario, { connections, durationS });
+  } else if (scenarioName === 'chat') {
     result = await chatLoop(values.url, scenario, { connections, durationS });
   } else if (values.rate !== undefined) {
     // Enough sockets that a slow server cannot throttle the offered rate.

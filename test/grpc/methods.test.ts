@@ -95,8 +95,11 @@ describe('gRPC: pronto.v1.Pronto over a real grpc-js client', () => {
     const empty = await unary(client, 'Infer', {}, acme()).catch((err) => err);
     assert.equal(empty.code, grpc.status.INVALID_ARGUMENT);
     assert.deepEqual([errorDetails(empty).reason, errorDetails(empty).field], ['invalid_input', 'text']);
-    const badRole = await unary(client, 'Chat', { messages: [{ role: 'robot', content: 'hi' }] }, acme())
-      .catch((err) => err);
+    const badRole = await new Promise<any>((resolve) => {
+      const call = client.Chat({ messages: [{ role: 'robot', content: 'hi' }] }, acme());
+      call.on('data', () => resolve(new Error('a stream, not an error')));
+      call.on('error', resolve);
+    });
     assert.equal(badRole.code, grpc.status.INVALID_ARGUMENT);
     assert.equal(errorDetails(badRole).field, 'messages[0].role');
     const topK = await unary(client, 'Search', { query: 'x', top_k: 100000 }, acme()).catch((err) => err);

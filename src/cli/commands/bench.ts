@@ -7,8 +7,8 @@ export default function bench(): Command {
     .addArgument(
       new Argument(
         '<scenario>',
-        'embed | infer | search | chat: HTTP against --url; ingest: --corpus through POST /v1/documents, one request at a time; offline: the model in-process at each batch size',
-      ).choices(['embed', 'infer', 'search', 'chat', 'ingest', 'offline']),
+        'embed | infer | search | chat: HTTP against --url; grpc: embed over gRPC against --url grpc://HOST:PORT; ingest: --corpus through POST /v1/documents, one request at a time; offline: the model in-process at each batch size',
+      ).choices(['embed', 'grpc', 'infer', 'search', 'chat', 'ingest', 'offline']),
     )
     .option('--url <url>', 'server to load', 'http://127.0.0.1:8080')
     .option('--connections <n>', 'closed loop: concurrent clients', wholeNumber(1), 64)
