@@ -3,7 +3,7 @@ import { wholeNumber } from '../command.js';
 
 export default function serve(): Command {
   return new Command('serve')
-    .description('run the HTTP API (and, with role all, the in-process job worker)')
+    .description('run the HTTP API (and the gRPC API when server.grpc_port is set; with role all, the in-process job worker too)')
     .option('-c, --config <file>', 'YAML or JSON config file (default: PRONTO_CONFIG, else the embedded defaults)')
     .option('-p, --port <n>', 'port to listen on (default: PORT, else 8080; 0 picks a free one)', wholeNumber(0))
     .addOption(new Option('--role <role>', 'api: serve only; all: also run queued jobs').choices(['api', 'all']))
