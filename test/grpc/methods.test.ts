@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import type { Config } from '../../src/config/schema.js';
-import { errorDetails, prontoClient, unary, withKey } from '../support/grpc.js';
+import { errorDetails, prontoClient, STREAM_MODELS, unary, withKey } from '../support/grpc.js';
 import { metricValue, startTestServer, type TestServer } from '../support/server.js';
 
 const KEYS = { acme: 'acme-key-123456', globex: 'globex-key-123456' };
-
-/** A sim embedder (fast, no weights) and a generator slow enough to watch: 40 tokens, 25 ms apart. */
-const MODELS = [
-  { name: 'sim', role: 'embedder', backend: 'sim', options: { base_ms: 0, per_item_ms: 0, dimensions: 32 } },
-  { name: 'extractive', role: 'generator', backend: 'extractive' },
-  { name: 'slow-gen', role: 'generator', backend: 'sim', options: { base_ms: 0, per_item_ms: 25, answer_tokens: 40 } },
-] as unknown as Config['models'];
 
 describe('gRPC: pronto.v1.Pronto over a real grpc-js client', () => {
   let server: TestServer;
@@ -20,7 +12,7 @@ describe('gRPC: pronto.v1.Pronto over a real grpc-js client', () => {
   const acme = () => withKey(KEYS.acme);
   before(async () => {
     server = await startTestServer({
-      models: MODELS,
+      models: STREAM_MODELS,
       pipeline: { embedder: 'sim', generator: 'extractive' },
       server: { grpc_port: 0 },
       auth: { api_keys: Object.entries(KEYS).map(([tenant, key]) => ({ tenant, key })) },
@@ -109,6 +101,21 @@ describe('gRPC: pronto.v1.Pronto over a real grpc-js client', () => {
     assert.equal(errorDetails(job).field, 'input.texts');
     const missing = await unary(client, 'GetJob', { job_id: 'no-such-job' }, acme()).catch((err) => err);
     assert.equal(missing.code, grpc.status.NOT_FOUND);
+  });
+
+  test('x-request-id: a safe id comes back, one carrying PII is replaced; a gRPC answer is rated over HTTP by its tenant only', async () => {
+    const idOf = (id: string) =>
+      new Promise<string>((resolve, reject) => {
+        const metadata = acme();
+        metadata.set('x-request-id', id);
+        const call = client.Embed({ texts: ['rate me'] }, metadata, (err: grpc.ServiceError | null) => err && reject(err));
+        call.on('metadata', (sent: grpc.Metadata) => resolve(String(sent.get('x-request-id')[0])));
+      });
+    assert.equal(await idOf('grpc-req-of-acme'), 'grpc-req-of-acme');
+    assert.match(await idOf('123-45-6789'), /^[0-9a-f-]{36}$/, 'an SSN is not echoed');
+    const rate = (key: string) => server.post('/v1/feedback', { request_id: 'grpc-req-of-acme', rating: 1 }, { authorization: `Bearer ${key}` });
+    assert.equal((await rate(KEYS.globex)).status, 404, 'another tenant cannot rate it');
+    assert.equal((await rate(KEYS.acme)).status, 202);
   });
 
   test('each call is counted with route = the gRPC method', async () => {

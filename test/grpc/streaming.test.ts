@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import type { Config } from '../../src/config/schema.js';
-import { errorDetails, prontoClient, unary } from '../support/grpc.js';
+import { errorDetails, prontoClient, STREAM_MODELS, unary } from '../support/grpc.js';
 import { metricValue, startTestServer, type TestServer } from '../support/server.js';
-
-/** A sim embedder and a generator slow enough to watch: 40 tokens, 25 ms apart. */
-const MODELS = [
-  { name: 'sim', role: 'embedder', backend: 'sim', options: { base_ms: 0, per_item_ms: 0, dimensions: 32 } },
-  { name: 'extractive', role: 'generator', backend: 'extractive' },
-  { name: 'slow-gen', role: 'generator', backend: 'sim', options: { base_ms: 0, per_item_ms: 25, answer_tokens: 40 } },
-] as unknown as Config['models'];
 
 describe('gRPC: Chat streaming, deadlines and cancellation', () => {
   let server: TestServer;
   let client: ReturnType<typeof prontoClient>;
   before(async () => {
     server = await startTestServer({
-      models: MODELS,
+      models: STREAM_MODELS,
       pipeline: { embedder: 'sim', generator: 'slow-gen' },
       server: { grpc_port: 0 },
       // Retrieval waits 400 ms on its way; the deadline tests rely on it, the others do not mind.
@@ -93,7 +85,7 @@ describe('gRPC: Chat streaming, deadlines and cancellation', () => {
 
   test('deadline.max_ms caps a longer gRPC deadline; DEADLINE_EXCEEDED says what was done', async () => {
     const capped = await startTestServer({
-      models: MODELS,
+      models: STREAM_MODELS,
       pipeline: { embedder: 'sim', generator: 'extractive' },
       server: { grpc_port: 0 },
       faults: { retrieve: { mode: 'delay', delay_ms: 5000 } },

@@ -1,7 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import type { Config } from '../../src/config/schema.js';
 import { PROTO_DIR } from '../../src/server/grpc/proto.js';
+
+/** A sim embedder (fast, no weights), the extractive generator, and a generator slow enough to watch: 40 tokens, 25 ms apart. */
+export const STREAM_MODELS = [
+  { name: 'sim', role: 'embedder', backend: 'sim', options: { base_ms: 0, per_item_ms: 0, dimensions: 32 } },
+  { name: 'extractive', role: 'generator', backend: 'extractive' },
+  { name: 'slow-gen', role: 'generator', backend: 'sim', options: { base_ms: 0, per_item_ms: 25, answer_tokens: 40 } },
+] as unknown as Config['models'];
 
 /** A real grpc-js client of pronto.v1.Pronto, built from the repository's .proto as any client would. */
 export function prontoClient(port: number): grpc.Client & Record<string, any> {

@@ -1,5 +1,5 @@
 import { once, type EventEmitter } from 'node:events';
-import type { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
+import { Metadata, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { ProntoError } from '../../core/errors.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
@@ -7,7 +7,8 @@ import type { FrontDoor } from '../app.js';
 import { openRequest, requestDeadlineMs, type OpenRequest } from '../front/request-context.js';
 import { rateLimited } from '../front/rate-limit.js';
 import { logFailure, toProntoError } from '../plugins/errors.js';
-import { requestIdOf } from '../plugins/request-id.js';
+import { REQUEST_ID_HEADER, requestIdOf } from '../plugins/request-id.js';
+import { rememberRequest } from '../routes/feedback.js';
 import type { StatusMapper } from './status.js';
 
 type GrpcFailure = ReturnType<StatusMapper>;
@@ -37,12 +38,17 @@ export function createCallWrappers(deps: CallDeps) {
 
   async function serve(path: string, call: AnyCall, work: (ctx: RequestContext, tenant: string) => Promise<void>): Promise<GrpcFailure | undefined> {
     const startedAt = performance.now();
-    const requestId = requestIdOf(first(call.metadata, 'x-request-id'), runtime.redactor);
+    // The same id rules as HTTP (a PII-carrying id is replaced), sent back as HTTP's header is.
+    const requestId = requestIdOf(first(call.metadata, REQUEST_ID_HEADER), runtime.redactor);
+    const sent = new Metadata();
+    sent.set(REQUEST_ID_HEADER, requestId);
+    call.sendMetadata(sent);
+    let tenant: string | undefined;
     let release: (() => void) | undefined;
     let opened: OpenRequest<Runtime['logger']> | undefined;
     let failure: ProntoError | undefined;
     try {
-      const tenant = front.auth.tenantOf({ authorization: first(call.metadata, 'authorization'), apiKey: first(call.metadata, 'x-api-key') });
+      tenant = front.auth.tenantOf({ authorization: first(call.metadata, 'authorization'), apiKey: first(call.metadata, 'x-api-key') });
       if (front.lagging()) front.admission.refuseLagging();
       release = front.admission.admit();
       if (front.rateLimit) await checkRateLimit(front.rateLimit, path, tenant, call.getPeer());
@@ -72,6 +78,7 @@ export function createCallWrappers(deps: CallDeps) {
       metrics.requests.inc({ method: 'GRPC', route: path, status });
       metrics.requestDuration.observe({ method: 'GRPC', route: path, status }, (performance.now() - startedAt) / 1000);
       opened?.finish(failure && failure.status >= 500 ? String(failure.status) : 'ok', { 'rpc.grpc.status_code': failure?.grpcStatus ?? 'OK' });
+      if (!failure && tenant !== undefined) rememberRequest(runtime.requests, tenant, requestId, runtime.logger);
     }
     return failure && toStatus(failure, requestId, opened?.ctx);
   }

@@ -3,11 +3,14 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Redactor } from '../../core/redact.js';
 
+/** Where the id travels: HTTP header and gRPC metadata alike. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Echo the client's `x-request-id` when it is a sane token that carries no PII, else make one. */
 export function requestIdGenerator(redactor: Redactor): (request: IncomingMessage) => string {
-  return (request) => requestIdOf(request.headers['x-request-id'], redactor);
+  return (request) => requestIdOf(request.headers[REQUEST_ID_HEADER], redactor);
 }
 
 /**
@@ -21,6 +24,6 @@ export function requestIdOf(given: unknown, redactor: Redactor): string {
 
 export function registerRequestId(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+    reply.header(REQUEST_ID_HEADER, request.id);
   });
 }

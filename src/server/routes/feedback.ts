@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ProntoError } from '../../core/errors.js';
 import type { Redactor } from '../../core/redact.js';
 import type { FeedbackSink, RequestLedger } from '../../observability/feedback.js';
@@ -23,8 +23,7 @@ export interface FeedbackRouteDeps {
 export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteDeps, s: Schemas): void {
   app.addHook('onResponse', async (request, reply) => {
     if (isOperationalRoute(request) || reply.statusCode >= 400) return;
-    // Off the response path; a ledger write that fails only means that request cannot be rated.
-    deps.requests.remember(request.tenant, request.id).catch((err: Error) => request.log.warn({ err: err.message }, 'request ledger write failed'));
+    rememberRequest(deps.requests, request.tenant, request.id, request.log);
   });
 
   const Body = Type.Object(
@@ -64,4 +63,12 @@ export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteD
       return reply.status(202).send({ status: 'accepted' as const });
     },
   );
+}
+
+/**
+ * Remembers a successful API request (HTTP or gRPC) with its tenant, so that tenant alone may rate
+ * it. Off the response path: a ledger write that fails only means that request cannot be rated.
+ */
+export function rememberRequest(requests: RequestLedger, tenant: string, requestId: string, log: Pick<FastifyBaseLogger, 'warn'>): void {
+  requests.remember(tenant, requestId).catch((err: Error) => log.warn({ err: err.message, request_id: requestId }, 'request ledger write failed'));
 }
