@@ -9,3 +9,5 @@ rmSync('dist', { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 cpSync('src', 'dist/src', { recursive: true, filter: (path) => !path.endsWith('.ts') });
+// The gRPC front's .proto files, where src/server/grpc/proto.ts looks for them from dist/src/ too.
+cpSync('proto', 'dist/proto', { recursive: true });

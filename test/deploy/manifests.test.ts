@@ -100,7 +100,7 @@ describe('k8s manifests', () => {
 describe('image and compose', () => {
   const dockerfile = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
 
-  test('Dockerfile: multi-stage, runs the build, no optional backends, non-root, /data writable, HEALTHCHECK, bench included', () => {
+  test('Dockerfile: multi-stage, runs the build (with the .proto files), no optional backends, non-root, /data writable, HEALTHCHECK, bench included', () => {
     assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
     assert.match(dockerfile, /^RUN npm run build$/m);
     assert.match(dockerfile, /^COPY --from=build \/app\/dist \.\/dist$/m);
@@ -113,6 +113,7 @@ describe('image and compose', () => {
     assert.match(dockerfile, /mkdir -p \/data && chown node:node \/data/);
     assert.match(dockerfile, /^HEALTHCHECK .*\n?.*\/healthz/m);
     assert.match(dockerfile, /^COPY bench \.\/bench$/m);
+    assert.match(dockerfile.slice(0, dockerfile.indexOf('RUN npm run build')), /^COPY proto \.\/proto$/m, 'the build copies the .proto files the gRPC front loads into dist/');
     // Everything the Dockerfile copies from the context survives .dockerignore.
     const allowed = readFileSync(new URL('../../.dockerignore', import.meta.url), 'utf8')
       .split('\n')
