@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The model-runtime benchmarks of docs/BENCHMARKS.md, in one run (ratios are only meaningful
 # within one run on a shared machine). Prints one JSON line per measurement.
-#   bash bench/model-runtime.sh [sim|use-lite|overload|chat]...   (default: all)
+#   bash bench/model-runtime.sh [sim|use-lite|overload|chat|grpc]...   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -41,6 +41,17 @@ chat() {
   stop
 }
 
-for what in "${@:-sim use-lite overload chat}"; do
-  for w in $what; do case "$w" in sim) sim ;; use-lite) use_lite ;; overload) overload ;; chat) chat ;; *) echo "unknown: $w" >&2; exit 2 ;; esac; done
+grpc() { # the same sim server over HTTP (/v1/embeddings) and gRPC (pronto.v1.Pronto/Embed), interleaved
+  serve bench/sim-grpc.yaml 8415
+  for _ in $(seq 1 "$RUNS"); do
+    for c in 1 64; do
+      label "sim http $c connection(s)"; $PRONTO bench embed --url http://127.0.0.1:8415 --connections $c --duration 10
+      label "sim grpc $c connection(s)"; $PRONTO bench grpc --url grpc://127.0.0.1:9090 --connections $c --duration 10
+    done
+  done
+  stop
+}
+
+for what in "${@:-sim use-lite overload chat grpc}"; do
+  for w in $what; do case "$w" in sim) sim ;; use-lite) use_lite ;; overload) overload ;; chat) chat ;; grpc) grpc ;; *) echo "unknown: $w" >&2; exit 2 ;; esac; done
 done

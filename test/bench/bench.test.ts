@@ -3,11 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { chatLoop } from '../../src/cli/bench/chat.js';
 import { closedLoop } from '../../src/cli/bench/closed-loop.js';
+import { grpcClosedLoop } from '../../src/cli/bench/grpc-loop.js';
 import { ingestBench } from '../../src/cli/bench/ingest.js';
 import { offline } from '../../src/cli/bench/offline.js';
 import { openLoop } from '../../src/cli/bench/open-loop.js';
 import { httpScenario } from '../../src/cli/bench/scenarios.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { metricValue, startTestServer, type TestServer } from '../support/server.js';
 import { modelConfig } from '../models/helpers.js';
 
 const models = [
@@ -18,7 +19,13 @@ const models = [
 describe('pronto bench against a real server', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ models, pipeline: { embedder: 'sim' }, sample_corpus: { enabled: false }, observability: { log_level: 'warn' } });
+    server = await startTestServer({
+      models,
+      pipeline: { embedder: 'sim' },
+      sample_corpus: { enabled: false },
+      observability: { log_level: 'warn' },
+      server: { grpc_port: 0 },
+    });
   });
   after(() => server?.close());
 
@@ -39,6 +46,16 @@ describe('pronto bench against a real server', () => {
     assert.equal((result.status['200'] ?? 0) + shed, 50, JSON.stringify(result.status));
     assert.equal(result.rejected.count, shed);
     assert.equal(result.count, 50 - shed);
+  });
+
+  test('grpc: a closed loop of Embed calls, one channel per connection, counted like HTTP', async () => {
+    const before = await metricValue(server.url, 'pronto_http_requests_total', { method: 'GRPC', route: '/pronto.v1.Pronto/Embed', status: '200' });
+    const result = await grpcClosedLoop(`127.0.0.1:${server.grpc!.port}`, httpScenario('embed')!, { connections: 4, durationS: 1 });
+    assert.ok(result.requests > 10 && result.rps > 0, JSON.stringify(result));
+    assert.equal(result.errors, result.status.UNAVAILABLE ?? 0, 'errors are only load shedding on a busy machine');
+    assert.ok(result.p50 > 0 && result.p50 <= result.p95 && result.p95 <= result.p99);
+    const served = (await metricValue(server.url, 'pronto_http_requests_total', { method: 'GRPC', route: '/pronto.v1.Pronto/Embed', status: '200' })) - before;
+    assert.equal(served, result.status.OK, 'every OK the loop counted is a call the server served');
   });
 
   test('chat measures time to first token and tokens per second over SSE', async () => {

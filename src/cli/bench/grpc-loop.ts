@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_DIR } from '../../server/grpc/proto.js';
 import type { HttpScenario } from './scenarios.js';
-import { summarize, tally } from './stats.js';
+import { outcome, summarize } from './stats.js';
 
 /**
  * Closed loop over gRPC: `connections` clients, each on its own channel (its own HTTP/2
@@ -35,16 +35,12 @@ export async function grpcClosedLoop(target: string, scenario: HttpScenario, opt
   );
   const elapsedS = (performance.now() - startedAt) / 1000;
   for (const client of clients) client.close();
-  const ok = statuses.filter((s) => s === 'OK').length;
   return {
     mode: 'closed',
     transport: 'grpc',
     connections: options.connections,
     duration_s: options.durationS,
-    requests: latencies.length,
-    rps: Math.round((ok / elapsedS) * 10) / 10,
+    ...outcome(statuses, elapsedS, (status) => status === 'OK'),
     ...summarize(latencies),
-    errors: latencies.length - ok,
-    status: tally(statuses),
   };
 }

@@ -21,8 +21,11 @@ export function tally(keys: Array<string | number>): Record<string, number> {
   return out;
 }
 
-/** A run's requests, successful requests/s, errors and status tally: any status ≥ 400 or client error name is an error. */
-export function outcome(statuses: Array<string | number>, seconds: number) {
-  const ok = statuses.filter((s) => typeof s === 'number' && s < 400).length;
+/** An HTTP status below 400 succeeded; a client error name (`ECONNRESET`...) did not. */
+const httpOk = (status: string | number) => typeof status === 'number' && status < 400;
+
+/** A run's requests, successful requests/s, errors and status tally: whatever `isOk` refuses is an error. */
+export function outcome(statuses: Array<string | number>, seconds: number, isOk: (status: string | number) => boolean = httpOk) {
+  const ok = statuses.filter(isOk).length;
   return { requests: statuses.length, rps: Math.round((ok / seconds) * 10) / 10, errors: statuses.length - ok, status: tally(statuses) };
 }
