@@ -118,6 +118,18 @@ describe('gRPC: pronto.v1.Pronto over a real grpc-js client', () => {
     assert.equal((await rate(KEYS.acme)).status, 202);
   });
 
+  test("a call is in its tenant's recent requests (the dashboard's request view), with its stage timings", async () => {
+    const metadata = acme();
+    metadata.set('x-request-id', 'grpc-observed');
+    await unary(client, 'Embed', { texts: ['watch me'] }, metadata);
+    const seen = await fetch(`${server.url}/stats/requests/grpc-observed`, { headers: { authorization: `Bearer ${KEYS.acme}` } });
+    assert.equal(seen.status, 200);
+    const summary = await seen.json();
+    assert.deepEqual([summary.route, summary.status], ['/pronto.v1.Pronto/Embed', 200]);
+    assert.ok(summary.timings.embed >= 0, JSON.stringify(summary));
+    assert.equal((await fetch(`${server.url}/stats/requests/grpc-observed`, { headers: { authorization: `Bearer ${KEYS.globex}` } })).status, 404);
+  });
+
   test('each call is counted with route = the gRPC method', async () => {
     const before = await metricValue(server.url, 'pronto_http_requests_total', { method: 'GRPC', route: '/pronto.v1.Pronto/Embed', status: '200' });
     await unary(client, 'Embed', { texts: ['count me'] }, acme());

@@ -4,9 +4,11 @@ import { ProntoError } from '../../core/errors.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
 import type { FrontDoor } from '../app.js';
+import { PUBLIC_TENANT } from '../front/auth.js';
 import { openRequest, requestDeadlineMs, type OpenRequest } from '../front/request-context.js';
 import { rateLimited } from '../front/rate-limit.js';
 import { logFailure, toProntoError } from '../plugins/errors.js';
+import { observeRequest } from '../plugins/request-observer.js';
 import { REQUEST_ID_HEADER, requestIdOf } from '../plugins/request-id.js';
 import { rememberRequest } from '../routes/feedback.js';
 import type { StatusMapper } from './status.js';
@@ -71,13 +73,25 @@ export function createCallWrappers(deps: CallDeps) {
       if (call.cancelled) throw deadlinePassed(call) ? new ProntoError('deadline_exceeded') : new ProntoError('cancelled');
     } catch (err) {
       failure = call.cancelled && !deadlinePassed(call) ? new ProntoError('cancelled') : toProntoError(err);
-      logFailure(runtime.logger, runtime.redactor, failure, err, { request_id: requestId, method: path });
+      logFailure(opened?.logger ?? runtime.logger, runtime.redactor, failure, err, { request_id: requestId, method: path });
     } finally {
       release?.();
-      const status = String(failure?.status ?? 200);
-      metrics.requests.inc({ method: 'GRPC', route: path, status });
-      metrics.requestDuration.observe({ method: 'GRPC', route: path, status }, (performance.now() - startedAt) / 1000);
+      const status = failure?.status ?? 200;
+      const ms = performance.now() - startedAt;
+      metrics.requests.inc({ method: 'GRPC', route: path, status: String(status) });
+      metrics.requestDuration.observe({ method: 'GRPC', route: path, status: String(status) }, ms / 1000);
       opened?.finish(failure && failure.status >= 500 ? String(failure.status) : 'ok', { 'rpc.grpc.status_code': failure?.grpcStatus ?? 'OK' });
+      observeRequest(runtime, {
+        id: requestId,
+        method: 'GRPC',
+        route: path,
+        status,
+        ms: Math.round(ms * 10) / 10,
+        tenant: tenant ?? PUBLIC_TENANT,
+        operational: false,
+        ctx: opened?.ctx,
+        log: opened?.logger ?? runtime.logger,
+      });
       if (!failure && tenant !== undefined) rememberRequest(runtime.requests, tenant, requestId, runtime.logger);
     }
     return failure && toStatus(failure, requestId, opened?.ctx);

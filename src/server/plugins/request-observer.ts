@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { RecentRequests } from '../../observability/recent-requests.js';
 import type { RequestLog } from '../../observability/request-log.js';
 import type { RequestSummary } from '../../observability/recent-requests.js';
 import { traceIdOf } from '../../observability/tracing.js';
+import type { RequestContext } from '../../pipeline/types.js';
 import { isOperationalRoute } from '../route-policy.js';
 
 /**
@@ -19,42 +20,72 @@ export interface RequestObserverDeps {
   requestLog: RequestLog;
 }
 
-export function registerRequestObserver(app: FastifyInstance, deps: RequestObserverDeps): void {
-  const { config, logger } = deps;
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const ms = Math.round(reply.elapsedTime * 10) / 10;
-    const summary = summarise(request, route, reply.statusCode, ms);
-    const line = {
-      request_id: request.id,
-      method: request.method,
-      route,
-      status: reply.statusCode,
-      ms,
-      tenant: request.tenant,
-      trace_id: summary.trace_id,
-    };
-    // Probes, scrapes, docs and the dashboard's own polling: at debug, so they don't drown the requests.
-    if (isOperationalRoute(request)) request.log.debug(line, 'request');
-    else request.log.info({ ...line, degraded: summary.degraded.length || undefined }, 'request');
-    if (!request.ctx) return;
-    if (ms > config.observability.slow_request_ms) {
-      logger.warn({ ...line, timings: summary.timings, degraded: summary.degraded }, 'slow request');
-    }
-    deps.recentRequests.add(summary);
-    deps.requestLog.record(summary, request.ctx.transcript);
-  });
+/** One answered request, whatever the transport (an HTTP route, a gRPC method). */
+export interface ObservedRequest {
+  id: string;
+  /** The HTTP method, or `GRPC`. */
+  method: string;
+  /** The route template (`/v1/documents/:id`), the gRPC method path, or `unmatched`. */
+  route: string;
+  /** The HTTP status (for gRPC: the HTTP status of the same outcome). */
+  status: number;
+  ms: number;
+  tenant: string;
+  operational: boolean;
+  ctx?: RequestContext;
+  log: Pick<Logger, 'info' | 'debug'>;
 }
 
-function summarise(request: FastifyRequest, route: string, status: number, ms: number): RequestSummary {
-  const ctx = request.ctx;
+export function registerRequestObserver(app: FastifyInstance, deps: RequestObserverDeps): void {
+  app.addHook('onResponse', async (request, reply) =>
+    observeRequest(deps, {
+      id: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      tenant: request.tenant,
+      operational: isOperationalRoute(request),
+      ctx: request.ctx,
+      log: request.log,
+    }),
+  );
+}
+
+/** What an answered request leaves behind (see RequestObserverDeps); the gRPC front calls it per call. */
+export function observeRequest(deps: RequestObserverDeps, request: ObservedRequest): void {
+  const { config, logger } = deps;
+  const { ctx, ms } = request;
+  const summary = summarise(request);
+  const line = {
+    request_id: request.id,
+    method: request.method,
+    route: request.route,
+    status: request.status,
+    ms,
+    tenant: request.tenant,
+    trace_id: summary.trace_id,
+  };
+  // Probes, scrapes, docs and the dashboard's own polling: at debug, so they don't drown the requests.
+  if (request.operational) request.log.debug(line, 'request');
+  else request.log.info({ ...line, degraded: summary.degraded.length || undefined }, 'request');
+  if (!ctx) return;
+  if (ms > config.observability.slow_request_ms) {
+    logger.warn({ ...line, timings: summary.timings, degraded: summary.degraded }, 'slow request');
+  }
+  deps.recentRequests.add(summary);
+  deps.requestLog.record(summary, ctx.transcript);
+}
+
+function summarise(request: ObservedRequest): RequestSummary {
+  const { ctx, ms } = request;
   return {
     request_id: request.id,
     at: Date.now() - ms,
     tenant: request.tenant,
     method: request.method,
-    route,
-    status,
+    route: request.route,
+    status: request.status,
     latency_ms: ms,
     timings: Object.fromEntries(Object.entries(ctx?.timings ?? {}).map(([stage, t]) => [stage, Math.round(t * 100) / 100])),
     degraded: ctx?.degraded ?? [],
