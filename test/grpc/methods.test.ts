@@ -99,6 +99,12 @@ describe('gRPC: pronto.v1.Pronto over a real grpc-js client', () => {
     const job = await unary(client, 'SubmitJob', { kind: 'embed', input: { fields: { texts: { listValue: { values: [] } } } } }, acme()).catch((err) => err);
     assert.equal(job.code, grpc.status.INVALID_ARGUMENT);
     assert.equal(errorDetails(job).field, 'input.texts');
+    // Nested past the 32 levels a JSON body may have (protobuf itself stops at 100 message levels).
+    let texts: object = { stringValue: 'deep' };
+    for (let i = 0; i < 40; i++) texts = { listValue: { values: [texts] } };
+    const deep = await unary(client, 'SubmitJob', { kind: 'embed', input: { fields: { texts } } }, acme()).catch((err) => err);
+    assert.equal(deep.code, grpc.status.INVALID_ARGUMENT, deep.details);
+    assert.match(deep.details, /nested deeper than 32 levels/);
     const missing = await unary(client, 'GetJob', { job_id: 'no-such-job' }, acme()).catch((err) => err);
     assert.equal(missing.code, grpc.status.NOT_FOUND);
   });

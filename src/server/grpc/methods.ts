@@ -78,7 +78,8 @@ export function createMethods(runtime: Runtime, wrap: Wrappers) {
 function jsonBody(request: ProtoRequest): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(request)) {
-    body[key] = STRUCT_FIELDS.includes(key) && value ? jsonFromStruct(value as ProtoStruct) : value;
+    // The request message is level 1 of the body, its Struct fields level 2.
+    body[key] = STRUCT_FIELDS.includes(key) && value ? jsonFromStruct(value as ProtoStruct, 2) : value;
   }
   return body;
 }

@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH, nestedTooDeep } from '../plugins/json-body.js';
+
 /**
  * google.protobuf.Struct and Value <-> plain JSON, as proto-loader spells them (protobufjs builds
  * the well-known types in camelCase whatever keepCase says: `stringValue`, `structValue`...). The
@@ -16,13 +18,21 @@ export interface ProtoStruct {
   fields?: Record<string, ProtoValue>;
 }
 
-export function jsonFromStruct(struct: ProtoStruct): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(struct.fields ?? {}).map(([key, value]) => [key, jsonFromValue(value)]));
+/**
+ * A Struct as plain JSON, refused past MAX_JSON_DEPTH levels as a JSON body is (`depth`: the
+ * level the Struct itself is at; the request message is level 1).
+ */
+export function jsonFromStruct(struct: ProtoStruct, depth = 1): Record<string, unknown> {
+  if (depth > MAX_JSON_DEPTH) throw nestedTooDeep();
+  return Object.fromEntries(Object.entries(struct.fields ?? {}).map(([key, value]) => [key, jsonFromValue(value, depth + 1)]));
 }
 
-export function jsonFromValue(value: ProtoValue): unknown {
-  if (value.structValue !== undefined) return jsonFromStruct(value.structValue);
-  if (value.listValue !== undefined) return (value.listValue.values ?? []).map(jsonFromValue);
+export function jsonFromValue(value: ProtoValue, depth = 1): unknown {
+  if (value.structValue !== undefined) return jsonFromStruct(value.structValue, depth);
+  if (value.listValue !== undefined) {
+    if (depth > MAX_JSON_DEPTH) throw nestedTooDeep();
+    return (value.listValue.values ?? []).map((item) => jsonFromValue(item, depth + 1));
+  }
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.numberValue !== undefined) return value.numberValue;
   if (value.boolValue !== undefined) return value.boolValue;

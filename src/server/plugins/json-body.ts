@@ -26,7 +26,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       return;
     }
     if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
-      done(new ProntoError('invalid_input', `The request body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+      done(nestedTooDeep(), undefined);
       return;
     }
     parseJson(request, text, (err, parsed) => {
@@ -42,6 +42,11 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
  * it recursively: 20,000 nested arrays overflowed the stack and answered 500.
  */
 export const MAX_JSON_DEPTH = 32;
+
+/** The refusal of a body nested deeper than MAX_JSON_DEPTH (JSON over HTTP, Structs over gRPC). */
+export function nestedTooDeep(): ProntoError {
+  return new ProntoError('invalid_input', `The request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+}
 
 /** One pass over the JSON text (strings skipped), before anything is built from it. */
 function nestedDeeperThan(text: string, max: number): boolean {
