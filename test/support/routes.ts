@@ -76,7 +76,11 @@ export function rawRequest(
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
   const headers: Record<string, string> = { ...options.headers };
-  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+  if (options.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    // Node sends a DELETE or GET body with neither length nor chunking: the server would read it as the next request.
+    headers['content-length'] = String(Buffer.byteLength(options.body));
+  }
   if (options.websocket) {
     Object.assign(headers, {
       connection: 'Upgrade',
