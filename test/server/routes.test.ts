@@ -147,12 +147,15 @@ describe('serving routes on embedded defaults', () => {
 
   test('documents: ingest, visible to search at once, replace by id, delete', async () => {
     const namespace = 'routes-docs';
+    const acceptedBefore = await metricValue(server.url, 'pronto_ingested_documents_total', { outcome: 'accepted' });
     const ingest = await server.post('/v1/documents', {
       namespace,
       documents: [{ id: 'zebra-1', title: 'Zebras', text: 'Zebras are striped equines native to Africa. Their stripes deter biting flies.', metadata: { kind: 'animal' } }],
     });
     assert.equal(ingest.status, 200);
     assert.deepEqual((await ingest.json()).accepted.map((a: { id: string }) => a.id), ['zebra-1']);
+    const acceptedAfter = await metricValue(server.url, 'pronto_ingested_documents_total', { outcome: 'accepted' });
+    assert.equal(acceptedAfter - acceptedBefore, 1, 'one document is counted once');
     const found = await (await server.post('/v1/search', { query: 'striped equines', namespace })).json();
     assert.equal(found.hits[0].doc_id, 'zebra-1');
     assert.equal(found.hits[0].metadata.kind, 'animal');

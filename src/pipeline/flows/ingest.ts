@@ -31,10 +31,8 @@ export function createIngestFlow(deps: FlowDeps): Pick<Pipeline, 'ingest' | 'del
         metadata: d.metadata === undefined ? undefined : (redactDeep(d.metadata, redactor.redact) as DocumentInput['metadata']),
       }));
       const embedder = models.embedder(config.pipeline.embedder);
-      const result = await retrieval.ingest(scopedNamespace(ctx.tenant, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at });
-      metrics.documents.inc({ outcome: 'accepted' }, result.accepted.length);
-      metrics.documents.inc({ outcome: 'failed' }, result.failed.length);
-      return result;
+      // retrieval.ingest counts the documents (pronto_ingested_documents_total), for the CLI and jobs alike.
+      return retrieval.ingest(scopedNamespace(ctx.tenant, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at });
     },
 
     async deleteDocument(namespace, docId, ctx) {
