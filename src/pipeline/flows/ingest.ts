@@ -1,3 +1,4 @@
+import { raceAbort } from '../../core/deadline.js';
 import { ProntoError } from '../../core/errors.js';
 import { redactDeep } from '../../core/redact-deep.js';
 import { refusePersonalData } from '../../core/redact.js';
@@ -31,8 +32,12 @@ export function createIngestFlow(deps: FlowDeps): Pick<Pipeline, 'ingest' | 'del
         metadata: d.metadata === undefined ? undefined : (redactDeep(d.metadata, redactor.redact) as DocumentInput['metadata']),
       }));
       const embedder = models.embedder(config.pipeline.embedder);
-      // retrieval.ingest counts the documents (pronto_ingested_documents_total), for the CLI and jobs alike.
-      return retrieval.ingest(scopedNamespace(ctx.tenant, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at });
+      // The answer goes at the deadline: a store write in flight then (it cannot be cancelled) still
+      // commits, and a retry replaces the same ids.
+      return raceAbort(
+        retrieval.ingest(scopedNamespace(ctx.tenant, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at }),
+        ctx.deadline.signal,
+      );
     },
 
     async deleteDocument(namespace, docId, ctx) {
