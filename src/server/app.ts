@@ -66,7 +66,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     // logs each request once, by its route template, when the response is done.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.body_limit_bytes,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkError,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { ...AJV_OPTIONS } },
