@@ -4,7 +4,8 @@ import { invalidInput, type ProntoError } from '../core/errors.js';
 export const DOC_ID_PATTERN = /^[A-Za-z0-9._:@/+=~-]{1,256}$/;
 const MAX_METADATA_KEYS = 64;
 const MAX_KEY_LENGTH = 64;
-const MAX_TITLE_CHARS = 1000;
+/** A document title's length (the HTTP schema and file ingest alike). */
+export const MAX_TITLE_CHARS = 1000;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True when the string has no lone surrogates, i.e. encodes to valid UTF-8 (String#isWellFormed, typed for ES2022). */

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Config } from '../config/schema.js';
+import { DOC_ID_PATTERN, MAX_TITLE_CHARS } from '../retrieval/validate.js';
 
 /**
  * The request and response shapes shared by the routes. Built from config so that limits
@@ -111,9 +112,9 @@ export function createSchemas(config: Config) {
 
   const Document = Type.Object(
     {
-      id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,256}$', description: 'Your id; re-sending it replaces the document' }),
+      id: Type.String({ pattern: DOC_ID_PATTERN.source, description: 'Your id; re-sending it replaces the document' }),
       text: Type.String({ minLength: 1, maxLength: config.retrieval.max_document_chars }),
-      title: Type.Optional(Type.String({ maxLength: 1024 })),
+      title: Type.Optional(Type.String({ maxLength: MAX_TITLE_CHARS })),
       metadata: Type.Optional(Metadata),
     },
     { additionalProperties: false, title: 'Document' },

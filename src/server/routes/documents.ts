@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CATALOGUE, ProntoError, type ErrorCode } from '../../core/errors.js';
 import type { DocumentInput, IngestResult } from '../../retrieval/types.js';
+import { DOC_ID_PATTERN } from '../../retrieval/validate.js';
 import type { PipelineRouteDeps } from '../route-deps.js';
 import { contextOf } from '../request-context-of.js';
 import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
@@ -43,7 +44,7 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: PipelineRoute
     },
   );
 
-  const Params = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,256}$' }) });
+  const Params = Type.Object({ id: Type.String({ pattern: DOC_ID_PATTERN.source, description: 'The document id (a `/` in it percent-encoded)' }) });
   const Query = Type.Object({ namespace: Type.Optional(s.Namespace) }, { additionalProperties: false });
   app.delete<{ Params: Static<typeof Params>; Querystring: Static<typeof Query> }>(
     '/v1/documents/:id',
