@@ -112,10 +112,14 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
       await Promise.all([models.start(), retrieval.start()]);
       assertAdapterFits(retrieval.queryAdapter, models.embedder(config.pipeline.embedder));
       if (config.sample_corpus.enabled) {
+        // Every tenant that can call gets its own copy: with keys, each key's tenant (the `public`
+        // tenant is then unreachable); without, `public`.
+        const keyed = [...new Set(config.auth.api_keys.map((k) => k.tenant))];
+        const tenants = keyed.length > 0 ? keyed : ['public'];
         await ensureSampleCorpus(
           retrieval,
           models.embedder(config.pipeline.embedder),
-          scopedNamespace('public', config.sample_corpus.namespace),
+          tenants.map((tenant) => scopedNamespace(tenant, config.sample_corpus.namespace)),
           logger,
         );
       }

@@ -26,22 +26,43 @@ export async function loadSampleCorpus(dir = sampleCorpusDir()): Promise<Documen
 }
 
 /**
- * Ingests pronto's own docs (sample-corpus/*.md, one document per section) into `namespace` when it
- * is empty, so a fresh `npm start` answers with citations. Returns how many documents it ingested.
+ * Ingests pronto's own docs (sample-corpus/*.md, one document per section) into each of `namespaces`
+ * that is empty, so a fresh `npm start` answers with citations. The caller passes one namespace per
+ * tenant that can call (each its own copy, reachable with its own key); the corpus is embedded once
+ * for all of them. Returns how many documents it ingested in all.
  */
 export async function ensureSampleCorpus(
   retrieval: Retrieval,
   embedder: Embedder,
-  namespace: string,
+  namespaces: string[],
   logger: Logger,
   signal: AbortSignal = new AbortController().signal,
 ): Promise<number> {
-  if (await retrieval.namespaceExists(namespace)) return 0;
-  const started = performance.now();
-  const result = await retrieval.ingest(namespace, await loadSampleCorpus(), { embedder, signal });
-  for (const failure of result.failed) logger.warn({ failure }, 'a sample-corpus document was rejected');
-  const accepted = result.accepted.length;
-  logger.info({ namespace, documents: accepted, ms: Math.round(performance.now() - started) }, 'ingested the sample corpus');
-  return accepted;
+  const once = embeddedOnce(embedder);
+  let total = 0;
+  for (const namespace of namespaces) {
+    if (await retrieval.namespaceExists(namespace)) continue;
+    const started = performance.now();
+    const result = await retrieval.ingest(namespace, await loadSampleCorpus(), { embedder: once, signal });
+    for (const failure of result.failed) logger.warn({ failure }, 'a sample-corpus document was rejected');
+    logger.info({ namespace, documents: result.accepted.length, ms: Math.round(performance.now() - started) }, 'ingested the sample corpus');
+    total += result.accepted.length;
+  }
+  return total;
 }
 
+/** The embedder, remembering every vector it made: the second tenant's copy costs no inference. */
+function embeddedOnce(embedder: Embedder): Embedder {
+  const vectors = new Map<string, Float32Array>();
+  return {
+    role: 'embedder',
+    name: embedder.name,
+    backend: embedder.backend,
+    dimensions: embedder.dimensions,
+    async embed(texts, options) {
+      const missing = [...new Set(texts.filter((text) => !vectors.has(text)))];
+      if (missing.length > 0) (await embedder.embed(missing, options)).forEach((v, i) => vectors.set(missing[i], v));
+      return texts.map((text) => vectors.get(text)!);
+    },
+  };
+}

@@ -13,6 +13,7 @@ import { WEBSOCKET_ROUTE, documentedRoutes, pathVariants, rawRequest, type Route
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const KEY = 'route-access-key-0';
+const KEY_B = 'route-access-key-1';
 const WS_PATH = WEBSOCKET_ROUTE.path;
 
 /** The body each route gets: a valid one would do work, an empty object is enough to reach auth. */
@@ -22,7 +23,14 @@ describe('protection is decided by the matched route, never by the raw URL', () 
   let server: TestServer;
   let routes: RouteRef[];
   before(async () => {
-    server = await startTestServer({ auth: { api_keys: [{ key: KEY, tenant: 'team-a' }] } });
+    server = await startTestServer({
+      auth: {
+        api_keys: [
+          { key: KEY, tenant: 'team-a' },
+          { key: KEY_B, tenant: 'team-b' },
+        ],
+      },
+    });
     routes = await documentedRoutes(server.url);
   });
   after(() => server.close());
@@ -65,6 +73,20 @@ describe('protection is decided by the matched route, never by the raw URL', () 
     assert.equal(res.status, 401);
     const known = await rawRequest(server.url, 'GET', '/v2/anything', { headers: { 'x-api-key': KEY } });
     assert.equal(known.status, 404);
+  });
+
+  test('with keys, every key reaches the sample corpus: each tenant has its own copy', async () => {
+    for (const key of [KEY, KEY_B]) {
+      const res = await server.post('/v1/search', { query: 'How does pronto degrade when a stage is too slow?' }, { authorization: `Bearer ${key}` });
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.ok(body.hits.length > 0, 'the default namespace holds the sample corpus');
+    }
+    const [doc] = (await (await server.post('/v1/search', { query: 'deadlines' }, { authorization: `Bearer ${KEY}` })).json()).hits;
+    const deleted = await fetch(`${server.url}/v1/documents/${encodeURIComponent(doc.doc_id)}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(deleted.status, 200, 'a tenant may change its copy');
+    const other = await (await server.post('/v1/search', { query: 'deadlines', mode: 'sparse', top_k: 100 }, { authorization: `Bearer ${KEY_B}` })).json();
+    assert.ok(other.hits.some((h: { doc_id: string }) => h.doc_id === doc.doc_id), "without touching another tenant's");
   });
 
   test('operational routes stay open', async () => {
