@@ -46,6 +46,11 @@ describe('PII never reaches storage or logs through side doors', () => {
     assert.equal(search.status, 400);
   });
 
+  test('an id of bare digits is a numeric key, not an SSN (SciFact ids have nine digits)', async () => {
+    const res = await server.post('/v1/documents', { namespace: 'meta', documents: [{ id: '123456789', text: 'Numeric keys are common.' }] }, as(0));
+    assert.equal(res.status, 200, await res.clone().text());
+  });
+
   test('an x-request-id carrying PII is replaced, not echoed or logged', async () => {
     for (const id of [SSN, CARD]) {
       const res = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': id } });
