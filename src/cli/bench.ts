@@ -7,6 +7,7 @@ import { chatLoop } from './bench/chat.js';
 import { closedLoop } from './bench/closed-loop.js';
 import { ingestBench } from './bench/ingest.js';
 import { grpcClosedLoop } from './bench/grpc-loop.js';
+import { healthzUnderLoad } from './bench/healthz.js';
 import { offline } from './bench/offline.js';
 import { openLoop } from './bench/open-loop.js';
 import { httpScenario } from './bench/scenarios.js';
@@ -27,6 +28,7 @@ export interface BenchCliOptions {
   limit?: number;
   searchRate: number;
   freshnessEvery: number;
+  documentChars: number;
 }
 
 /** `pronto bench`: closed-loop (autocannon) or open-loop (undici) load, or the offline model limit. */
@@ -44,6 +46,13 @@ export async function runBench(scenarioName: string, values: BenchCliOptions): P
         .filter((line) => line.trim())
         .map((line) => String(JSON.parse(line).text))
     : undefined;
+  if (scenarioName === 'healthz') {
+    const namespace = values.namespace ?? `bench-${randomUUID().slice(0, 8)}`;
+    const result = await healthzUnderLoad(values.url, { durationS: values.duration ?? 10, documentChars: values.documentChars, namespace });
+    console.log(JSON.stringify({ scenario: 'healthz', url: values.url, namespace, ...result }));
+    if (result.healthz.errors === result.healthz.requests) throw new Error(`/healthz never answered at ${values.url}`);
+    return;
+  }
   if (scenarioName === 'ingest') {
     if (!values.corpus) throw new UsageError('bench ingest needs --corpus <file>');
     const parsed = await parseFile(values.corpus);

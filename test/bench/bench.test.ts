@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { chatLoop } from '../../src/cli/bench/chat.js';
 import { closedLoop } from '../../src/cli/bench/closed-loop.js';
 import { grpcClosedLoop } from '../../src/cli/bench/grpc-loop.js';
+import { healthzUnderLoad, heavyDocument } from '../../src/cli/bench/healthz.js';
 import { ingestBench } from '../../src/cli/bench/ingest.js';
 import { offline } from '../../src/cli/bench/offline.js';
 import { openLoop } from '../../src/cli/bench/open-loop.js';
@@ -56,6 +57,14 @@ describe('pronto bench against a real server', () => {
     assert.ok(result.p50 > 0 && result.p50 <= result.p95 && result.p95 <= result.p99);
     const served = (await metricValue(server.url, 'pronto_http_requests_total', { method: 'GRPC', route: '/pronto.v1.Pronto/Embed', status: '200' })) - before;
     assert.equal(served, result.status.OK, 'every OK the loop counted is a call the server served');
+  });
+
+  test('healthz probes /healthz while one heavy document request after another runs', async () => {
+    const result = await healthzUnderLoad(server.url, { durationS: 1, documentChars: 20_000, namespace: 'bench-healthz' });
+    assert.ok(result.healthz.requests > 5, JSON.stringify(result));
+    assert.deepEqual(Object.keys(result.healthz.status), ['200']);
+    assert.ok(result.heavy.requests >= 1 && result.heavy.status['200'] === result.heavy.requests, JSON.stringify(result.heavy));
+    assert.equal(heavyDocument(20_000).length, 20_000);
   });
 
   test('chat measures time to first token and tokens per second over SSE', async () => {

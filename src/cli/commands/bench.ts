@@ -7,8 +7,8 @@ export default function bench(): Command {
     .addArgument(
       new Argument(
         '<scenario>',
-        'embed | infer | search | chat: HTTP against --url; grpc: embed over gRPC against --url grpc://HOST:PORT; ingest: --corpus through POST /v1/documents, one request at a time; offline: the model in-process at each batch size',
-      ).choices(['embed', 'grpc', 'infer', 'search', 'chat', 'ingest', 'offline']),
+        'embed | infer | search | chat: HTTP against --url; grpc: embed over gRPC against --url grpc://HOST:PORT; ingest: --corpus through POST /v1/documents, one request at a time; healthz: /healthz every 10 ms while one client POSTs a --document-chars document again and again; offline: the model in-process at each batch size',
+      ).choices(['embed', 'grpc', 'infer', 'search', 'chat', 'ingest', 'healthz', 'offline']),
     )
     .option('--url <url>', 'server to load', 'http://127.0.0.1:8080')
     .option('--connections <n>', 'closed loop: concurrent clients', wholeNumber(1), 64)
@@ -22,6 +22,7 @@ export default function bench(): Command {
     .option('--limit <n>', 'ingest: only the first n documents', wholeNumber(1))
     .option('--search-rate <r>', 'ingest: searches/s from a second client while ingesting (open loop)', number(0), 0)
     .option('--freshness-every <s>', 'ingest: every s seconds, time how soon a new document is found after its POST', number(0), 0)
+    .option('--document-chars <n>', 'healthz: characters of the document each heavy request carries', wholeNumber(1), 1_000_000)
     .option('-c, --config <file>', 'offline: the config holding the model (default: PRONTO_CONFIG or the embedded defaults)')
     .addOption(new Option('--batch-sizes <list>', 'offline: comma-separated batch sizes').default([1, 8, 64], '1,8,64').argParser(batchSizes))
     .addHelpText('after', '\nExits 1 when no request succeeded.')
