@@ -122,9 +122,11 @@ async function read(registry: Registry): Promise<Samples> {
 /** Adds (sign 1) or takes away (sign -1) `delta` from `sum`; a key that falls to zero goes. */
 function addInto(sum: Samples, delta: Samples, sign: 1 | -1): void {
   for (const [key, sample] of delta) {
-    const value = (sum.get(key)?.value ?? 0) + sign * sample.value;
+    const held = sum.get(key);
+    const value = (held?.value ?? 0) + sign * sample.value;
     // Histogram sums are floats: what is left of a value added and taken away is rounding.
     if (Math.abs(value) < 1e-9) sum.delete(key);
+    else if (held) held.value = value; // the sum's own copy: updated in place, no garbage per sample
     else sum.set(key, { ...sample, value });
   }
 }
