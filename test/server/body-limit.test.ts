@@ -42,11 +42,15 @@ function slowUpload(url: string, path: string, total: number, headers: Record<st
     req.on('close', () => uploaded || reject(new Error('the connection closed before the upload was written')));
     void (async () => {
       const piece = Buffer.alloc(64 * 1024, 0x20);
-      for (let sent = 0; sent < total && !req.destroyed; sent += piece.length) {
-        if (!req.write(piece.subarray(0, Math.min(piece.length, total - sent)))) await new Promise((r) => req.once('drain', r));
+      let sent = 0;
+      for (; sent + piece.length < total && !req.destroyed; sent += piece.length) {
+        if (!req.write(piece)) await new Promise((r) => req.once('drain', r));
         await sleep(2);
       }
-      req.end();
+      // The last piece and the end go together: once the server holds every byte it may answer and
+      // close, and an end() called after a pause would then find the socket closed (a race of the
+      // test's own making, not the reset under test).
+      if (!req.destroyed) req.end(piece.subarray(0, total - sent));
     })();
   });
 }
