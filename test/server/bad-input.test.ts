@@ -32,6 +32,7 @@ describe('bad input gets a clear error, never a 5xx', () => {
   test('huge top_k', async () => expectError(await server.post('/v1/search', { query: 'q', top_k: 100000 }), 400, 'invalid_input', 'top_k'));
   test('string top_k is not coerced', async () => expectError(await server.post('/v1/search', { query: 'q', top_k: '5' }), 400, 'invalid_input', 'top_k'));
   test('unknown field', async () => expectError(await server.post('/v1/search', { query: 'q', tokp: 5 }), 400, 'unknown_field', 'tokp'));
+  test('an unknown empty key is named as the JSON string it is', async () => expectError(await server.post('/v1/search', { query: 'q', '': null }), 400, 'unknown_field', '""'));
   test('nested field path', async () =>
     expectError(await server.post('/v1/chat', { messages: [{ role: 'user', content: 'a' }, { role: 'robot', content: 'b' }] }), 400, 'invalid_input', 'messages[1].role'));
   test('conversation must end with the user', async () =>

@@ -46,7 +46,8 @@ export function fromValidation(issue: ValidationIssue, context: string): ProntoE
     return invalidInput(join(name), `${join(name)} is required`);
   }
   if (issue.keyword === 'additionalProperties') {
-    const name = String(issue.params.additionalProperty);
+    // An empty key (`{"": 1}`) would name nothing: it is shown as the JSON string it is.
+    const name = String(issue.params.additionalProperty) || '""';
     return new ProntoError('unknown_field', `${join(name)} is not a known field`, { field: join(name) });
   }
   const field = base || context;
