@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { errorDetails, prontoClient, STREAM_MODELS, unary } from '../support/grpc.js';
-import { metricValue, startTestServer, type TestServer } from '../support/server.js';
+import { cancelledGenerations, expectOneMoreCancelledGeneration, metricValue, startTestServer, type TestServer } from '../support/server.js';
 
 describe('gRPC: Chat streaming, deadlines and cancellation', () => {
   let server: TestServer;
@@ -50,7 +50,7 @@ describe('gRPC: Chat streaming, deadlines and cancellation', () => {
 
   test('a client cancel stops generation and frees the slot', async () => {
     const before = await generated();
-    const cancelledBefore = await metricValue(server.url, 'pronto_stage_duration_seconds_count', { stage: 'generate', outcome: 'cancelled' });
+    const cancelledBefore = await cancelledGenerations(server.url);
     const call = client.Chat({ text: 'a long answer please', max_tokens: 40 });
     const seen = await new Promise<string[]>((resolve) => {
       const types: string[] = [];
@@ -64,12 +64,7 @@ describe('gRPC: Chat streaming, deadlines and cancellation', () => {
       call.on('error', () => undefined);
     });
     assert.deepEqual(seen, ['contexts', 'token']);
-    // Wait (bounded) for the server to notice: the generate stage ends as cancelled.
-    for (let i = 0; i < 100; i++) {
-      if ((await metricValue(server.url, 'pronto_stage_duration_seconds_count', { stage: 'generate', outcome: 'cancelled' })) > cancelledBefore) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.equal(await metricValue(server.url, 'pronto_stage_duration_seconds_count', { stage: 'generate', outcome: 'cancelled' }), cancelledBefore + 1);
+    await expectOneMoreCancelledGeneration(server.url, cancelledBefore);
     assert.equal(await generated(), before, 'the 40-token answer was never completed');
     assert.equal(await metricValue(server.url, 'pronto_http_in_flight'), 0, 'the call released its slot');
     assert.ok((await counted('Chat', '499')) >= 1);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Config } from '../../src/config/schema.js';
-import { metricValue, readSse, startTestServer, type TestServer } from '../support/server.js';
+import { cancelledGenerations, expectOneMoreCancelledGeneration, metricValue, readSse, startTestServer, type TestServer } from '../support/server.js';
 
 /** A generator slow enough to watch: 40 tokens, 25 ms apart. */
 const MODELS = [
@@ -56,7 +56,7 @@ describe('streaming and cancellation', () => {
 
   test('a client that disconnects mid-stream stops generation', async () => {
     const before = await generated();
-    const cancelledBefore = await metricValue(server.url, 'pronto_stage_duration_seconds_count', { stage: 'generate', outcome: 'cancelled' });
+    const cancelledBefore = await cancelledGenerations(server.url);
     const controller = new AbortController();
     const res = await fetch(`${server.url}/v1/chat`, {
       method: 'POST',
@@ -69,12 +69,7 @@ describe('streaming and cancellation', () => {
     await events.next();
     controller.abort();
     await assert.rejects(events.next());
-    // Wait (bounded) for the server to notice: the generate stage ends as cancelled.
-    for (let i = 0; i < 100; i++) {
-      if ((await metricValue(server.url, 'pronto_stage_duration_seconds_count', { stage: 'generate', outcome: 'cancelled' })) > cancelledBefore) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.equal(await metricValue(server.url, 'pronto_stage_duration_seconds_count', { stage: 'generate', outcome: 'cancelled' }), cancelledBefore + 1);
+    await expectOneMoreCancelledGeneration(server.url, cancelledBefore);
     assert.equal(await generated(), before, 'the 40-token answer was never completed');
     assert.equal(await metricValue(server.url, 'pronto_http_in_flight'), 0, 'the request released its slot');
   });

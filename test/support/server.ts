@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,4 +99,15 @@ export async function metricValue(url: string, name: string, labels: Record<stri
     if (wanted) total += Number(match[3]);
   }
   return total;
+}
+
+/** How many generate stages have ended as cancelled (a client went away mid-answer). */
+export function cancelledGenerations(url: string): Promise<number> {
+  return metricValue(url, 'pronto_stage_duration_seconds_count', { stage: 'generate', outcome: 'cancelled' });
+}
+
+/** Waits (bounded, ~2 s) for the server to notice a cancel: exactly one more generate stage ended as cancelled. */
+export async function expectOneMoreCancelledGeneration(url: string, before: number): Promise<void> {
+  for (let i = 0; i < 100 && (await cancelledGenerations(url)) <= before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await cancelledGenerations(url), before + 1);
 }
