@@ -86,7 +86,8 @@ const BODIES: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   '/v1/jobs': fc.record({
     kind: fc.constantFrom('infer', 'chat', 'embed', 'ingest', 'mine'),
     input: fc.oneof(fc.record({ text: nastyString }), fc.record({ texts: fc.array(nastyString, { maxLength: 3 }) }), fc.dictionary(nastyString, anyValue, { maxKeys: 3 })),
-    // Loopback literals and malformed URLs only: tests never point a callback anywhere else (the private-address guard is tested by what it refuses in callbacks.test.ts).
+    // Loopback literals and malformed URLs only: tests never point a callback anywhere else (the
+    // private-address guard is tested by what it refuses, in callbacks.test.ts).
     callback_url: maybe(fc.constantFrom('http://127.0.0.1:9/cb', 'http://[::1]:9/x', 'ftp://127.0.0.1/', 'not a url', '')),
     idempotency_key: maybe(nastyString),
     priority: maybe(fc.integer({ min: 0, max: 11 })),
