@@ -69,6 +69,9 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const logger = options.logger ?? createLogger(config.observability.log_level);
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
   const redis = config.redis_url ? new Redis(config.redis_url, { lazyConnect: true, maxRetriesPerRequest: 2 }) : undefined;
+  // Without a listener ioredis prints every reconnect failure to stderr past the logger; the
+  // services on this client already degrade on their own while Redis is away.
+  redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'Redis connection error'));
   const tracing = createTracing(options.spanExporter);
   const models = createModelRuntime(config, { metrics, logger, tracer: tracing.tracer });
   const retrieval = createRetrieval(config, { metrics, logger });

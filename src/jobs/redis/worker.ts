@@ -23,9 +23,11 @@ export async function startRedisWorkers(store: RedisJobStore, deps: JobQueueDeps
   // Unlike the request path, a worker waits out a Redis outage: its commands queue until the
   // connection is back, so a finished delivery is recorded rather than lost.
   const commands = new Redis(store.url, { maxRetriesPerRequest: null });
-  commands.on('error', (err: Error) => deps.logger.warn({ err: err.message }, 'job store (Redis) error'));
+  const logRedisError = (err: Error) => deps.logger.warn({ err: err.message }, 'job store (Redis) error');
+  commands.on('error', logRedisError);
   const state: WorkerState = { running: new Map(), handingBack: false, commands };
   const subscriber = new Redis(store.url);
+  subscriber.on('error', logRedisError);
   subscriber.on('message', (_channel: string, id: string) => state.running.get(id)?.abort(cancelledError()));
   await subscriber.subscribe(store.keys.cancelChannel);
   const sender = createCallbackSender(store.config.callbacks);
