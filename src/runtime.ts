@@ -59,6 +59,12 @@ export interface RuntimeOptions {
   defaultMetrics?: boolean;
   /** Where spans go instead of OTLP (tests). */
   spanExporter?: SpanExporter;
+  /**
+   * Sample-corpus vectors by embedder config, then by text, shared by the runtimes a process
+   * builds: the test suite starts dozens of servers, and embedding the corpus again for each
+   * was most of its run time. Production builds one runtime and leaves this out.
+   */
+  sampleCorpusVectors?: Map<string, Map<string, Float32Array>>;
 }
 
 /**
@@ -124,6 +130,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
           models.embedder(config.pipeline.embedder),
           tenants.map((tenant) => scopedNamespace(tenant, config.sample_corpus.namespace)),
           logger,
+          { vectors: sharedSampleVectors(config, options.sampleCorpusVectors) },
         );
       }
       ready = true;
@@ -150,4 +157,13 @@ function assertAdapterFits(adapter: QueryAdapter | undefined, embedder: Embedder
       `the adapter was trained for ${adapter.info.embedder} (${adapter.info.dimensions}-d); pipeline.embedder is ${embedder.name} (${embedder.dimensions}-d)`,
     );
   }
+}
+
+/** The caller's memo of sample-corpus vectors for this config's embedder (keyed by its whole config, so a different model or option never shares). */
+function sharedSampleVectors(config: Config, byEmbedder: RuntimeOptions['sampleCorpusVectors']): Map<string, Float32Array> | undefined {
+  if (byEmbedder === undefined) return undefined;
+  const key = JSON.stringify(config.models.find((model) => model.name === config.pipeline.embedder));
+  let vectors = byEmbedder.get(key);
+  if (vectors === undefined) byEmbedder.set(key, (vectors = new Map()));
+  return vectors;
 }

@@ -29,16 +29,19 @@ export async function loadSampleCorpus(dir = sampleCorpusDir()): Promise<Documen
  * Ingests pronto's own docs (sample-corpus/*.md, one document per section) into each of `namespaces`
  * that is empty, so a fresh `npm start` answers with citations. The caller passes one namespace per
  * tenant that can call (each its own copy, reachable with its own key); the corpus is embedded once
- * for all of them. Returns how many documents it ingested in all.
+ * for all of them. `vectors` remembers what the embedder made, by text: a caller that builds
+ * several runtimes with the same embedder passes the same map and embeds the corpus once in all.
+ * Returns how many documents it ingested in all.
  */
 export async function ensureSampleCorpus(
   retrieval: Retrieval,
   embedder: Embedder,
   namespaces: string[],
   logger: Logger,
-  signal: AbortSignal = new AbortController().signal,
+  options: { signal?: AbortSignal; vectors?: Map<string, Float32Array> } = {},
 ): Promise<number> {
-  const once = embeddedOnce(embedder);
+  const signal = options.signal ?? new AbortController().signal;
+  const once = embeddedOnce(embedder, options.vectors ?? new Map());
   let total = 0;
   for (const namespace of namespaces) {
     if (await retrieval.namespaceExists(namespace)) continue;
@@ -51,9 +54,8 @@ export async function ensureSampleCorpus(
   return total;
 }
 
-/** The embedder, remembering every vector it made: the second tenant's copy costs no inference. */
-function embeddedOnce(embedder: Embedder): Embedder {
-  const vectors = new Map<string, Float32Array>();
+/** The embedder, remembering every vector it made in `vectors`: the second tenant's copy costs no inference. */
+function embeddedOnce(embedder: Embedder, vectors: Map<string, Float32Array>): Embedder {
   return {
     role: 'embedder',
     name: embedder.name,

@@ -9,6 +9,9 @@ import type { Config } from '../../src/config/schema.js';
 import type { RuntimeOptions } from '../../src/runtime.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 
+/** One memo of sample-corpus vectors for every server this test process starts (see RuntimeOptions). */
+const sampleCorpusVectors = new Map<string, Map<string, Float32Array>>();
+
 const UNTIMED_BUDGETS = { sanitize: 30_000, features: 30_000, embed: 30_000, retrieve: 30_000, rerank: 30_000, generate: 30_000, postprocess: 30_000 };
 
 export interface TestServer extends RunningServer {
@@ -45,7 +48,7 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}, optio
     },
   });
   const logger = pino({ level: config.observability.log_level }, sink);
-  const server = await startServer(config, { logger, defaultMetrics: false, ...options });
+  const server = await startServer(config, { logger, defaultMetrics: false, sampleCorpusVectors, ...options });
   try {
     if (options.waitReady !== false) await server.ready;
   } catch (err) {
