@@ -159,6 +159,18 @@ export class MicroBatcher<I, O> {
     return { waitMs, totalMs: waitMs + cost(Math.ceil(items / maxBatchSize), units) };
   }
 
+  /**
+   * How long `items` items of `units` cost units take to run once they start, with every batch
+   * slot theirs: the least time they can take on this batcher (undefined until a batch cost is
+   * known). Unlike `estimate`, it ignores the queue: it tells what cannot fit a deadline even on
+   * an idle model.
+   */
+  runMs(items: number, units: number): number | undefined {
+    const { maxBatchSize, maxConcurrentBatches } = this.options;
+    const fit = this.cost.fit();
+    return fit && (Math.ceil(items / maxBatchSize) * fit.base + units * fit.perUnit) / maxConcurrentBatches;
+  }
+
   submit(inputs: I[], options: SubmitOptions): Promise<O[]> {
     if (this.closed) return Promise.reject(new ProntoError('shutting_down'));
     if (inputs.length === 0) return Promise.resolve([]);

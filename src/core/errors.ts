@@ -18,6 +18,8 @@ export const ERROR_CATALOGUE = {
   embedder_mismatch: { status: 409, grpc: 'FAILED_PRECONDITION', message: 'The namespace was indexed by another embedder' },
   // A field over its limit: resending the same request cannot succeed, so not RESOURCE_EXHAUSTED.
   payload_too_large: { status: 413, grpc: 'INVALID_ARGUMENT', message: 'The request body is too large' },
+  // More work than the request's deadline allows even on an idle model: a retry cannot succeed.
+  too_large_for_deadline: { status: 413, grpc: 'INVALID_ARGUMENT', message: 'The request holds more work than its deadline allows' },
   unsupported_media_type: { status: 415, grpc: 'INVALID_ARGUMENT', message: 'Unsupported content type' },
   rate_limited: { status: 429, grpc: 'RESOURCE_EXHAUSTED', message: 'Too many requests' },
   queue_full: { status: 429, grpc: 'RESOURCE_EXHAUSTED', message: 'The queue is full' },

@@ -72,6 +72,15 @@ export class BatchedPool<I, O> {
     return batcher.submit(inputs, { signal: options.signal, deadlineAt: options.deadlineAt, priority, tag: options.trace });
   }
 
+  /**
+   * The least time `items` inputs of `units` cost units take on this model, idle and spread over
+   * all its instances; undefined until a batch was timed.
+   */
+  runMs(items: number, units: number): number | undefined {
+    const fastest = Math.min(...this.batchers.map((b) => b.runMs(items, units) ?? Infinity));
+    return Number.isFinite(fastest) ? fastest / this.batchers.length : undefined;
+  }
+
   close(): void {
     for (const batcher of this.batchers) batcher.close();
   }

@@ -35,7 +35,8 @@ export interface ServedDeps {
 }
 
 /** Roughly four characters per token: the token budget of a batch is an estimate, not a tokenizer. */
-const approxTokens = (text: string) => Math.ceil(text.length / 4);
+const CHARS_PER_TOKEN = 4;
+const approxTokens = (text: string) => Math.ceil(text.length / CHARS_PER_TOKEN);
 
 abstract class ServedBase {
   readonly name: string;
@@ -106,6 +107,10 @@ export class ServedEmbedder extends ServedBase implements Embedder {
       next && { name: next.name, call: () => next.embed(texts, options) },
       this.reportFallback,
     );
+  }
+
+  workMs(items: number, chars: number): number | undefined {
+    return this.pool.runMs(items, Math.ceil(chars / CHARS_PER_TOKEN));
   }
 
   close(): void {

@@ -43,6 +43,11 @@ export interface Embedder extends ModelInfo {
   readonly dimensions: number;
   /** One vector per input, L2-normalised. */
   embed(texts: string[], options: CallOptions): Promise<Float32Array[]>;
+  /**
+   * The least time embedding `items` inputs of `chars` characters in all takes, idle, by the
+   * model's measured cost; undefined while unknown (or when the embedder does not measure).
+   */
+  workMs?(items: number, chars: number): number | undefined;
 }
 
 export interface Reranker extends ModelInfo {

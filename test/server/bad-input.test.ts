@@ -106,6 +106,19 @@ describe('bad input gets a clear error, never a 5xx', () => {
     assert.equal(body.failed[0].index, 1);
   });
 
+  test('the largest document the limits allow is refused up front when the default embedder cannot embed it by the deadline', async () => {
+    // use-lite embeds ~5,000 characters a second on 2 cores at best: 1,000,000 need minutes against
+    // the 120 s ingest deadline. It waited out the deadline for a 503 no retry could turn into success.
+    const text = 'Otters hold hands while they sleep so that they do not drift apart. '.repeat(15_000).slice(0, 1_000_000);
+    const res = await server.post('/v1/documents', { namespace: 'bad-input', documents: [{ id: 'largest', text }] });
+    const body = await res.json();
+    // A machine fast enough would ingest it: never a 503/504 after the whole deadline either way.
+    if (res.status === 200) return;
+    assert.equal(res.status, 413, JSON.stringify(body));
+    assert.equal(body.error.code, 'too_large_for_deadline');
+    assert.ok(body.error.max_chars < 1_000_000);
+  });
+
   test('property: random bodies on every route never give a 5xx but a documented 503/504', async () => {
     const value = fc.oneof(
       fc.string(),

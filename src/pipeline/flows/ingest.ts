@@ -7,6 +7,7 @@ import { scopedNamespace } from '../context.js';
 import { createStageRunner } from '../stage-runner.js';
 import type { Pipeline } from '../types.js';
 import type { FlowDeps } from './deps.js';
+import { refuseWorkPastDeadline } from './ingest-fit.js';
 
 /** ingest: sanitize -> chunk, embed, upsert (retrieval.ingest); and deleting a document. */
 export function createIngestFlow(deps: FlowDeps): Pick<Pipeline, 'ingest' | 'deleteDocument'> {
@@ -19,6 +20,8 @@ export function createIngestFlow(deps: FlowDeps): Pick<Pipeline, 'ingest' | 'del
         refusePersonalData(redactor, d.id, `documents[${i}].id`);
         for (const key of Object.keys(d.metadata ?? {})) refusePersonalData(redactor, key, `documents[${i}].metadata`);
       });
+      const embedder = models.embedder(config.pipeline.embedder);
+      refuseWorkPastDeadline(documents, embedder, ctx.deadline);
       // Documents are large by nature: their redaction runs against the request's deadline, not the
       // sanitize budget meant for queries (it yields between slices, so nothing else waits).
       const startedAt = performance.now();
@@ -31,7 +34,6 @@ export function createIngestFlow(deps: FlowDeps): Pick<Pipeline, 'ingest' | 'del
         title: d.title === undefined ? undefined : redactor.redact(d.title),
         metadata: d.metadata === undefined ? undefined : (redactDeep(d.metadata, redactor.redact) as DocumentInput['metadata']),
       }));
-      const embedder = models.embedder(config.pipeline.embedder);
       // The answer goes at the deadline: a store write in flight then (it cannot be cancelled) still
       // commits, and a retry replaces the same ids.
       return raceAbort(
