@@ -8,6 +8,10 @@ export const ERROR_CATALOGUE = {
   invalid_json: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The request body is not valid JSON' },
   invalid_input: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The request is invalid' },
   invalid_utf8: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The request body is not valid UTF-8' },
+  // Bytes the HTTP parser refuses (request line, headers, chunked framing): HTTP only.
+  invalid_http: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The request is not valid HTTP' },
+  request_timeout: { status: 408, grpc: 'DEADLINE_EXCEEDED', message: 'The request was not received in time' },
+  headers_too_large: { status: 431, grpc: 'INVALID_ARGUMENT', message: 'The request headers are too large' },
   unknown_namespace: { status: 404, grpc: 'NOT_FOUND', message: 'The namespace does not exist' },
   unknown_model: { status: 404, grpc: 'NOT_FOUND', message: 'The model does not exist' },
   unknown_field: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The field is not known' },

@@ -11,7 +11,7 @@ import { rateLimited } from './front/rate-limit.js';
 import { AJV_OPTIONS } from './front/validation.js';
 import { registerAdmission } from './plugins/admission.js';
 import { registerAuth } from './plugins/auth.js';
-import { MAX_PARAM_LENGTH, frameworkError, registerErrorHandler } from './plugins/errors.js';
+import { MAX_PARAM_LENGTH, clientError, frameworkError, registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
 import { fallbackRateLimitStore } from './plugins/rate-limit-store.js';
@@ -68,6 +68,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     bodyLimit: config.server.body_limit_bytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { ...AJV_OPTIONS } },
   });

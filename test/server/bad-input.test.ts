@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
+import { rawExchange } from '../support/routes.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const ROUTES = ['/v1/infer', '/v1/chat', '/v1/search', '/v1/embeddings', '/v1/chat/completions', '/v1/documents', '/v1/feedback'];
@@ -104,6 +105,28 @@ describe('bad input gets a clear error, never a 5xx', () => {
     assert.deepEqual(body.accepted.map((a: { id: string }) => a.id), ['ok-1']);
     assert.equal(body.failed[0].id, 'bad-1');
     assert.equal(body.failed[0].index, 1);
+  });
+
+  describe('malformed HTTP gets the error catalogue\'s body, not Fastify\'s, then the connection closes', () => {
+    const HOST = 'Host: 127.0.0.1\r\n';
+    const cases: Array<[string, string, number, string, RegExp]> = [
+      ['a bad request line', 'GARBAGE\r\n\r\n', 400, 'invalid_http', /HPE_INVALID_METHOD/],
+      ['a bad header name', `GET /healthz HTTP/1.1\r\n${HOST}Bad Header: x\r\n\r\n`, 400, 'invalid_http', /HPE_INVALID_HEADER_TOKEN/],
+      ['a bad chunk size', `POST /v1/search HTTP/1.1\r\n${HOST}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n`, 400, 'invalid_http', /HPE_INVALID_CHUNK_SIZE/],
+      ['both Content-Length and chunked', `POST /v1/search HTTP/1.1\r\n${HOST}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}`, 400, 'invalid_http', /HPE_/],
+      ['headers over the size limit', `GET /healthz HTTP/1.1\r\n${HOST}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large', /size limit/],
+    ];
+    for (const [name, bytes, status, code, message] of cases) {
+      test(name, async () => {
+        const res = await rawExchange(server.url, bytes);
+        assert.equal(res.status, status, `${res.head}\n${res.body}`);
+        assert.match(res.head, /content-type: application\/json/i);
+        const body = JSON.parse(res.body);
+        assert.deepEqual(Object.keys(body), ['error'], res.body);
+        assert.equal(body.error.code, code);
+        assert.match(body.error.message, message);
+      });
+    }
   });
 
   test('the largest document the limits allow is refused up front when the default embedder cannot embed it by the deadline', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RouteRef {
   method: string;
@@ -102,5 +103,26 @@ export function rawRequest(
     });
     req.on('error', reject);
     req.end(options.body);
+  });
+}
+
+/**
+ * Writes `bytes` on a fresh TCP connection and reads until the server closes it: for requests no
+ * HTTP client would send (a bad request line, bad headers, bad chunked framing). Returns the
+ * status and the body of the (first) response.
+ */
+export function rawExchange(url: string, bytes: string): Promise<{ status: number; head: string; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(bytes));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    // The server may reset after answering (it closes with the rest of our bytes unread): what came counts.
+    socket.on('error', (err) => (chunks.length > 0 ? undefined : reject(err)));
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const end = text.indexOf('\r\n\r\n');
+      resolve({ status: Number(text.split(' ')[1]), head: text.slice(0, end), body: text.slice(end + 4) });
+    });
   });
 }

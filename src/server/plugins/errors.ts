@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProntoError, isProntoError } from '../../core/errors.js';
 import type { Redactor } from '../../core/redact.js';
@@ -37,6 +39,42 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
       ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`
       : `The URL path is not valid (a malformed percent-encoding?): ${error.message}`;
   return sendError(request, reply, new ProntoError('invalid_input', message, { field: 'path' }));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: bytes Node's HTTP parser refuses before any route sees them (a bad
+ * request line, a bad header, bad chunked encoding, headers over the size limit) get pronto's
+ * error body, not Fastify's own, then the connection is closed (the stream cannot be trusted past
+ * the error). Written as Fastify's and Node's defaults do it, the raw response on the socket.
+ */
+export function clientError(this: FastifyInstance, err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
+  // A reset connection is gone: there is no one to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const pronto = clientErrorOf(err);
+  // Never err.rawPacket: the bytes may hold keys or personal data.
+  this.log.debug({ code: err.code, status: pronto.status }, 'malformed HTTP request');
+  // Like Node's own handler: a response already under way cannot take a second one.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(pronto.toBody());
+    socket.write(
+      `HTTP/1.1 ${pronto.status} ${STATUS_CODES[pronto.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
+function clientErrorOf(err: NodeJS.ErrnoException & { reason?: string }): ProntoError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new ProntoError('headers_too_large', 'The request headers are over the server\'s size limit (16 KiB)');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ProntoError('request_timeout', 'The request was not received in time');
+    default:
+      // llhttp's reason names what is wrong (`Invalid header value char`) and never echoes input.
+      return new ProntoError('invalid_http', `The request is not valid HTTP/1.1: ${err.reason ?? err.message} (${err.code ?? 'parse error'})`);
+  }
 }
 
 /**
