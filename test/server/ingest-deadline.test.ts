@@ -44,6 +44,29 @@ describe('ingest refuses up front what its embedder cannot embed by the deadline
   test('so does a body of many small documents that add up to more', () =>
     expectRefused(Array.from({ length: 1000 }, (_, i) => ({ id: `small-${i}`, text: sentences(500) }))));
 
+  test('ingest answers 504 at its deadline while a store write is in flight, and claims nothing written', async (t) => {
+    // The write is held until the answer has come: only the deadline can produce that answer.
+    const store = server.runtime.retrieval.store;
+    const write = store.upsert.bind(store);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const upsert = t.mock.method(store, 'upsert', async (...args: Parameters<typeof write>) => {
+      await held;
+      return write(...args);
+    });
+    try {
+      // Long enough for the work before the write on a loaded machine; the write never ends before it.
+      const res = await server.post('/v1/documents', { namespace: 'held', documents: [{ id: 'held', text: sentences(300) }] }, { 'x-pronto-deadline-ms': '15000' });
+      const body = await res.json();
+      assert.equal(upsert.mock.callCount(), 1, 'the answer came while the write was in flight');
+      assert.equal(res.status, 504, JSON.stringify(body));
+      assert.equal(body.error.code, 'deadline_exceeded');
+      assert.equal(body.accepted, undefined);
+    } finally {
+      release();
+    }
+  });
+
   test('a document that fits is ingested (the model is never refused for one that fits)', async () => {
     const res = await server.post('/v1/documents', { namespace: 'fit', documents: [{ id: 'fits', text: sentences(2_000) }] });
     assert.equal(res.status, 200, await res.clone().text());
