@@ -15,6 +15,7 @@ import { createRequestLog, requestLogDir, type RequestLog } from './observabilit
 import { createStatsRecorder, type StatsRecorder } from './observability/stats.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createPipeline } from './pipeline/create-pipeline.js';
+import { createVariantRouter, type VariantRouter } from './pipeline/variants/router.js';
 import { fileFeatureSource, redisFeatureSource } from './pipeline/stages/features.js';
 import { createRedactor, type Redactor } from './core/redact.js';
 import type { Pipeline } from './pipeline/types.js';
@@ -35,6 +36,8 @@ export interface Runtime {
   models: ModelRuntime;
   retrieval: Retrieval;
   pipeline: Pipeline;
+  /** A/B and canary variants: which one serves a request, and the canaries' health. */
+  variants: VariantRouter;
   jobs: JobQueue;
   redactor: Redactor;
   feedback: FeedbackSink;
@@ -83,7 +86,8 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const retrieval = createRetrieval(config, { metrics, logger });
   const redactor = createRedactor(config.pii);
   const features = redis ? redisFeatureSource(config.features, redis) : fileFeatureSource(config.features);
-  const pipeline = createPipeline({ config, metrics, models, retrieval, redactor, features, tracer: tracing.tracer, redis });
+  const variants = createVariantRouter(config.variants, { metrics, logger });
+  const pipeline = createPipeline({ config, metrics, models, retrieval, redactor, features, tracer: tracing.tracer, variants, redis });
   const jobs = createJobQueue(config, { metrics, logger, handlers: createJobHandlers(pipeline, config), redact: redactor.redact });
   const stats = createStatsRecorder(metrics.registry);
   const requestLog = createRequestLog({
@@ -104,6 +108,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     models,
     retrieval,
     pipeline,
+    variants,
     jobs,
     redactor,
     feedback: createFeedbackSink(redis),

@@ -3,6 +3,7 @@ import { Value, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../core/errors.js';
 import { ConfigSchema, LOG_LEVELS, type Config } from './schema.js';
+import { variantConfig } from './variant-config.js';
 
 export interface LoadOptions {
   /** YAML or JSON file; PRONTO_CONFIG names one when this is absent. */
@@ -115,24 +116,51 @@ function referenceProblems(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const byName = new Map(config.models.map((m) => [m.name, m]));
   if (byName.size !== config.models.length) problems.push({ key: 'models', message: 'model names must be unique' });
-  const want: Array<[string, string | undefined, string]> = [
-    ['pipeline.embedder', config.pipeline.embedder, 'embedder'],
-    ['pipeline.generator', config.pipeline.generator, 'generator'],
-    ['pipeline.fallback_generator', config.pipeline.fallback_generator, 'generator'],
-    ['pipeline.reranker', config.pipeline.reranker, 'reranker'],
-  ];
-  for (const [key, name, role] of want) {
-    if (name === undefined) continue;
-    const model = byName.get(name);
-    if (!model) problems.push({ key, message: `no model named "${name}" in models` });
-    else if (model.role !== role) problems.push({ key, message: `model "${name}" is a ${model.role}, not a ${role}` });
-  }
+  problems.push(...pipelineReferenceProblems(config.pipeline, byName, 'pipeline'));
+  config.variants.forEach((variant, i) => {
+    problems.push(...pipelineReferenceProblems(variantConfig(config, variant).pipeline, byName, `variants.${i}.pipeline`));
+  });
+  problems.push(...variantProblems(config.variants));
   config.models.forEach((model, i) => {
     if (model.fallback === undefined) return;
     const next = byName.get(model.fallback);
     if (!next) problems.push({ key: `models.${i}.fallback`, message: `no model named "${model.fallback}"` });
     else if (next.role !== model.role) problems.push({ key: `models.${i}.fallback`, message: `"${model.fallback}" is a ${next.role}, not a ${model.role}` });
   });
+  return problems;
+}
+
+/** The models a pipeline (the base one or a variant's) names exist, each with the role it is used in. */
+function pipelineReferenceProblems(pipeline: Config['pipeline'], byName: Map<string, Config['models'][number]>, prefix: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const want: Array<[string, string | undefined, string]> = [
+    ['embedder', pipeline.embedder, 'embedder'],
+    ['generator', pipeline.generator, 'generator'],
+    ['fallback_generator', pipeline.fallback_generator, 'generator'],
+    ['reranker', pipeline.reranker, 'reranker'],
+  ];
+  for (const [field, name, role] of want) {
+    if (name === undefined) continue;
+    const key = `${prefix}.${field}`;
+    const model = byName.get(name);
+    if (!model) problems.push({ key, message: `no model named "${name}" in models` });
+    else if (model.role !== role) problems.push({ key, message: `model "${name}" is a ${model.role}, not a ${role}` });
+  }
+  return problems;
+}
+
+/** Variant names are unique, and a variant that is never taken out of rotation takes traffic. */
+function variantProblems(variants: Config['variants']): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  variants.forEach((variant, i) => {
+    if (seen.has(variant.name)) problems.push({ key: `variants.${i}.name`, message: `"${variant.name}" is named twice` });
+    seen.add(variant.name);
+  });
+  // Canaries can be taken out of rotation: what is left must still take traffic.
+  if (variants.length > 0 && !variants.some((v) => !v.canary && v.weight > 0)) {
+    problems.push({ key: 'variants', message: 'needs a variant that is not a canary with a weight above 0 (traffic goes there when canaries are taken out)' });
+  }
   return problems;
 }
 

@@ -3,6 +3,7 @@ import { DEFAULT_MODELS, ModelSchema } from './models.js';
 import { RetrievalSchema } from './retrieval.js';
 import { JobsSchema } from './jobs.js';
 import { AnswerSchema } from './answer.js';
+import { VariantsSchema } from './variants.js';
 
 /**
  * The one configuration schema. Every key has a default that runs with no services and no
@@ -154,6 +155,8 @@ export const ConfigSchema = Type.Object({
     { default: {} },
   ),
   answer: AnswerSchema,
+  /** A/B and canary variants of the pipeline (docs/CONFIG.md#variants); empty: one pipeline, variant `default`. */
+  variants: VariantsSchema,
   retrieval: RetrievalSchema,
   jobs: JobsSchema,
   cache: Type.Object(

@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   unsupported_parameter: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The parameter is not supported' },
   unauthorized: { status: 401, grpc: 'UNAUTHENTICATED', message: 'Missing or invalid credentials' },
   forbidden: { status: 403, grpc: 'PERMISSION_DENIED', message: 'Not allowed' },
+  forbidden_variant_override: { status: 403, grpc: 'PERMISSION_DENIED', message: 'The API key may not choose a pipeline variant' },
   not_found: { status: 404, grpc: 'NOT_FOUND', message: 'Not found' },
   embedder_mismatch: { status: 409, grpc: 'FAILED_PRECONDITION', message: 'The namespace was indexed by another embedder' },
   // A field over its limit: resending the same request cannot succeed, so not RESOURCE_EXHAUSTED.

@@ -7,12 +7,16 @@ export interface FeedbackRecord {
   rating: number;
   comment?: string;
   received_at: string;
+  /** The pipeline variant that served the rated request. */
+  variant: string;
 }
 
 /** Where user feedback goes: the newest `limit` records, in Redis when configured (shared by replicas). */
 export interface FeedbackSink {
   add(record: FeedbackRecord): Promise<void>;
   recent(tenant: string, count: number): Promise<FeedbackRecord[]>;
+  /** The tenant's records received at or after `sinceMs` (epoch ms), newest first, of the newest `limit` kept. */
+  since(tenant: string, sinceMs: number): Promise<FeedbackRecord[]>;
 }
 
 const KEY = 'pronto:feedback';
@@ -27,6 +31,10 @@ export function createFeedbackSink(redis: Redis | undefined, limit = 10_000): Fe
         const raw = await redis.lrange(KEY, 0, limit - 1);
         return raw.map((r) => JSON.parse(r) as FeedbackRecord).filter((r) => r.tenant === tenant).slice(0, count);
       },
+      async since(tenant, sinceMs) {
+        const raw = await redis.lrange(KEY, 0, limit - 1);
+        return newerOf(raw.map((r) => JSON.parse(r) as FeedbackRecord), tenant, sinceMs);
+      },
     };
   }
   const records: FeedbackRecord[] = [];
@@ -38,17 +46,32 @@ export function createFeedbackSink(redis: Redis | undefined, limit = 10_000): Fe
     async recent(tenant, count) {
       return records.filter((r) => r.tenant === tenant).slice(0, count);
     },
+    async since(tenant, sinceMs) {
+      return newerOf(records, tenant, sinceMs);
+    },
   };
 }
 
+/** The tenant's records from `sinceMs` on, of a list newest first (it stops at the first older one). */
+function newerOf(newestFirst: FeedbackRecord[], tenant: string, sinceMs: number): FeedbackRecord[] {
+  const out: FeedbackRecord[] = [];
+  for (const record of newestFirst) {
+    if (Date.parse(record.received_at) < sinceMs) break;
+    if (record.tenant === tenant) out.push(record);
+  }
+  return out;
+}
+
 /**
- * Which tenant made which request, so that only that tenant may rate it: request ids are chosen
- * by clients and guessable. Kept for a day, in Redis when configured (the rating may reach another
- * replica), else in a bounded in-process map.
+ * Which tenant made which request, and which variant served it, so that only that tenant may rate
+ * it (request ids are chosen by clients and guessable) and the rating counts for that variant.
+ * Kept for a day, in Redis when configured (the rating may reach another replica), else in a
+ * bounded in-process map.
  */
 export interface RequestLedger {
-  remember(tenant: string, requestId: string): Promise<void>;
-  made(tenant: string, requestId: string): Promise<boolean>;
+  remember(tenant: string, requestId: string, variant: string): Promise<void>;
+  /** The variant that served the tenant's request, or undefined when the tenant made no such request. */
+  variantOf(tenant: string, requestId: string): Promise<string | undefined>;
 }
 
 const LEDGER_TTL_S = 86_400;
@@ -57,21 +80,21 @@ export function createRequestLedger(redis: Redis | undefined, maxEntries = 100_0
   const key = (tenant: string, requestId: string) => `pronto:request:${tenant}:${requestId}`;
   if (redis) {
     return {
-      async remember(tenant, requestId) {
-        await redis.set(key(tenant, requestId), '1', 'EX', LEDGER_TTL_S);
+      async remember(tenant, requestId, variant) {
+        await redis.set(key(tenant, requestId), variant, 'EX', LEDGER_TTL_S);
       },
-      async made(tenant, requestId) {
-        return (await redis.exists(key(tenant, requestId))) === 1;
+      async variantOf(tenant, requestId) {
+        return (await redis.get(key(tenant, requestId))) ?? undefined;
       },
     };
   }
-  const seen = new LRUCache<string, true>({ max: maxEntries, ttl: LEDGER_TTL_S * 1000 });
+  const seen = new LRUCache<string, string>({ max: maxEntries, ttl: LEDGER_TTL_S * 1000 });
   return {
-    async remember(tenant, requestId) {
-      seen.set(key(tenant, requestId), true);
+    async remember(tenant, requestId, variant) {
+      seen.set(key(tenant, requestId), variant);
     },
-    async made(tenant, requestId) {
-      return seen.has(key(tenant, requestId));
+    async variantOf(tenant, requestId) {
+      return seen.get(key(tenant, requestId));
     },
   };
 }

@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * Fine below 100 ms (where stage budgets and a 1 s request budget are decided) so percentiles
  * interpolated from buckets stay within a few ms; coarse above, up to the 60 s deadline cap.
  */
-const LATENCY_BUCKETS = [
+export const LATENCY_BUCKETS = [
   0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.075, 0.09, 0.1, 0.125, 0.15, 0.2, 0.25,
   0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2, 2.5, 3, 5, 10, 30, 60,
 ];
@@ -38,14 +38,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registry,
     requests: new Counter({
       name: 'pronto_http_requests_total',
-      help: 'HTTP requests by route and status',
-      labelNames: ['method', 'route', 'status'] as const,
+      help: 'HTTP requests by route and status, and by pipeline variant on the routes that have one',
+      labelNames: ['method', 'route', 'status', 'variant'] as const,
       ...r,
     }),
     requestDuration: new Histogram({
       name: 'pronto_http_request_duration_seconds',
-      help: 'HTTP request duration by route and status (streams: until the last byte)',
-      labelNames: ['method', 'route', 'status'] as const,
+      help: 'HTTP request duration by route and status, and variant (streams: until the last byte)',
+      labelNames: ['method', 'route', 'status', 'variant'] as const,
       buckets: LATENCY_BUCKETS,
       ...r,
     }),
@@ -79,8 +79,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     degradations: new Counter({
       name: 'pronto_degradations_total',
-      help: 'Stages that ran their fallback, by stage and reason',
-      labelNames: ['stage', 'reason'] as const,
+      help: 'Stages that ran their fallback, by stage, reason and pipeline variant',
+      labelNames: ['stage', 'reason', 'variant'] as const,
       ...r,
     }),
     rejections: new Counter({
@@ -174,8 +174,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     feedback: new Counter({
       name: 'pronto_feedback_total',
-      help: 'Feedback received, by rating',
-      labelNames: ['rating'] as const,
+      help: 'Feedback received, by rating and the variant that served the rated answer',
+      labelNames: ['rating', 'variant'] as const,
+      ...r,
+    }),
+    variantRollbacks: new Counter({
+      name: 'pronto_variant_rollbacks_total',
+      help: 'Canary variants taken out of rotation automatically, by variant and the limit passed (error_ratio, p95)',
+      labelNames: ['variant', 'reason'] as const,
+      ...r,
+    }),
+    variantInRotation: new Gauge({
+      name: 'pronto_variant_in_rotation',
+      help: '1 while the variant takes its share of traffic, 0 once rolled back (until a config reload)',
+      labelNames: ['variant'] as const,
       ...r,
     }),
     modelReady: new Gauge({

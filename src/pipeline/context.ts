@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Bindings } from 'pino';
 import type { StageName } from '../config/schema.js';
+import { DEFAULT_VARIANT } from '../config/variants.js';
 import { Deadline } from '../core/deadline.js';
 import type { ContextLogger, RequestContext } from './types.js';
 
 export interface ContextOptions {
   logger: { child(bindings: Bindings): ContextLogger };
   tenant: string;
+  /** The pipeline variant serving the request; `default` when not given. */
+  variant?: string;
   deadlineMs: number;
   requestId?: string;
   /** Aborts the request's work when it aborts (e.g. the client disconnected, the job was cancelled). */
@@ -22,12 +25,13 @@ export function createRequestContext(options: ContextOptions): RequestContext {
   return {
     requestId,
     tenant: options.tenant,
+    variant: options.variant ?? DEFAULT_VARIANT,
     deadline: new Deadline(options.deadlineMs, options.signal),
     startedAt: performance.now(),
     timings: {},
     degraded: [],
     transcript: {},
-    logger: options.logger.child({ request_id: requestId, tenant: options.tenant }),
+    logger: options.logger.child({ request_id: requestId, tenant: options.tenant, variant: options.variant ?? DEFAULT_VARIANT }),
     trace: options.trace,
     stageBudgets: options.stageBudgets,
   };

@@ -44,7 +44,7 @@ export function createStageRunner(config: Config, metrics: Metrics, tracer: Trac
   };
   const degrade = (ctx: RequestContext, stage: string, reason: string, fallback: string) => {
     ctx.degraded.push({ stage, reason, fallback });
-    metrics.degradations.inc({ stage, reason });
+    metrics.degradations.inc({ stage, reason, variant: ctx.variant });
     ctx.logger.warn({ stage, reason, fallback }, 'stage degraded');
   };
 

@@ -14,6 +14,8 @@ export interface RequestContext {
   requestId: string;
   /** Tenant from auth (`public` without auth); every namespace is scoped to it. */
   tenant: string;
+  /** The pipeline variant serving the request (`default` when none are configured; docs/CONFIG.md#variants). */
+  variant: string;
   deadline: Deadline;
   /** performance.now() when the request arrived. */
   startedAt: number;

@@ -25,6 +25,7 @@ import { registerChatWebSocketRoute } from './routes/chat-ws.js';
 import { registerDashboardRoute } from './routes/dashboard.js';
 import { registerDocumentRoutes } from './routes/documents.js';
 import { registerFeedbackRoute } from './routes/feedback.js';
+import { registerFeedbackSummaryRoute } from './routes/feedback-summary.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerOperationalRoutes } from './routes/health.js';
@@ -94,7 +95,8 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerHttpMetrics(server, runtime.metrics);
   registerRequestObserver(server, runtime);
   if (config.rate_limit.enabled) await registerRateLimit(server, runtime);
-  registerRequestContext(server, config, runtime.tracing);
+  // Until API keys carry their own permission, only an open server (no keys) lets callers force a variant.
+  registerRequestContext(server, config, runtime.tracing, { router: runtime.variants, mayForce: () => !auth.required });
   documentWebSocketRoutes(server);
   await registerApiDocs(server, config);
 
@@ -109,6 +111,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerModelsRoute(server, runtime, schemas);
   registerDocumentRoutes(server, runtime, schemas);
   registerFeedbackRoute(server, runtime, schemas);
+  registerFeedbackSummaryRoute(server, runtime, schemas);
   registerJobRoutes(server, { jobs: runtime.jobs, config });
   const front: FrontDoor = {
     auth,

@@ -45,6 +45,10 @@ export function createSchemas(config: Config) {
     title: Type.Optional(Type.String()),
     metadata: Metadata,
   }, { title: 'Hit' });
+  const Variant = Type.String({
+    title: 'Variant',
+    description: 'The pipeline variant that served the request, as in the x-pronto-variant response header (`default` when none are configured)',
+  });
   const Timings = Type.Record(Type.String(), Type.Number(), { title: 'StageTimings', description: 'Milliseconds per stage' });
   const Degraded = Type.Array(
     Type.Object({ stage: Type.String(), reason: Type.String(), fallback: Type.String() }),
@@ -128,7 +132,7 @@ export function createSchemas(config: Config) {
     { additionalProperties: false, title: 'DocumentBatch' },
   );
 
-  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Timings, Degraded, Usage, Error, UserId, AnswerOptions, ChatRequest, InferRequest, SearchRequest, EmbedRequest, Document, DocumentBatch };
+  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Variant, Timings, Degraded, Usage, Error, UserId, AnswerOptions, ChatRequest, InferRequest, SearchRequest, EmbedRequest, Document, DocumentBatch };
 }
 
 export type Schemas = ReturnType<typeof createSchemas>;

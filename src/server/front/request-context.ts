@@ -17,6 +17,8 @@ export interface OpenRequestOptions<L extends RequestLogger<L>> {
   requestId: string;
   /** The request's deadline, from what the client asked (see requestDeadlineMs). */
   deadlineMs: number;
+  /** The pipeline variant chosen for it (routes that split none: `default`). */
+  variant?: string;
 }
 
 export interface OpenRequest<L> {
@@ -36,6 +38,7 @@ export function openRequest<L extends RequestLogger<L>>(tracing: Tracing, option
     ...options.attributes,
     'pronto.request_id': options.requestId,
     'pronto.tenant': options.tenant,
+    ...(options.variant === undefined ? {} : { 'pronto.variant': options.variant }),
   });
   const traceId = traceIdOf(context);
   const logger = traceId ? options.logger.child({ trace_id: traceId }) : options.logger;
@@ -44,6 +47,7 @@ export function openRequest<L extends RequestLogger<L>>(tracing: Tracing, option
     tenant: options.tenant,
     deadlineMs: options.deadlineMs,
     requestId: options.requestId,
+    variant: options.variant,
     trace: context,
   });
   let finished = false;

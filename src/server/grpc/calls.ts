@@ -1,5 +1,6 @@
 import { once, type EventEmitter } from 'node:events';
 import { Metadata, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { DEFAULT_VARIANT } from '../../config/variants.js';
 import { ProntoError } from '../../core/errors.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
@@ -92,7 +93,7 @@ export function createCallWrappers(deps: CallDeps) {
         ctx: opened?.ctx,
         log: opened?.logger ?? runtime.logger,
       });
-      if (!failure && tenant !== undefined) rememberRequest(runtime.requests, tenant, requestId, runtime.logger);
+      if (!failure && tenant !== undefined) rememberRequest(runtime.requests, { tenant, requestId, variant: opened?.ctx.variant ?? DEFAULT_VARIANT }, runtime.logger);
     }
     return failure && toStatus(failure, requestId, opened?.ctx);
   }

@@ -18,6 +18,7 @@ export function openAISchemas(s: Schemas) {
       latency_ms: Type.Number(),
       timings: s.Timings,
       degraded: s.Degraded,
+      variant: s.Variant,
     },
     { title: 'ProntoCompletionReport', description: "pronto's extras: not part of OpenAI's shape" },
   );

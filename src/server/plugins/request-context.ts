@@ -3,15 +3,23 @@ import type { Config } from '../../config/schema.js';
 import { ProntoError } from '../../core/errors.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import type { Tracing } from '../../observability/tracing.js';
+import { VARIANT_HEADER, type VariantRouter } from '../../pipeline/variants/router.js';
+import { PUBLIC_TENANT } from '../front/auth.js';
 import { openRequest, requestDeadlineMs } from '../front/request-context.js';
+import { variantFor } from '../front/variant.js';
 import { isOperationalRoute } from '../route-policy.js';
 
 export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
+
+/** Route config of a route whose requests pipeline variants split (each gets one; see `variant`). */
+export const SPLIT_BY_VARIANT = { variant: true } as const;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** `ingest`: the request gets `deadline.ingest_ms` instead of the interactive default. */
     budget?: 'ingest';
+    /** The route runs a query flow that pipeline variants split (A/B, canary): its request gets one. */
+    variant?: boolean;
   }
 }
 
@@ -20,10 +28,11 @@ declare module 'fastify' {
  * client asks with `x-pronto-deadline-ms`), and cancellation when the client goes away before the
  * response is done, so queued model work for it is dropped and generation stops.
  */
-export function registerRequestContext(app: FastifyInstance, config: Config, tracing: Tracing): void {
+export function registerRequestContext(app: FastifyInstance, config: Config, tracing: Tracing, variants: VariantSeat): void {
   app.decorateRequest('ctx', undefined);
   app.addHook('preHandler', async (request, reply) => {
     if (isOperationalRoute(request)) return;
+    const variant = request.routeOptions.config?.variant ? variantOf(request, variants) : undefined;
     const opened = openRequest(tracing, {
       name: `${request.method} ${request.routeOptions.url}`,
       carrier: request.headers,
@@ -32,17 +41,43 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
       tenant: request.tenant,
       requestId: request.id,
       deadlineMs: deadlineFor(request, config),
+      variant,
     });
     request.ctx = opened.ctx;
     request.log = opened.logger;
+    if (variant !== undefined) reply.header(VARIANT_HEADER, variant);
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) opened.ctx.deadline.cancel();
+      if (variant !== undefined) variants.router.record(variant, reply.statusCode, reply.elapsedTime / 1000);
       opened.finish(reply.statusCode < 500 ? 'ok' : String(reply.statusCode), { 'http.response.status_code': reply.statusCode });
     });
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.ctx && !reply.hasHeader('server-timing')) reply.header('server-timing', serverTiming(request.ctx));
     return payload;
+  });
+}
+
+/** The variant of a request on a route variants split (none on the others: ingest, jobs, docs...). */
+export function splitVariantOf(request: FastifyRequest): string | undefined {
+  return request.routeOptions.config?.variant ? request.ctx?.variant : undefined;
+}
+
+/** The variant router and whether a caller may force a variant (the key's permission). */
+export interface VariantSeat {
+  router: VariantRouter;
+  mayForce(request: FastifyRequest): boolean;
+}
+
+function variantOf(request: FastifyRequest, { router, mayForce }: VariantSeat): string {
+  const body = request.body as { user_id?: unknown } | undefined;
+  return variantFor(router, {
+    tenant: request.tenant,
+    userId: typeof body === 'object' && body !== null ? body.user_id : undefined,
+    keyId: request.tenant === PUBLIC_TENANT ? undefined : request.tenant,
+    address: request.ip,
+    forced: request.headers[VARIANT_HEADER],
+    mayForce: mayForce(request),
   });
 }
 

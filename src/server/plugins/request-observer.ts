@@ -7,6 +7,7 @@ import type { RequestSummary } from '../../observability/recent-requests.js';
 import { traceIdOf } from '../../observability/tracing.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import { isOperationalRoute } from '../route-policy.js';
+import { splitVariantOf } from './request-context.js';
 
 /**
  * What every answered request leaves behind: one log line (info; debug for operational routes), a
@@ -31,6 +32,8 @@ export interface ObservedRequest {
   status: number;
   ms: number;
   tenant: string;
+  /** The pipeline variant, on the routes variants split. */
+  variant?: string;
   operational: boolean;
   ctx?: RequestContext;
   log: Pick<Logger, 'info' | 'debug'>;
@@ -45,6 +48,7 @@ export function registerRequestObserver(app: FastifyInstance, deps: RequestObser
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       tenant: request.tenant,
+      variant: splitVariantOf(request),
       operational: isOperationalRoute(request),
       ctx: request.ctx,
       log: request.log,
@@ -64,6 +68,7 @@ export function observeRequest(deps: RequestObserverDeps, request: ObservedReque
     status: request.status,
     ms,
     tenant: request.tenant,
+    variant: request.variant,
     trace_id: summary.trace_id,
   };
   // Probes, scrapes, docs and the dashboard's own polling: at debug, so they don't drown the requests.
@@ -90,5 +95,6 @@ function summarise(request: ObservedRequest): RequestSummary {
     timings: Object.fromEntries(Object.entries(ctx?.timings ?? {}).map(([stage, t]) => [stage, Math.round(t * 100) / 100])),
     degraded: ctx?.degraded ?? [],
     trace_id: traceIdOf(ctx?.trace),
+    variant: request.variant,
   };
 }

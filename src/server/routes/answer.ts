@@ -4,6 +4,7 @@ import type { PipelineRouteDeps } from '../route-deps.js';
 import { answerInputFrom, collectAnswer } from '../../api/answers.js';
 import { answerEvents, startAnswer, toSse } from '../answer-stream.js';
 import { contextOf } from '../request-context-of.js';
+import { SPLIT_BY_VARIANT } from '../plugins/request-context.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
 /** `POST /v1/infer` (one question, whole answer) and `POST /v1/chat` (a conversation, streamed over SSE). */
@@ -25,6 +26,7 @@ function answerBodySchema(s: Schemas) {
       latency_ms: Type.Number(),
       timings: s.Timings,
       degraded: s.Degraded,
+      variant: s.Variant,
     },
     { title: 'Answer' },
   );
@@ -37,6 +39,7 @@ function registerInferRoute(app: FastifyInstance, { config, pipeline }: Pipeline
   app.post<{ Body: Static<typeof InferBody> }>(
     '/v1/infer',
     {
+      config: SPLIT_BY_VARIANT,
       schema: {
         summary: 'Answer a question from the documents (RAG), in one response',
         tags: ['answers'],
@@ -56,6 +59,7 @@ function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineR
   app.post<{ Body: Static<typeof ChatBody> }>(
     '/v1/chat',
     {
+      config: SPLIT_BY_VARIANT,
       schema: {
         summary: 'Chat with the documents (RAG), streamed as server-sent events',
         description:

@@ -10,6 +10,7 @@ import { toProntoError } from '../plugins/errors.js';
 import { collectAnswer, conversationOf, pipelineReport } from '../../api/answers.js';
 import { RAG_MODEL } from '../../api/openai.js';
 import { contextOf } from '../request-context-of.js';
+import { SPLIT_BY_VARIANT } from '../plugins/request-context.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 import { openAISchemas } from '../openai/schemas.js';
 import { openAIErrorBody, withOpenAIErrorFields } from '../openai/errors.js';
@@ -32,6 +33,7 @@ export function registerChatCompletionsRoute(app: FastifyInstance, deps: Pipelin
   app.post<{ Body: Static<typeof Body> }>(
     '/v1/chat/completions',
     {
+      config: SPLIT_BY_VARIANT,
       schema: {
         summary: 'Chat completions (OpenAI-compatible; stream or not)',
         operationId: 'createChatCompletion',
@@ -142,6 +144,7 @@ function completionBody(
       latency_ms: result.latency_ms,
       timings: result.timings,
       degraded: result.degraded,
+      variant: result.variant,
     },
   };
 }

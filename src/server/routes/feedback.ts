@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { DEFAULT_VARIANT } from '../../config/variants.js';
 import { ProntoError } from '../../core/errors.js';
 import type { Redactor } from '../../core/redact.js';
 import type { FeedbackSink, RequestLedger } from '../../observability/feedback.js';
@@ -23,7 +24,7 @@ export interface FeedbackRouteDeps {
 export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteDeps, s: Schemas): void {
   app.addHook('onResponse', async (request, reply) => {
     if (isOperationalRoute(request) || reply.statusCode >= 400) return;
-    rememberRequest(deps.requests, request.tenant, request.id, request.log);
+    rememberRequest(deps.requests, { tenant: request.tenant, requestId: request.id, variant: request.ctx?.variant ?? DEFAULT_VARIANT }, request.log);
   });
 
   const Body = Type.Object(
@@ -46,7 +47,8 @@ export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteD
     },
     async (request, reply) => {
       const { request_id, rating, comment } = request.body;
-      if (!(await deps.requests.made(request.tenant, request_id))) {
+      const variant = await deps.requests.variantOf(request.tenant, request_id);
+      if (variant === undefined) {
         // The same answer whether the id is unknown or another tenant's: ids reveal nothing.
         throw new ProntoError('not_found', `No request ${request_id} of yours to rate`, { field: 'request_id' });
       }
@@ -56,10 +58,11 @@ export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteD
         rating,
         comment: comment === undefined ? undefined : deps.redactor.redact(comment),
         received_at: new Date().toISOString(),
+        variant,
       };
       await deps.feedback.add(record);
       deps.requestLog.feedback({ request_id, tenant: record.tenant, rating, comment: record.comment, at: record.received_at });
-      deps.metrics.feedback.inc({ rating: String(rating) });
+      deps.metrics.feedback.inc({ rating: String(rating), variant });
       return reply.status(202).send({ status: 'accepted' as const });
     },
   );
@@ -69,6 +72,10 @@ export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteD
  * Remembers a successful API request (HTTP or gRPC) with its tenant, so that tenant alone may rate
  * it. Off the response path: a ledger write that fails only means that request cannot be rated.
  */
-export function rememberRequest(requests: RequestLedger, tenant: string, requestId: string, log: Pick<FastifyBaseLogger, 'warn'>): void {
-  requests.remember(tenant, requestId).catch((err: Error) => log.warn({ err: err.message, request_id: requestId }, 'request ledger write failed'));
+export function rememberRequest(
+  requests: RequestLedger,
+  { tenant, requestId, variant }: { tenant: string; requestId: string; variant: string },
+  log: Pick<FastifyBaseLogger, 'warn'>,
+): void {
+  requests.remember(tenant, requestId, variant).catch((err: Error) => log.warn({ err: err.message, request_id: requestId }, 'request ledger write failed'));
 }

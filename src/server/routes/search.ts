@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PipelineRouteDeps } from '../route-deps.js';
 import { pipelineReport, presentHit, searchInputFrom } from '../../api/answers.js';
 import { contextOf } from '../request-context-of.js';
+import { SPLIT_BY_VARIANT } from '../plugins/request-context.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 
 export function registerSearchRoute(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
@@ -11,12 +12,13 @@ export function registerSearchRoute(app: FastifyInstance, deps: PipelineRouteDep
   app.post<{ Body: Static<typeof Body> }>(
     '/v1/search',
     {
+      config: SPLIT_BY_VARIANT,
       schema: {
         summary: 'Hybrid search over a namespace',
         tags: ['retrieval'],
         body: Body,
         response: {
-          200: Type.Object({ hits: Type.Array(s.Hit), latency_ms: Type.Number(), timings: s.Timings, degraded: s.Degraded }),
+          200: Type.Object({ hits: Type.Array(s.Hit), latency_ms: Type.Number(), timings: s.Timings, degraded: s.Degraded, variant: s.Variant }),
           ...errorResponses(s),
         },
       },

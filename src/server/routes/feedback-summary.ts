@@ -1,0 +1,45 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { FeedbackSink } from '../../observability/feedback.js';
+import { summariseFeedback } from '../../observability/feedback-summary.js';
+import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
+
+const DAY_S = 86_400;
+
+/** `GET /v1/feedback/summary`: the caller's tenant's feedback per variant and rating over a window. */
+export function registerFeedbackSummaryRoute(app: FastifyInstance, deps: { feedback: FeedbackSink }, s: Schemas): void {
+  const Query = Type.Object(
+    { window_s: Type.Integer({ minimum: 1, maximum: 30 * DAY_S, default: DAY_S, description: 'How far back, in seconds (default a day)' }) },
+    { additionalProperties: false },
+  );
+  const VariantFeedback = Type.Object(
+    {
+      variant: s.Variant,
+      count: Type.Integer(),
+      mean_rating: Type.Number(),
+      ratings: Type.Record(Type.String(), Type.Integer(), { description: 'Rating as sent (-1, 1..5) -> count' }),
+    },
+    { title: 'VariantFeedback' },
+  );
+  app.get<{ Querystring: Static<typeof Query> }>(
+    '/v1/feedback/summary',
+    {
+      schema: {
+        summary: "Feedback per variant and rating over a window (the caller's tenant only)",
+        description: 'Counts the newest 10,000 feedback records kept (all tenants): a longer window than they cover counts only those.',
+        tags: ['answers'],
+        querystring: Query,
+        response: {
+          200: Type.Object({ window_s: Type.Integer(), since: Type.String({ format: 'date-time' }), variants: Type.Array(VariantFeedback) }),
+          ...errorResponses(s, READ_ERRORS),
+        },
+      },
+    },
+    async (request) => {
+      const { window_s } = request.query;
+      const sinceMs = Date.now() - window_s * 1000;
+      const records = await deps.feedback.since(request.tenant, sinceMs);
+      return { window_s, since: new Date(sinceMs).toISOString(), variants: summariseFeedback(records) };
+    },
+  );
+}
