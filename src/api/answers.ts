@@ -66,10 +66,11 @@ export function searchInputFrom(body: SearchRequestBody, config: Config): Search
     query: body.query,
     namespace: body.namespace ?? config.sample_corpus.namespace,
     topK: body.top_k ?? config.retrieval.default_top_k,
-    mode: body.mode ?? config.retrieval.default_mode,
+    // Mode and reranking left unsent are the serving variant's defaults (the flow fills them).
+    mode: body.mode,
     fusion: body.fusion,
     filter: body.filter,
-    rerank: body.rerank ?? config.retrieval.rerank.enabled,
+    rerank: body.rerank,
   };
 }
 

@@ -47,9 +47,11 @@ export interface SearchInput {
   query: string;
   namespace: string;
   topK: number;
-  mode: SearchMode;
+  /** Absent: the variant's (else the configured) retrieval.default_mode. */
+  mode?: SearchMode;
   filter?: Filter;
-  rerank: boolean;
+  /** Absent: retrieval.rerank.enabled of the variant (else of the config). */
+  rerank?: boolean;
   fusion?: FusionMethod;
 }
 

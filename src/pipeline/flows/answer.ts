@@ -71,7 +71,7 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
     const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
     const contexts = await retrieveContexts(
       ctx,
-      { query: question, namespace: input.namespace, topK: input.topK, mode: config.retrieval.default_mode, filter: input.filter, rerank: config.retrieval.rerank.enabled },
+      { query: question, namespace: input.namespace, topK: input.topK, filter: input.filter },
       'no_context',
     );
     return { messages, contexts };

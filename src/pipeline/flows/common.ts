@@ -50,12 +50,13 @@ export function createContextRetriever(deps: FlowDeps, runner: StageRunner) {
   return async (ctx: RequestContext, request: SearchInput, onFailure: 'throw' | 'no_context'): Promise<Hit[]> => {
     const namespace = await resolveNamespace(ctx, request.namespace);
     const rerankerName = config.pipeline.reranker;
-    const reranker = request.rerank && rerankerName ? models.reranker(rerankerName) : undefined;
-    const vector = request.mode === 'sparse' ? null : await embed.embedQuery(models.embedder(config.pipeline.embedder), request.query, ctx);
+    const mode = request.mode ?? config.retrieval.default_mode;
+    const reranker = (request.rerank ?? config.retrieval.rerank.enabled) && rerankerName ? models.reranker(rerankerName) : undefined;
+    const vector = mode === 'sparse' ? null : await embed.embedQuery(models.embedder(config.pipeline.embedder), request.query, ctx);
     const candidates = Math.max(request.topK, reranker ? config.retrieval.rerank.top_n : 0, config.retrieval.candidates);
     const hits = await retrieve(
       ctx,
-      { query: request.query, vector, namespace, mode: request.mode, candidates, filter: request.filter, fusion: request.fusion },
+      { query: request.query, vector, namespace, mode, candidates, filter: request.filter, fusion: request.fusion },
       onFailure === 'no_context' ? { name: 'no_context', run: () => [] } : undefined,
     );
     const reranked = reranker ? await rerank(ctx, reranker, request.query, hits, config.retrieval.rerank.top_n) : hits;
