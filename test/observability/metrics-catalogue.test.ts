@@ -34,6 +34,11 @@ describe('the metrics catalogue', () => {
       pipeline: { embedder: 'sim-embed' },
       // The features stage always fails: asking with a user_id degrades it to default features.
       faults: { features: { mode: 'throw' } },
+      // A canary taking no traffic of its own whose first (forced) request fails: it is rolled back.
+      variants: [
+        { name: 'control', weight: 1 },
+        { name: 'canary', weight: 0, canary: { min_requests: 1, max_error_ratio: 0 }, faults: { sanitize: { mode: 'throw' } } },
+      ] as never,
     });
   });
   after(() => server?.close());
@@ -57,6 +62,7 @@ describe('the metrics catalogue', () => {
     for await (const event of readSse(await server.post('/v1/chat', { text: 'What bounds a stage?', namespace: 'catalogue' }))) assert.notEqual(event.event, 'error');
     assert.equal((await json('/v1/embeddings', { input: ['one', 'two'], model: 'sim-embed' })).status, 200);
     assert.equal((await json('/v1/search', { query: '' })).status, 400);
+    assert.equal((await server.post('/v1/search', { query: 'budgets', namespace: 'catalogue' }, { 'x-pronto-variant': 'canary' })).status, 502);
     assert.equal((await fetch(`${server.url}/no/such/route`)).status, 404);
 
     const job = await json('/v1/jobs', { kind: 'embed', input: { texts: ['a job'] } });
