@@ -29,8 +29,18 @@ export interface StatsPoint {
   cache: { lookups: number; hit_ratio: number | null };
   degradations: Record<string, number>;
   jobs: { depth: Record<string, number>; outcomes: Record<string, number> };
-  /** Present once requests carry a `variant` label (A/B and canary routing). */
-  variants?: Record<string, Percentiles & { rps: number; errors: number }>;
+  /** Present once requests carry a `variant` label (A/B and canary routing): the variants compared. */
+  variants?: Record<string, VariantStats>;
+}
+
+export interface VariantStats extends Percentiles {
+  rps: number;
+  errors: number;
+  /** Stage fallbacks its requests took. */
+  degradations: number;
+  /** Ratings of its answers received, and their mean. */
+  feedback: number;
+  mean_rating: number | null;
 }
 
 interface Sample {
@@ -239,6 +249,27 @@ function byRoute(delta: Samples, layouts: Layouts, label: 'route' | 'variant', s
   );
 }
 
+/** Each variant's traffic (as byRoute), with its degradations and the feedback its answers got. */
+function byVariant(delta: Samples, layouts: Layouts, seconds: number): Record<string, VariantStats> {
+  const degradations = sumBy(delta, 'pronto_degradations_total', 'variant');
+  const feedback = sumBy(delta, 'pronto_feedback_total', 'variant');
+  const ratingSum: Record<string, number> = {};
+  for (const s of delta.values()) {
+    if (s.name === 'pronto_feedback_total') ratingSum[s.labels.variant] = (ratingSum[s.labels.variant] ?? 0) + Number(s.labels.rating) * s.value;
+  }
+  return Object.fromEntries(
+    Object.entries(byRoute(delta, layouts, 'variant', seconds)).map(([variant, traffic]) => [
+      variant,
+      {
+        ...traffic,
+        degradations: degradations[variant] ?? 0,
+        feedback: feedback[variant] ?? 0,
+        mean_rating: feedback[variant] ? round(ratingSum[variant] / feedback[variant]) : null,
+      },
+    ]),
+  );
+}
+
 function summarise(t: number, delta: Samples, gauges: Samples, layouts: Layouts, seconds = 1): StatsPoint {
   const batches = sumBy(delta, 'pronto_model_batch_size_count', 'model');
   const items = sumBy(delta, 'pronto_model_batch_size_sum', 'model');
@@ -275,7 +306,7 @@ function summarise(t: number, delta: Samples, gauges: Samples, layouts: Layouts,
     degradations,
     jobs: { depth: sumBy(gauges, 'pronto_job_queue_depth', 'state'), outcomes: sumBy(delta, 'pronto_jobs_total', 'outcome') },
   };
-  const variants = byRoute(delta, layouts, 'variant', seconds);
+  const variants = byVariant(delta, layouts, seconds);
   if (Object.keys(variants).length > 0) point.variants = variants;
   return point;
 }

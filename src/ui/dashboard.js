@@ -173,15 +173,18 @@ function renderLive() {
   }));
   draw('chart-jobs', (p) => Object.fromEntries(Object.entries(p.jobs.depth).map(([s, n]) => [s, n])));
 
-  const variants = windowStats.variants;
-  $('variants-section').hidden = !variants;
-  if (variants) {
-    $('variants').tBodies[0].replaceChildren(...Object.entries(variants).map(([name, v]) => {
-      const tr = el('tr');
-      tr.append(el('td', name), el('td', v.rps.toFixed(2), 'num'), el('td', String(v.errors), 'num'), el('td', fmtMs(v.p50), 'num'), el('td', fmtMs(v.p95), 'num'), el('td', fmtMs(v.p99), 'num'));
-      return tr;
-    }));
-  }
+  // Without configured variants every query is `default`: nothing to compare.
+  const variants = Object.entries(windowStats.variants ?? {}).filter(([name]) => name !== 'default');
+  $('variants-section').hidden = variants.length === 0;
+  $('variants').tBodies[0].replaceChildren(...variants.map(([name, v]) => {
+    const tr = el('tr');
+    tr.append(
+      el('td', name), el('td', v.rps.toFixed(2), 'num'), el('td', String(v.errors), 'num'),
+      el('td', fmtMs(v.p50), 'num'), el('td', fmtMs(v.p95), 'num'), el('td', fmtMs(v.p99), 'num'),
+      el('td', String(v.degradations), 'num'), el('td', String(v.feedback), 'num'), el('td', v.mean_rating === null ? '–' : v.mean_rating.toFixed(2), 'num'),
+    );
+    return tr;
+  }));
 }
 
 function renderStageBars(stages, budgets) {

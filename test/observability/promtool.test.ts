@@ -25,6 +25,14 @@ describe('Prometheus tooling accepts what pronto ships', { skip }, () => {
     assert.ok(result.ok, result.output);
   });
 
+  test('every pronto metric the rules read is one the catalogue documents (and the catalogue test sees move)', () => {
+    const rules = readFileSync('deploy/prometheus/alerts.yaml', 'utf8');
+    const catalogue = readFileSync('docs/METRICS.md', 'utf8');
+    const read = new Set([...rules.matchAll(/\b(pronto_[a-z_]+?)(?:_bucket|_count|_sum)?\b/g)].map((m) => m[1]));
+    const undocumented = [...read].filter((name) => !catalogue.includes(`| \`${name}\` |`));
+    assert.deepEqual(undocumented, []);
+  });
+
   test('/metrics, process metrics included, passes promtool check metrics', async () => {
     const server = await startTestServer({}, { defaultMetrics: true });
     try {
