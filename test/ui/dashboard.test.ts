@@ -46,7 +46,13 @@ describe('dashboard in headless Chromium', { skip }, () => {
   let server: TestServer;
   let browser: Browser;
   before(async () => {
-    server = await startTestServer();
+    // Two variants that run the same stages (the playground's waterfall is checked stage by stage).
+    server = await startTestServer({
+      variants: [
+        { name: 'control', weight: 1 },
+        { name: 'even-fusion', weight: 1, retrieval: { weights: { dense: 0.5, sparse: 0.5 } } },
+      ] as never,
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -79,6 +85,23 @@ describe('dashboard in headless Chromium', { skip }, () => {
     await page.locator('#requests tbody tr').first().click();
     await page.locator('#request-waterfall [data-stage=retrieve]').waitFor();
     assert.match((await page.textContent('#request-title')) ?? '', /POST \/v1\/search · 200/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('the variant comparison shows each variant with its latency, degradations and feedback', async () => {
+    const { page, errors } = await openPage(browser, server.url + '/');
+    for (const [variant, rating] of [['control', 5], ['even-fusion', 2]] as const) {
+      const search = await server.post('/v1/search', { query: 'variant comparison' }, { 'x-pronto-variant': variant });
+      await search.arrayBuffer();
+      assert.equal((await server.post('/v1/feedback', { request_id: search.headers.get('x-request-id'), rating })).status, 202);
+    }
+    const row = page.locator('#variants tbody tr', { hasText: 'even-fusion' });
+    await row.waitFor({ timeout: 60_000 });
+    const cells = await row.locator('td').allTextContents();
+    assert.equal(cells.length, 9, cells.join(' | '));
+    assert.match(cells[4], /ms$/, 'p95');
+    assert.deepEqual(cells.slice(7), ['1', '2.00'], 'one rating, mean 2');
+    assert.equal(await page.locator('#variants tbody tr', { hasText: 'control' }).count(), 1);
     assert.deepEqual(errors, []);
   });
 
