@@ -35,7 +35,7 @@ test('a stage that throws runs its fallback, flags it and counts it', async () =
   const result = await runner.run(ctx, 'rerank', async () => Promise.reject(new Error('boom')), { name: 'fused_order', run: () => 'fused' });
   assert.equal(result, 'fused');
   assert.deepEqual(ctx.degraded, [{ stage: 'rerank', reason: 'error', fallback: 'fused_order' }]);
-  assert.deepEqual(await degradations(metrics), [{ stage: 'rerank', reason: 'error', value: 1 }]);
+  assert.deepEqual(await degradations(metrics), [{ stage: 'rerank', reason: 'error', variant: 'default', value: 1 }]);
 });
 
 test('a stage that overruns its budget is abandoned for its fallback, and its signal aborts', async () => {
