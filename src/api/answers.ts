@@ -1,4 +1,5 @@
-import type { Config } from '../config/schema.js';
+import type { RetrievalConfig } from '../config/retrieval.js';
+import type { SampleCorpusConfig } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
 import type { ChatMessage } from '../models/types.js';
 import type { Filter, Hit } from '../retrieval/types.js';
@@ -37,8 +38,14 @@ export function conversationOf(body: Pick<AnswerRequestBody, 'messages' | 'text'
   return messages;
 }
 
+/** The settings a request's defaults come from (the composed `Config` satisfies it). */
+export interface RequestDefaults {
+  sample_corpus: Pick<SampleCorpusConfig, 'namespace'>;
+  retrieval: Pick<RetrievalConfig, 'default_top_k' | 'default_mode' | 'rerank'>;
+}
+
 /** The pipeline's answer input from a request body, with the configured defaults. */
-export function answerInputFrom(body: AnswerRequestBody, config: Config): AnswerInput {
+export function answerInputFrom(body: AnswerRequestBody, config: RequestDefaults): AnswerInput {
   return {
     messages: conversationOf(body),
     namespace: body.namespace ?? config.sample_corpus.namespace,
@@ -61,7 +68,7 @@ export interface SearchRequestBody {
 }
 
 /** The pipeline's search input from a request body, with the configured defaults. */
-export function searchInputFrom(body: SearchRequestBody, config: Config): SearchInput {
+export function searchInputFrom(body: SearchRequestBody, config: RequestDefaults): SearchInput {
   return {
     query: body.query,
     namespace: body.namespace ?? config.sample_corpus.namespace,

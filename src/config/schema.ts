@@ -214,3 +214,10 @@ export type StageName = keyof Static<typeof StageBudgets>;
  * only the composition root (src/runtime.ts) and the CLI see every key.
  */
 export type ObservabilityConfig = Config['observability'];
+/** The models a request's stages use (`pipeline`). */
+export type PipelineConfig = Config['pipeline'];
+export type DeadlineConfig = Config['deadline'];
+export type FaultsConfig = Config['faults'];
+export type FeaturesConfig = Config['features'];
+export type CacheConfig = Config['cache'];
+export type SampleCorpusConfig = Config['sample_corpus'];

@@ -1,7 +1,8 @@
-import type { Config } from '../config/schema.js';
+import type { JobsConfig } from '../config/jobs.js';
+import type { PipelineConfig } from '../config/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import type { DocumentInput } from '../retrieval/types.js';
-import { answerInputFrom, collectAnswer, type AnswerRequestBody } from '../api/answers.js';
+import { answerInputFrom, collectAnswer, type AnswerRequestBody, type RequestDefaults } from '../api/answers.js';
 import { untilNotShed } from './shed-retry.js';
 import type { JobHandlers } from './types.js';
 
@@ -16,12 +17,18 @@ export interface IngestJobInput {
   documents: DocumentInput[];
 }
 
+/** The settings job handlers read: the inputs' defaults (as the routes') and how an embed job is cut. */
+export interface JobHandlersConfig extends RequestDefaults {
+  pipeline: Pick<PipelineConfig, 'embedder'>;
+  jobs: Pick<JobsConfig, 'embed_chunk_texts'>;
+}
+
 /**
  * Job kinds on the pipeline, with the same result shapes as the matching synchronous routes:
  * `infer`/`chat` the collected answer (as POST /v1/chat with stream:false), `embed` an
  * OpenAI-style embeddings list, `ingest` the per-document outcome.
  */
-export function createJobHandlers(pipeline: Pipeline, config: Config): JobHandlers {
+export function createJobHandlers(pipeline: Pipeline, config: JobHandlersConfig): JobHandlers {
   const answer = async (raw: unknown, ctx: Parameters<JobHandlers['chat']>[1]) => {
     const input = raw as AnswerJobInput;
     const stream = pipeline.answer(answerInputFrom(input, config), ctx);

@@ -1,6 +1,6 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import type { Config } from '../config/schema.js';
+import type { ObservabilityConfig } from '../config/schema.js';
 
 /**
  * Starts the OpenTelemetry SDK for a pronto process the standard way, so the usual variables work:
@@ -10,7 +10,7 @@ import type { Config } from '../config/schema.js';
  * Without an endpoint or exporter configured nothing starts (no spans sent to a guessed address).
  * Returns the shutdown that flushes what is buffered.
  */
-export function startOtelSdk(config: Config['observability'], env: NodeJS.ProcessEnv = process.env): () => Promise<void> {
+export function startOtelSdk(config: ObservabilityConfig, env: NodeJS.ProcessEnv = process.env): () => Promise<void> {
   const endpoint = config.otlp_endpoint;
   if (!endpoint && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT && !env.OTEL_TRACES_EXPORTER) return async () => undefined;
   env.OTEL_SERVICE_NAME ??= config.service_name;

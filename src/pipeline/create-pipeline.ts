@@ -1,5 +1,4 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { Config } from '../config/schema.js';
 import { variantConfig } from '../config/variant-config.js';
 import type { VariantConfig } from '../config/variants.js';
 import { TieredCache, float32Codec, type RedisLike } from '../core/cache.js';
@@ -8,7 +7,7 @@ import type { ModelRuntime } from '../models/runtime.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Retrieval } from '../retrieval/retrieval.js';
 import { createAnswerFlow } from './flows/answer.js';
-import type { FlowDeps } from './flows/deps.js';
+import type { FlowDeps, PipelineSettings } from './flows/deps.js';
 import { createEmbedFlow } from './flows/embed.js';
 import { createIngestFlow } from './flows/ingest.js';
 import { createSearchFlow } from './flows/search.js';
@@ -17,7 +16,7 @@ import type { Pipeline, RequestContext } from './types.js';
 import type { VariantRouter } from './variants/router.js';
 
 export interface PipelineDeps {
-  config: Config;
+  config: PipelineSettings;
   metrics: Metrics;
   models: ModelRuntime;
   retrieval: Retrieval;

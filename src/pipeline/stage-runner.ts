@@ -1,4 +1,4 @@
-import type { Config, StageName } from '../config/schema.js';
+import type { DeadlineConfig, FaultsConfig, StageName } from '../config/schema.js';
 import { raceAbort, sleep } from '../core/deadline.js';
 import { ProntoError } from '../core/errors.js';
 import type { Tracer } from '@opentelemetry/api';
@@ -32,7 +32,13 @@ export interface StageRunner {
   injectFault(stage: StageName, signal: AbortSignal): Promise<void>;
 }
 
-export function createStageRunner(config: Config, metrics: Metrics, tracer: Tracer, flow: string): StageRunner {
+/** The settings a stage runner reads: stage budgets and test faults. */
+export interface StageRunnerConfig {
+  deadline: Pick<DeadlineConfig, 'budgets'>;
+  faults: FaultsConfig;
+}
+
+export function createStageRunner(config: StageRunnerConfig, metrics: Metrics, tracer: Tracer, flow: string): StageRunner {
   const record = (ctx: RequestContext, stage: string, startedAt: number, outcome: string) => {
     const ms = performance.now() - startedAt;
     ctx.timings[stage] = (ctx.timings[stage] ?? 0) + ms;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { cruise, type ICruiseResult } from 'dependency-cruiser';
@@ -39,4 +40,23 @@ test('the rules catch an import against the layer order and a cycle (fixture)', 
   const { found } = await violations(path.join(import.meta.dirname, 'fixture'));
   assert.ok(found.includes('layer-core: src/core/clock.ts -> src/pipeline/flow.ts'), found.join('\n'));
   assert.ok(found.some((v) => v.startsWith('no-cycles: ')), found.join('\n'));
+});
+
+test('no domain module imports the composed Config type: each takes its own slice', () => {
+  // The composition root (runtime.ts), the server and the CLI see every key; the domains below
+  // them name only what they read (PipelineSettings, JobHandlersConfig, RetrievalSettings...).
+  const domains = ['core', 'observability', 'models', 'retrieval', 'pipeline', 'api', 'jobs'];
+  const found: string[] = [];
+  for (const domain of domains) {
+    const dir = path.join(root, 'src', domain);
+    for (const file of readdirSync(dir, { recursive: true }) as string[]) {
+      if (!file.endsWith('.ts')) continue;
+      const source = readFileSync(path.join(dir, file), 'utf8');
+      for (const [, names, from] of source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'([^']+)'/g)) {
+        const imported = names.split(',').map((name) => name.replace(/^\s*type\s+/, '').trim());
+        if (from.endsWith('config/schema.js') && imported.includes('Config')) found.push(`src/${domain}/${file}`);
+      }
+    }
+  }
+  assert.deepEqual(found, []);
 });

@@ -1,15 +1,31 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { Config } from '../../config/schema.js';
+import type { AnswerConfig } from '../../config/answer.js';
+import type { RetrievalConfig } from '../../config/retrieval.js';
+import type { CacheConfig, FeaturesConfig, PipelineConfig, SampleCorpusConfig } from '../../config/schema.js';
 import type { TieredCache } from '../../core/cache.js';
 import type { Redactor } from '../../core/redact.js';
 import type { ModelRuntime } from '../../models/runtime.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Retrieval } from '../../retrieval/retrieval.js';
+import type { StageRunnerConfig } from '../stage-runner.js';
 import type { FeatureSource } from '../stages/features.js';
+
+/**
+ * The settings the pipeline reads: its own slices of the config, not the composed `Config` (which
+ * satisfies this, so the composition root passes it unchanged).
+ */
+export interface PipelineSettings extends StageRunnerConfig {
+  pipeline: PipelineConfig;
+  retrieval: RetrievalConfig;
+  answer: AnswerConfig;
+  features: FeaturesConfig;
+  sample_corpus: SampleCorpusConfig;
+  cache: CacheConfig;
+}
 
 /** What every flow is built from (the same for all four, so they compose the same way). */
 export interface FlowDeps {
-  config: Config;
+  config: PipelineSettings;
   metrics: Metrics;
   tracer: Tracer;
   models: ModelRuntime;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import type { Config } from '../../config/schema.js';
+import type { FeaturesConfig } from '../../config/schema.js';
 import { raceAbort } from '../../core/deadline.js';
 
 /** User metadata (tier and the fields config names) that later stages and logs may use. */
@@ -11,7 +11,7 @@ export interface FeatureSource {
 }
 
 /** Keeps only the configured fields, falling back to the configured defaults. */
-function project(config: Config['features'], found: Record<string, unknown> | undefined): UserFeatures {
+function project(config: FeaturesConfig, found: Record<string, unknown> | undefined): UserFeatures {
   const out: UserFeatures = {};
   for (const field of config.fields) {
     const value = found?.[field];
@@ -22,13 +22,13 @@ function project(config: Config['features'], found: Record<string, unknown> | un
 }
 
 /** Features from a JSON file `{ "<user id>": { "tier": "pro" } }`, read once at start. */
-export function fileFeatureSource(config: Config['features']): FeatureSource {
+export function fileFeatureSource(config: FeaturesConfig): FeatureSource {
   const users: Record<string, Record<string, unknown>> = config.file ? JSON.parse(readFileSync(config.file, 'utf8')) : {};
   return { get: async (userId) => project(config, users[userId]) };
 }
 
 /** Features from the Redis hash `pronto:user:<id>` (shared by every replica). */
-export function redisFeatureSource(config: Config['features'], redis: Redis): FeatureSource {
+export function redisFeatureSource(config: FeaturesConfig, redis: Redis): FeatureSource {
   return {
     get: async (userId, signal) => project(config, await raceAbort(redis.hgetall(`pronto:user:${userId}`), signal)),
   };

@@ -1,4 +1,4 @@
-import type { Config } from '../../config/schema.js';
+import type { DeadlineConfig } from '../../config/schema.js';
 import { abortable, type StageScope } from '../../core/deadline.js';
 import { deferred } from '../../core/deferred.js';
 import { ProntoError } from '../../core/errors.js';
@@ -23,7 +23,7 @@ export interface Generation {
  * budget scope, tokens produced, outcome) is shared by the attempts, the fallback policy and the
  * truncation handling, and reads best in one place.
  */
-export function createGenerateStage(deps: { config: Config; metrics: Metrics; runner: StageRunner; flow: string }) {
+export function createGenerateStage(deps: { config: { deadline: Pick<DeadlineConfig, 'budgets'> }; metrics: Metrics; runner: StageRunner; flow: string }) {
   const { config, metrics, runner, flow } = deps;
 
   return (ctx: RequestContext, request: GenerateRequest, primary: Generator, fallback?: Generator): Generation => {

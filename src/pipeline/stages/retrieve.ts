@@ -1,4 +1,4 @@
-import type { Config } from '../../config/schema.js';
+import type { RetrievalConfig } from '../../config/retrieval.js';
 import { isProntoError } from '../../core/errors.js';
 import type { Retrieval } from '../../retrieval/retrieval.js';
 import type { Filter, FusionMethod, Hit, SearchMode } from '../../retrieval/types.js';
@@ -22,7 +22,7 @@ export interface RetrieveRequest {
  * serves alone (and the other way round), flagged in `degraded`; when both fail the stage fails
  * and the caller's fallback (if any) runs.
  */
-export function createRetrieveStage(deps: { config: Config; retrieval: Retrieval; runner: StageRunner }) {
+export function createRetrieveStage(deps: { config: { retrieval: Pick<RetrievalConfig, 'fusion'> }; retrieval: Retrieval; runner: StageRunner }) {
   const { config, retrieval, runner } = deps;
   return (ctx: RequestContext, request: RetrieveRequest, fallback?: Fallback<Hit[]>): Promise<Hit[]> =>
     runner.run(
