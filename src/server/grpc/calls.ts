@@ -34,6 +34,7 @@ type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown,
  * (`authorization` metadata), lag shedding and admission, the rate limit, then a pipeline context
  * whose deadline is the call's gRPC deadline (capped by deadline.max_ms) and which the client's
  * cancel aborts. Every outcome is counted in the request metrics with route = the gRPC method.
+ * (A closure over the front door: `serve` and the two call shapes built on it.)
  */
 export function createCallWrappers(deps: CallDeps) {
   const { runtime, front, toStatus } = deps;
