@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Config } from '../../src/config/schema.js';
+import { readRequestLog, requestLogDir } from '../../src/observability/request-log.js';
 import { metricValue, startTestServer, type TestServer } from '../support/server.js';
 
 const MODELS = [
@@ -24,7 +25,12 @@ describe('pipeline variants (A/B and canary)', () => {
   const infer = (user: string, headers: Record<string, string> = {}) => server.post('/v1/infer', { text: 'What is a stage budget?', user_id: `${run}-${user}` }, headers);
 
   before(async () => {
-    server = await startTestServer({ models: MODELS, pipeline: { embedder: 'static', generator: 'extractive', fallback_generator: 'extractive' }, variants: VARIANTS });
+    server = await startTestServer({
+      models: MODELS,
+      pipeline: { embedder: 'static', generator: 'extractive', fallback_generator: 'extractive' },
+      variants: VARIANTS,
+      observability: { request_log: { sample_rate: 1 } },
+    });
   });
   after(() => server.close());
 
@@ -106,5 +112,27 @@ describe('pipeline variants (A/B and canary)', () => {
     assert.deepEqual(byVariant.control, { variant: 'control', count: 2, mean_rating: 4, ratings: { '3': 1, '5': 1 } });
     assert.deepEqual(byVariant.sparse, { variant: 'sparse', count: 1, mean_rating: 1, ratings: { '1': 1 } });
     assert.equal(await metricValue(server.url, 'pronto_feedback_total', { variant: 'control', rating: '5' }), 1);
+  });
+
+  test('the request log line, the request log record (and its export) and the request view carry the variant', async () => {
+    const answer = await infer('logged', { 'x-pronto-variant': 'sparse' });
+    await answer.body?.cancel();
+    const requestId = answer.headers.get('x-request-id')!;
+    assert.equal((await server.post('/v1/feedback', { request_id: requestId, rating: 4 })).status, 202);
+    const line = server
+      .logs()
+      .split('\n')
+      .filter(Boolean)
+      .map((text) => JSON.parse(text))
+      .find((entry) => entry.msg === 'request' && entry.request_id === requestId);
+    assert.equal(line?.variant, 'sparse');
+    await server.runtime.requestLog.flush();
+    const [record] = (await readRequestLog(requestLogDir(server.runtime.config.data_dir), { since: new Date(0), withFeedback: true })).filter(
+      (r) => r.request_id === requestId,
+    );
+    assert.equal(record.variant, 'sparse');
+    assert.deepEqual(record.feedback?.map((f) => f.rating), [4]);
+    const view = await (await fetch(`${server.url}/stats/requests/${requestId}`)).json();
+    assert.equal(view.variant, 'sparse');
   });
 });
