@@ -15,7 +15,7 @@ import { MAX_PARAM_LENGTH, clientError, frameworkError, registerErrorHandler } f
 import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
 import { fallbackRateLimitStore } from './plugins/rate-limit-store.js';
-import { registerRequestContext } from './plugins/request-context.js';
+import { registerRequestContext, type VariantSeat } from './plugins/request-context.js';
 import { registerRequestId, requestIdGenerator } from './plugins/request-id.js';
 import { registerUnreadBodyDrain } from './plugins/unread-body.js';
 import { registerRequestObserver } from './plugins/request-observer.js';
@@ -96,7 +96,8 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerRequestObserver(server, runtime);
   if (config.rate_limit.enabled) await registerRateLimit(server, runtime);
   // Until API keys carry their own permission, only an open server (no keys) lets callers force a variant.
-  registerRequestContext(server, config, runtime.tracing, { router: runtime.variants, mayForce: () => !auth.required });
+  const variants: VariantSeat = { router: runtime.variants, mayForce: () => !auth.required };
+  registerRequestContext(server, config, runtime.tracing, variants);
   documentWebSocketRoutes(server);
   await registerApiDocs(server, config);
 
@@ -104,7 +105,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerOperationalRoutes(server, runtime, state, schemas);
   registerDashboardRoute(server, runtime);
   registerAnswerRoutes(server, runtime, schemas);
-  registerChatWebSocketRoute(server, runtime, schemas);
+  registerChatWebSocketRoute(server, { config, pipeline: runtime.pipeline, variants }, schemas);
   registerSearchRoute(server, runtime, schemas);
   registerEmbeddingsRoute(server, runtime, schemas);
   registerChatCompletionsRoute(server, runtime, schemas);

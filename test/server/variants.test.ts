@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
 import type { Config } from '../../src/config/schema.js';
 import { readRequestLog, requestLogDir } from '../../src/observability/request-log.js';
 import { metricValue, startTestServer, type TestServer } from '../support/server.js';
@@ -134,5 +135,20 @@ describe('pipeline variants (A/B and canary)', () => {
     assert.deepEqual(record.feedback?.map((f) => f.rating), [4]);
     const view = await (await fetch(`${server.url}/stats/requests/${requestId}`)).json();
     assert.equal(view.variant, 'sparse');
+  });
+
+  test('each WebSocket chat frame gets a variant, forced by the upgrade header too; done names it', async () => {
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/v1/chat/ws`, { headers: { 'x-pronto-variant': 'sparse' } });
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const done = new Promise<{ type: string; variant?: string }>((resolve) =>
+      socket.on('message', (raw) => {
+        const event = JSON.parse(String(raw));
+        if (event.type === 'done' || event.type === 'error') resolve(event);
+      }),
+    );
+    socket.send(JSON.stringify({ text: 'What is a stage budget?', user_id: `${run}-ws` }));
+    const event = await done;
+    socket.close();
+    assert.deepEqual([event.type, event.variant], ['done', 'sparse']);
   });
 });

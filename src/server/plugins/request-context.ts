@@ -32,7 +32,7 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
   app.decorateRequest('ctx', undefined);
   app.addHook('preHandler', async (request, reply) => {
     if (isOperationalRoute(request)) return;
-    const variant = request.routeOptions.config?.variant ? variantOf(request, variants) : undefined;
+    const variant = request.routeOptions.config?.variant ? chooseVariant(request, variants, request.body) : undefined;
     const opened = openRequest(tracing, {
       name: `${request.method} ${request.routeOptions.url}`,
       carrier: request.headers,
@@ -69,11 +69,11 @@ export interface VariantSeat {
   mayForce(request: FastifyRequest): boolean;
 }
 
-function variantOf(request: FastifyRequest, { router, mayForce }: VariantSeat): string {
-  const body = request.body as { user_id?: unknown } | undefined;
+/** The variant of an HTTP request (or of one WebSocket frame: `body`), sticky per its `user_id`. */
+export function chooseVariant(request: FastifyRequest, { router, mayForce }: VariantSeat, body: unknown): string {
   return variantFor(router, {
     tenant: request.tenant,
-    userId: typeof body === 'object' && body !== null ? body.user_id : undefined,
+    userId: typeof body === 'object' && body !== null ? (body as { user_id?: unknown }).user_id : undefined,
     keyId: request.tenant === PUBLIC_TENANT ? undefined : request.tenant,
     address: request.ip,
     forced: request.headers[VARIANT_HEADER],

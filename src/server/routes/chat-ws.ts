@@ -7,6 +7,7 @@ import type { RequestContext } from '../../pipeline/types.js';
 import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
 import { fieldFromPointer } from '../front/validation.js';
 import { toProntoError } from '../plugins/errors.js';
+import { chooseVariant, type VariantSeat } from '../plugins/request-context.js';
 import type { PipelineRouteDeps } from '../route-deps.js';
 import { answerInputFrom, type AnswerRequestBody } from '../../api/answers.js';
 import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
@@ -18,7 +19,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * `/v1/chat` body); the server answers with frames `{type:"contexts"|"token"|"done"|"error", ...}`.
  * Requests on one socket run one after another; closing the socket cancels the one running.
  */
-export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
+export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineRouteDeps & { variants: VariantSeat }, s: Schemas): void {
   const { config, pipeline } = deps;
   const check = TypeCompiler.Compile(s.ChatRequest);
 
@@ -45,16 +46,18 @@ export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineR
     socket.on('close', () => current?.deadline.cancel());
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       queue = queue.then(async () => {
-        const ctx = createRequestContext({ logger: request.log, tenant: request.tenant, deadlineMs: config.deadline.default_ms });
-        current = ctx;
+        let ctx: RequestContext | undefined;
         try {
           const body = parseFrame(raw, isBinary, check);
+          // Each frame is a request of its own: its variant is chosen as an HTTP chat request's.
+          const variant = chooseVariant(request, deps.variants, body);
+          current = ctx = createRequestContext({ logger: request.log, tenant: request.tenant, variant, deadlineMs: config.deadline.default_ms });
           const answer = pipeline.answer(answerInputFrom(body, config), ctx);
           for await (const event of answerEvents(await startAnswer(answer), ctx)) send(event);
         } catch (err) {
           send({ type: 'error', data: toProntoError(err).toBody() });
         } finally {
-          ctx.deadline.dispose();
+          ctx?.deadline.dispose();
           current = undefined;
         }
       });
