@@ -9,13 +9,29 @@ export const RetrievalSchema = Type.Object(
     default_mode: Type.Union([Type.Literal('dense'), Type.Literal('sparse'), Type.Literal('hybrid')], {
       default: 'hybrid',
     }),
-    /** weighted + z-scores, dense 0.3 / sparse 0.7: the best of the grid on SciFact train (docs/BENCHMARKS.md). */
+    /**
+     * weighted + z-scores, dense 0.15 / sparse 0.85 with the agreement gate: chosen by 5-fold
+     * cross-validation on SciFact train (docs/BENCHMARKS.md).
+     */
     fusion: Type.Union([Type.Literal('rrf'), Type.Literal('weighted')], { default: 'weighted' }),
     rrf_k: Type.Number({ minimum: 1, default: 60 }),
     weights: Type.Object(
       {
-        dense: Type.Number({ minimum: 0, default: 0.3 }),
-        sparse: Type.Number({ minimum: 0, default: 0.7 }),
+        dense: Type.Number({ minimum: 0, default: 0.15 }),
+        sparse: Type.Number({ minimum: 0, default: 0.85 }),
+      },
+      { default: {} },
+    ),
+    /**
+     * Weighted fusion scales the dense weight by 1 - overlap / full, clamped to [0, 1], where
+     * overlap is the share of documents the top `depth` of both lists hold: where the lists agree
+     * BM25's order stands (src/retrieval/fusion.ts). Off: the dense weight is used as it is.
+     */
+    agreement: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        depth: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+        full: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.5 }),
       },
       { default: {} },
     ),

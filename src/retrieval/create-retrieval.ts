@@ -41,8 +41,9 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
     embedBatchSize: rc.embed_batch_size,
     metrics: deps.metrics,
   };
+  const agreement = rc.agreement.enabled ? { depth: rc.agreement.depth, full: rc.agreement.full } : undefined;
   const fuseWith = (dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) =>
-    fuse(dense, sparseHits, { method, topK, weights: rc.weights, rrfK: rc.rrf_k, normalization: rc.normalization });
+    fuse(dense, sparseHits, { method, topK, weights: rc.weights, rrfK: rc.rrf_k, normalization: rc.normalization, agreement });
 
   let queryAdapter: QueryAdapter | undefined;
 

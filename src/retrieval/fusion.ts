@@ -21,6 +21,21 @@ export interface FusionOptions {
   /** RRF's rank offset: larger values flatten the difference between top ranks. */
   rrfK: number;
   normalization?: { dense: Normalization; sparse: Normalization };
+  /** Weighted fusion only: scale the dense weight down as the two lists agree (see denseShare). */
+  agreement?: AgreementGate;
+}
+
+/**
+ * How much the dense list may move a query's ranking, from how far the two lists already agree:
+ * the share of documents the top `depth` of each list have in common. At `full` agreement or above
+ * the dense weight is 0 (BM25's order stands); with no overlap it is the configured weight; linear
+ * between. Fitted by 5-fold cross-validation on SciFact train (docs/BENCHMARKS.md): where BM25 and
+ * the embedder already agree, the dense scores only reshuffle BM25's good head; where they disagree,
+ * BM25 is more often lost and the dense list is worth hearing.
+ */
+export interface AgreementGate {
+  depth: number;
+  full: number;
 }
 
 /**
@@ -30,8 +45,9 @@ export interface FusionOptions {
  *   missing from one list gets that list's lowest normalised score (it ranked below all of them).
  */
 export function fuse(dense: Hit[], sparse: Hit[], options: FusionOptions): Hit[] {
+  const denseWeight = options.method === 'weighted' && options.agreement ? options.weights.dense * denseShare(dense, sparse, options.agreement) : options.weights.dense;
   const lists: Array<[Hit[], number, Normalization]> = [
-    [dense, options.weights.dense, options.normalization?.dense ?? 'minmax'],
+    [dense, denseWeight, options.normalization?.dense ?? 'minmax'],
     [sparse, options.weights.sparse, options.normalization?.sparse ?? 'minmax'],
   ];
   const scored = new Map<string, { hit: Hit; score: number }>();
@@ -52,6 +68,14 @@ export function fuse(dense: Hit[], sparse: Hit[], options: FusionOptions): Hit[]
     .sort((a, b) => b.score - a.score)
     .slice(0, options.topK)
     .map(({ hit, score }) => ({ ...hit, score }));
+}
+
+/** 1 - overlap / full, clamped to [0, 1]: overlap is the share of the top `depth` documents both lists hold. */
+export function denseShare(dense: Hit[], sparse: Hit[], gate: AgreementGate): number {
+  const top = (hits: Hit[]) => [...new Set(hits.map((h) => h.docId))].slice(0, gate.depth);
+  const sparseTop = new Set(top(sparse));
+  const overlap = top(dense).filter((docId) => sparseTop.has(docId)).length / gate.depth;
+  return Math.max(0, 1 - overlap / gate.full);
 }
 
 function normalize(scores: number[], how: Normalization): number[] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fuse } from '../../src/retrieval/fusion.js';
+import { denseShare, fuse } from '../../src/retrieval/fusion.js';
 import type { Hit } from '../../src/retrieval/types.js';
 
 const hit = (id: string, score: number): Hit => ({ id, docId: id, score, text: id, metadata: {} });
@@ -47,4 +47,20 @@ test('normalisations: raw cosine and BM25 over its max; a hit missing from a lis
   const z = fuse(dense, sparse, { method: 'weighted', topK: 3, weights, rrfK: 60, normalization: { dense: 'zscore', sparse: 'zscore' } });
   // z-scores of two-hit lists are +1 and -1: a = 1 - 1, b = -1 + 1, c = -1 - 1.
   assert.deepEqual(z.map((h) => [h.id, Math.round(h.score * 1e9) / 1e9 + 0]), [['a', 0], ['b', 0], ['c', -2]]);
+});
+
+test('the agreement gate silences the dense list where the two lists already agree, and keeps its weight where they do not', () => {
+  const gate = { depth: 2, full: 0.5 };
+  // Both tops hold 'a': overlap 1/2 reaches `full`, so the dense list's weight is 0 and BM25's order stands.
+  const agreeing = fuse([hit('c', 0.9), hit('a', 0.8), hit('b', 0.1)], [hit('a', 9), hit('b', 8), hit('c', 1)], {
+    method: 'weighted', topK: 3, weights: { dense: 10, sparse: 1 }, rrfK: 60, normalization: { dense: 'zscore', sparse: 'zscore' }, agreement: gate,
+  });
+  assert.deepEqual(agreeing.map((h) => h.id), ['a', 'b', 'c']);
+  // No overlap in the tops: the dense weight applies in full, as without the gate.
+  const dense = [hit('c', 0.9), hit('d', 0.8), hit('a', 0.1)];
+  const sparse = [hit('a', 9), hit('b', 8), hit('c', 1)];
+  const options = { method: 'weighted' as const, topK: 4, weights: { dense: 10, sparse: 1 }, rrfK: 60 };
+  assert.deepEqual(fuse(dense, sparse, { ...options, agreement: gate }), fuse(dense, sparse, options));
+  assert.equal(denseShare(dense, sparse, gate), 1);
+  assert.equal(denseShare(dense, sparse, { depth: 3, full: 1 }), 1 - 2 / 3);
 });
