@@ -76,6 +76,16 @@ export const RetrievalSchema = Type.Object(
       },
       { default: {} },
     ),
+    /** How a replica follows the writes of others sharing its store (docs/OPERATIONS.md). */
+    follow: Type.Object(
+      {
+        /** Table versions are compared with the in-memory indexes this often: the fallback for a missed change message (0: off). */
+        poll_ms: Type.Integer({ minimum: 0, default: 1000 }),
+        /** A change-feed command (version bump, publish) slower than this fails; the write itself stands. */
+        redis_timeout_ms: Type.Integer({ minimum: 1, default: 1000 }),
+      },
+      { default: {} },
+    ),
     ann: Type.Object(
       {
         /** Build an ANN index once a namespace holds this many chunks; exact search below. */

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RetrievalConfig } from '../config/retrieval.js';
 import { invalidInput } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
+import { LocalChangeFeed, RedisChangeFeed, type ChangeFeed } from './change-feed.js';
 import { fuse } from './fusion.js';
+import { IndexFollower } from './index-follower.js';
 import { ingestDocuments, type IngestDeps } from './ingest.js';
 import { LanceVectorStore } from './lance-store.js';
 import { QueryAdapter } from './query-adapter.js';
@@ -21,17 +24,22 @@ export interface RetrievalSettings {
 export interface RetrievalDeps {
   metrics: Metrics;
   logger: Logger;
+  /** Replicas sharing the store hear of each other's writes on Redis; without it, one process. */
+  changes?: { redis: Redis; prefix: string };
 }
 
 /**
  * Builds retrieval from config: the LanceDB store under `${data_dir}/lancedb`, the in-memory BM25
- * index rebuilt from it at `start()`, fusion with the configured weights, and ingestion.
+ * index rebuilt from it at `start()` and kept on the store's latest version by the IndexFollower,
+ * fusion with the configured weights, and ingestion.
  */
 export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps): Retrieval {
   const rc = config.retrieval;
   const logger = deps.logger.child({ component: 'retrieval' });
   const store = createStore(config, logger);
   const sparse = new Bm25Index({ k1: rc.bm25.k1, b: rc.bm25.b, d: rc.bm25.d }, (namespace) => store.fieldTypes(namespace));
+  const follower = new IndexFollower({ store, sparse, feed: createFeed(rc, deps, logger), pollMs: rc.follow.poll_ms, logger });
+  const announce = (namespace: string, docIds: string[]) => follower.announce(namespace, docIds);
   const ingestDeps: IngestDeps = {
     store,
     sparse,
@@ -40,6 +48,7 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
     maxDocumentChars: rc.max_document_chars,
     embedBatchSize: rc.embed_batch_size,
     metrics: deps.metrics,
+    onWritten: announce,
   };
   const agreement = rc.agreement.enabled ? { depth: rc.agreement.depth, full: rc.agreement.full } : undefined;
   const fuseWith = (dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) =>
@@ -58,18 +67,23 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
     deleteDocument: async (namespace, docId) => {
       const removed = await store.deleteDocument(namespace, docId);
       await sparse.deleteDocument(namespace, docId);
+      if (removed > 0) await announce(namespace, [docId]);
       return removed;
     },
     namespaceExists: async (namespace) => (await store.count(namespace)) > 0,
     search: (request) => hybridSearch({ rc, store, sparse, queryAdapter, fuse: fuseWith }, request),
+    indexVersion: (namespace) => follower.version(namespace),
+    onChange: (listener) => follower.onChange(listener),
 
     async start() {
       if (rc.query_adapter) queryAdapter = await QueryAdapter.load(rc.query_adapter);
       await store.open();
       await rebuildSparseIndex(store, sparse, logger);
+      await follower.start();
     },
 
     async close() {
+      await follower.close();
       await store.close();
       sparse.clear();
     },
@@ -91,6 +105,11 @@ function createStore(config: RetrievalSettings, logger: Logger): LanceVectorStor
       refineFactor: ann.refine_factor,
     },
   });
+}
+
+function createFeed(rc: RetrievalConfig, deps: RetrievalDeps, logger: Logger): ChangeFeed {
+  if (!deps.changes) return new LocalChangeFeed();
+  return new RedisChangeFeed(deps.changes.redis, { prefix: deps.changes.prefix, timeoutMs: rc.follow.redis_timeout_ms, logger });
 }
 
 /** Dense, sparse, or both fused: what the search route and `pronto eval` both run. */

@@ -20,6 +20,8 @@ export interface IngestDeps {
   maxDocumentChars: number;
   embedBatchSize: number;
   metrics: Metrics;
+  /** Told after each committed write (the other replicas hear of it through the change feed). */
+  onWritten: (namespace: string, docIds: string[]) => Promise<void>;
 }
 
 export interface IngestOptions {
@@ -140,6 +142,10 @@ async function writeGroup(
     const vectors = await chunkVectors(chunks, deps, options);
     await deps.store.upsert(namespace, chunks, vectors);
     await deps.sparse.upsert(namespace, chunks, options.pace);
+    await deps.onWritten(
+      namespace,
+      group.map((g) => g.doc.id),
+    );
     for (const { doc, chunks: c } of group) result.accepted.push({ id: doc.id, chunks: c.length });
   } catch (err) {
     if (isAbortError(err) || options.signal.aborted) throw err;

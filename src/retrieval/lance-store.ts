@@ -42,6 +42,8 @@ interface TableState {
   writesSinceOptimize: number;
   /** The embedder that built it (tables from before this was recorded: use-lite, the only one then). */
   embedder: string;
+  /** The table version the in-memory mirrors (exact index here, BM25 outside) reflect. */
+  syncedVersion: number;
 }
 
 const SQL_TYPE: Record<FieldType, string> = { string: 'STRING', number: 'DOUBLE', boolean: 'BOOLEAN' };
@@ -56,6 +58,10 @@ const RESULT_COLUMNS = [...CHUNK_COLUMNS, '_distance'];
  * searched by cosine distance: exact search below `ann.minRows` rows (on an in-memory mirror, see
  * ExactIndex), IVF-PQ with nprobes and refine above.
  * Writes to one table are serialised (LanceDB commits are optimistic; a queue avoids retries).
+ *
+ * Several processes may share the directory: each keeps its mirrors current through
+ * `syncDocuments` (another replica's change, heard on the change feed) and `laggingNamespaces` +
+ * `reload` (the poll that catches what the feed missed); see IndexFollower.
  */
 export class LanceVectorStore implements VectorStore {
   private db?: lancedb.Connection;
@@ -184,6 +190,67 @@ export class LanceVectorStore implements VectorStore {
     });
     state.indexed = true;
     this.exact.drop(namespace);
+    state.syncedVersion = await state.table.version();
+  }
+
+  /**
+   * Brings the mirrors up to another process's write of `docIds`: re-reads those documents' rows
+   * from the latest table version (none left: deleted). Returns their chunks for the BM25 index.
+   */
+  async syncDocuments(namespace: string, docIds: string[]): Promise<Chunk[]> {
+    return this.serialised(namespace, async () => {
+      const state = await this.state(namespace);
+      if (!state || docIds.length === 0) return [];
+      await state.table.checkoutLatest();
+      const version = await state.table.version();
+      state.fields = fieldsOf(await state.table.schema());
+      const rows: Array<{ chunk: Chunk; vector: Float32Array }> = [];
+      for await (const batch of rowsWithVectors(state.table, `doc_id IN (${docIds.map(quote).join(', ')})`)) rows.push(...batch);
+      if (!state.indexed) {
+        for (const docId of docIds) this.exact.deleteDocument(namespace, docId);
+        this.exact.upsert(
+          namespace,
+          rows.map((row) => row.chunk),
+          rows.map((row) => row.vector),
+        );
+      }
+      state.syncedVersion = Math.max(state.syncedVersion, version);
+      return rows.map((row) => row.chunk);
+    });
+  }
+
+  /**
+   * Namespaces whose latest table version is past what the mirrors reflect, or that another
+   * process created since this one looked: a change this process has not applied.
+   */
+  async laggingNamespaces(): Promise<string[]> {
+    const lagging: string[] = [];
+    for (const namespace of await this.namespaces()) {
+      if (!this.states.has(namespace)) {
+        lagging.push(namespace);
+        continue;
+      }
+      const behind = await this.serialised(namespace, async () => {
+        const state = await this.state(namespace);
+        if (!state) return false;
+        await state.table.checkoutLatest();
+        return (await state.table.version()) > state.syncedVersion;
+      });
+      if (behind) lagging.push(namespace);
+    }
+    return lagging;
+  }
+
+  /** Opens a namespace afresh from its latest version: the mirrors are rebuilt, the ANN state re-read. */
+  async reload(namespace: string): Promise<void> {
+    await this.serialised(namespace, async () => {
+      const previous = await this.states.get(namespace)?.catch(() => undefined);
+      // Searches from here on wait for the fresh state, never a half-loaded mirror.
+      this.states.delete(namespace);
+      this.exact.drop(namespace);
+      await this.state(namespace);
+      previous?.table.close();
+    });
   }
 
   async close(): Promise<void> {
@@ -228,7 +295,15 @@ export class LanceVectorStore implements VectorStore {
         );
       }
     }
-    return { table, dimensions: vectorType?.listSize ?? 0, fields: fieldsOf(schema), indexed, writesSinceOptimize: 0, embedder: builtBy ?? 'use-lite' };
+    return {
+      table,
+      dimensions: vectorType?.listSize ?? 0,
+      fields: fieldsOf(schema),
+      indexed,
+      writesSinceOptimize: 0,
+      embedder: builtBy ?? 'use-lite',
+      syncedVersion: await table.version(),
+    };
   }
 
   /**
@@ -260,7 +335,15 @@ export class LanceVectorStore implements VectorStore {
     const table = await this.connection().createEmptyTable(tableName(namespace), baseSchema(dimensions, this.options.embedder), {
       existOk: true,
     });
-    const state: TableState = { table, dimensions, fields: new Map(), indexed: false, writesSinceOptimize: 0, embedder: this.options.embedder ?? 'use-lite' };
+    const state: TableState = {
+      table,
+      dimensions,
+      fields: new Map(),
+      indexed: false,
+      writesSinceOptimize: 0,
+      embedder: this.options.embedder ?? 'use-lite',
+      syncedVersion: await table.version(),
+    };
     this.states.set(namespace, Promise.resolve(state));
     return state;
   }
@@ -294,6 +377,7 @@ export class LanceVectorStore implements VectorStore {
       const rows = await state.table.countRows();
       if (rows >= this.options.ann.minRows) this.buildIndexInBackground(namespace, rows);
     }
+    state.syncedVersion = await state.table.version();
   }
 
   private buildIndexInBackground(namespace: string, rows: number): void {
@@ -364,8 +448,9 @@ function toRow(chunk: Chunk, vector: Float32Array, state: TableState): Record<st
   return row;
 }
 
-async function* rowsWithVectors(table: lancedb.Table): AsyncGenerator<Array<{ chunk: Chunk; vector: Float32Array }>> {
-  for await (const batch of table.query().select([...CHUNK_COLUMNS, 'vector'])) {
+async function* rowsWithVectors(table: lancedb.Table, where?: string): AsyncGenerator<Array<{ chunk: Chunk; vector: Float32Array }>> {
+  const query = table.query().select([...CHUNK_COLUMNS, 'vector']);
+  for await (const batch of where === undefined ? query : query.where(where)) {
     yield (batch.toArray() as Array<Record<string, unknown>>).map((row) => ({
       chunk: toChunk(row),
       vector: Float32Array.from(row.vector as Iterable<number>),

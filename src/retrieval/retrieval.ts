@@ -1,4 +1,5 @@
 import type { Embedder } from '../models/types.js';
+import type { ChangeListener } from './index-follower.js';
 import type { IngestOptions } from './ingest.js';
 import type { QueryAdapter } from './query-adapter.js';
 import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode, SparseIndex, VectorStore } from './types.js';
@@ -42,6 +43,13 @@ export interface Retrieval {
    */
   search(request: SearchRequest): Promise<Hit[]>;
   deleteDocument(namespace: string, docId: string): Promise<number>;
+  /**
+   * The namespace's version: bumped after every committed write by any replica (shared through
+   * Redis when configured), so an answer computed at one version is stale at a later one.
+   */
+  indexVersion(namespace: string): Promise<number>;
+  /** Called once this replica's indexes hold a change (its own write or another replica's); returns the unsubscribe. */
+  onChange(listener: ChangeListener): () => void;
   namespaceExists(namespace: string): Promise<boolean>;
   /** Opens the store and rebuilds in-memory indexes from it. */
   start(): Promise<void>;

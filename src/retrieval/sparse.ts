@@ -69,6 +69,21 @@ export class Bm25Index implements SparseIndex {
     chunks.forEach((chunk, i) => this.add(index, chunk, analyzed[i]));
   }
 
+  /**
+   * Builds a namespace's index afresh from every chunk it holds (a replica catching up with writes
+   * it did not hear of) and swaps it in at once: searches use the old index until then.
+   */
+  async replaceNamespace(namespace: string, batches: AsyncIterable<Chunk[]>, pace: Pacer = createPacer()): Promise<void> {
+    const index = emptyIndex();
+    for await (const chunks of batches) {
+      for (const chunk of chunks) {
+        this.add(index, chunk, analyze(titledText(chunk)));
+        await pace();
+      }
+    }
+    this.namespaces.set(namespace, index);
+  }
+
   async deleteDocument(namespace: string, docId: string): Promise<number> {
     const index = this.namespaces.get(namespace);
     return index ? this.remove(index, docId) : 0;
@@ -113,7 +128,7 @@ export class Bm25Index implements SparseIndex {
   private namespace(namespace: string): NamespaceIndex {
     let index = this.namespaces.get(namespace);
     if (!index) {
-      index = { postings: new Map(), chunks: [], lengths: [], terms: [], slotsOfDoc: new Map(), live: 0, totalLength: 0 };
+      index = emptyIndex();
       this.namespaces.set(namespace, index);
     }
     return index;
@@ -184,6 +199,10 @@ export class Bm25Index implements SparseIndex {
     index.terms = index.terms.filter(kept);
     for (const [docId, slots] of index.slotsOfDoc) index.slotsOfDoc.set(docId, slots.map((slot) => slotAfter[slot]));
   }
+}
+
+function emptyIndex(): NamespaceIndex {
+  return { postings: new Map(), chunks: [], lengths: [], terms: [], slotsOfDoc: new Map(), live: 0, totalLength: 0 };
 }
 
 function termCounts(terms: string[]): Map<string, number> {

@@ -8,7 +8,7 @@ import type { CallOptions, Embedder } from '../../src/models/types.js';
 import { normalize } from '../../src/core/vectors.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { analyze } from '../../src/core/text/analyzer.js';
-import { createRetrieval } from '../../src/retrieval/create-retrieval.js';
+import { createRetrieval, type RetrievalDeps } from '../../src/retrieval/create-retrieval.js';
 import type { Retrieval } from '../../src/retrieval/retrieval.js';
 
 export const signal = new AbortController().signal;
@@ -49,11 +49,12 @@ export interface TestRetrieval {
   cleanup(): Promise<void>;
 }
 
-export async function openRetrieval(overrides: DeepPartial<Config> = {}): Promise<TestRetrieval> {
+/** `changes`: the instances (the first and every `reopen()`) share a change feed on this Redis. */
+export async function openRetrieval(overrides: DeepPartial<Config> = {}, changes?: RetrievalDeps['changes']): Promise<TestRetrieval> {
   const dir = mkdtempSync(join(tmpdir(), 'pronto-retrieval-'));
   const config = loadConfig({ env: {}, overrides: { ...overrides, data_dir: dir } });
   const build = async () => {
-    const r = createRetrieval(config, { metrics: createMetrics({ defaultMetrics: false }), logger: silentLogger });
+    const r = createRetrieval(config, { metrics: createMetrics({ defaultMetrics: false }), logger: silentLogger, changes });
     await r.start();
     return r;
   };

@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import type { ChangeFeed, IndexChange } from './change-feed.js';
+import type { LanceVectorStore } from './lance-store.js';
+import type { Bm25Index } from './sparse.js';
+
+export interface IndexFollowerOptions {
+  store: LanceVectorStore;
+  sparse: Bm25Index;
+  feed: ChangeFeed;
+  /** How often the store's table versions are compared with the mirrors' (0: never). */
+  pollMs: number;
+  logger: Logger;
+}
+
+/** Told after this replica's mirrors took in a change (its own write or another replica's). */
+export type ChangeListener = (change: { namespace: string; version: number }) => void;
+
+/**
+ * Keeps this replica's in-memory indexes (the exact vector mirror and BM25) on the shared store's
+ * latest version. A write here is announced on the change feed; another replica's announcement is
+ * applied by re-reading just its documents. The poll is the fallback for what the feed misses (a
+ * Redis outage, a process writing without Redis such as `pronto ingest`, an ANN index built
+ * elsewhere): a namespace still behind on two polls in a row — one poll is the feed's grace — is
+ * reloaded whole. Changes apply one at a time, so a document's later version never lands first.
+ */
+export class IndexFollower {
+  private applying: Promise<unknown> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private polling = false;
+  /** Namespaces the last poll found behind: still behind on the next one, they are reloaded. */
+  private behind = new Set<string>();
+  private readonly listeners = new Set<ChangeListener>();
+
+  constructor(private readonly options: IndexFollowerOptions) {}
+
+  async start(): Promise<void> {
+    await this.options.feed.subscribe((change) => void this.serialised(() => this.apply(change)));
+    if (this.options.pollMs > 0) {
+      this.timer = setInterval(() => void this.poll(), this.options.pollMs);
+      this.timer.unref();
+    }
+  }
+
+  /**
+   * Announces this replica's committed write of `docIds`. A feed that cannot be reached (Redis
+   * down) is logged, not thrown: the write stands and the other replicas' polls find it.
+   */
+  async announce(namespace: string, docIds: string[]): Promise<void> {
+    try {
+      const version = await this.options.feed.publish(namespace, docIds);
+      this.notify(namespace, version);
+    } catch (err) {
+      this.options.logger.warn({ err, namespace }, 'could not announce an index change; other replicas will find it by polling');
+    }
+  }
+
+  version(namespace: string): Promise<number> {
+    return this.options.feed.version(namespace);
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** One comparison of every namespace's table version with the mirrors (also run by the timer). */
+  async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const lagging = new Set(await this.options.store.laggingNamespaces());
+      for (const namespace of lagging) {
+        if (this.behind.has(namespace)) await this.serialised(() => this.reload(namespace));
+      }
+      this.behind = lagging;
+    } catch (err) {
+      this.options.logger.warn({ err }, 'index poll failed');
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.options.feed.close();
+    await this.applying.catch(() => undefined);
+  }
+
+  private async apply(change: IndexChange): Promise<void> {
+    const { store, sparse } = this.options;
+    const chunks = await store.syncDocuments(change.namespace, change.docIds);
+    const kept = new Set(chunks.map((chunk) => chunk.docId));
+    for (const docId of change.docIds) if (!kept.has(docId)) await sparse.deleteDocument(change.namespace, docId);
+    await sparse.upsert(change.namespace, chunks);
+    this.notify(change.namespace, change.version);
+  }
+
+  private async reload(namespace: string): Promise<void> {
+    const started = performance.now();
+    await this.options.store.reload(namespace);
+    await this.options.sparse.replaceNamespace(namespace, this.options.store.scan(namespace));
+    this.behind.delete(namespace);
+    this.options.logger.info({ namespace, ms: Math.round(performance.now() - started) }, 'reloaded a namespace another process changed');
+    this.notify(namespace, await this.version(namespace));
+  }
+
+  private serialised(work: () => Promise<void>): Promise<void> {
+    const next = this.applying.then(work).catch((err) => this.options.logger.warn({ err }, 'applying an index change failed; the poll retries'));
+    this.applying = next;
+    return next;
+  }
+
+  private notify(namespace: string, version: number): void {
+    for (const listener of this.listeners) listener({ namespace, version });
+  }
+}
