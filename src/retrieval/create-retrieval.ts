@@ -78,7 +78,6 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
     async start() {
       if (rc.query_adapter) queryAdapter = await QueryAdapter.load(rc.query_adapter);
       await store.open();
-      await rebuildSparseIndex(store, sparse, logger);
       await follower.start();
     },
 
@@ -139,17 +138,4 @@ async function hybridSearch(
   if (request.mode === 'sparse') return sparse.search(request.query, options);
   const [dense, sparseHits] = await Promise.all([denseSearch(), sparse.search(request.query, options)]);
   return parts.fuse(dense, sparseHits, request.fusion ?? rc.fusion, request.topK);
-}
-
-/** The BM25 index lives in memory: rebuilt from every chunk in the store at start. */
-async function rebuildSparseIndex(store: LanceVectorStore, sparse: Bm25Index, logger: Logger): Promise<void> {
-  const started = performance.now();
-  let chunks = 0;
-  for (const namespace of await store.namespaces()) {
-    for await (const batch of store.scan(namespace)) {
-      await sparse.upsert(namespace, batch);
-      chunks += batch.length;
-    }
-  }
-  logger.info({ chunks, ms: Math.round(performance.now() - started) }, 'rebuilt the BM25 index from the store');
 }

@@ -29,11 +29,18 @@ export class IndexFollower {
   private polling = false;
   /** Namespaces the last poll found behind: still behind on the next one, they are reloaded. */
   private behind = new Set<string>();
+  /** Namespaces whose BM25 index was built from the store (at start or by a reload) and kept since. */
+  private readonly loaded = new Set<string>();
   private readonly listeners = new Set<ChangeListener>();
 
   constructor(private readonly options: IndexFollowerOptions) {}
 
+  /** Builds the BM25 index of every namespace in the store, then follows changes. */
   async start(): Promise<void> {
+    const started = performance.now();
+    const namespaces = await this.options.store.namespaces();
+    for (const namespace of namespaces) await this.load(namespace);
+    this.options.logger.info({ namespaces: namespaces.length, ms: Math.round(performance.now() - started) }, 'built the BM25 index from the store');
     await this.options.feed.subscribe((change) => void this.serialised(() => this.apply(change)));
     if (this.options.pollMs > 0) {
       this.timer = setInterval(() => void this.poll(), this.options.pollMs);
@@ -68,7 +75,9 @@ export class IndexFollower {
     if (this.polling) return;
     this.polling = true;
     try {
-      const lagging = new Set(await this.options.store.laggingNamespaces());
+      const { store } = this.options;
+      const unseen = (await store.namespaces()).filter((namespace) => !this.loaded.has(namespace));
+      const lagging = new Set([...(await store.laggingNamespaces()), ...unseen]);
       for (const namespace of lagging) {
         if (this.behind.has(namespace)) await this.serialised(() => this.reload(namespace));
       }
@@ -87,6 +96,8 @@ export class IndexFollower {
   }
 
   private async apply(change: IndexChange): Promise<void> {
+    // A namespace this replica has not built yet (another process created it): all of it, once.
+    if (!this.loaded.has(change.namespace)) return this.reload(change.namespace);
     const { store, sparse } = this.options;
     const chunks = await store.syncDocuments(change.namespace, change.docIds);
     const kept = new Set(chunks.map((chunk) => chunk.docId));
@@ -98,10 +109,15 @@ export class IndexFollower {
   private async reload(namespace: string): Promise<void> {
     const started = performance.now();
     await this.options.store.reload(namespace);
-    await this.options.sparse.replaceNamespace(namespace, this.options.store.scan(namespace));
+    await this.load(namespace);
     this.behind.delete(namespace);
     this.options.logger.info({ namespace, ms: Math.round(performance.now() - started) }, 'reloaded a namespace another process changed');
     this.notify(namespace, await this.version(namespace));
+  }
+
+  private async load(namespace: string): Promise<void> {
+    await this.options.sparse.replaceNamespace(namespace, this.options.store.scan(namespace));
+    this.loaded.add(namespace);
   }
 
   private serialised(work: () => Promise<void>): Promise<void> {

@@ -219,17 +219,10 @@ export class LanceVectorStore implements VectorStore {
     });
   }
 
-  /**
-   * Namespaces whose latest table version is past what the mirrors reflect, or that another
-   * process created since this one looked: a change this process has not applied.
-   */
+  /** Open namespaces whose latest table version is past what the mirrors reflect: a change this process has not applied. */
   async laggingNamespaces(): Promise<string[]> {
     const lagging: string[] = [];
-    for (const namespace of await this.namespaces()) {
-      if (!this.states.has(namespace)) {
-        lagging.push(namespace);
-        continue;
-      }
+    for (const namespace of this.states.keys()) {
       const behind = await this.serialised(namespace, async () => {
         const state = await this.state(namespace);
         if (!state) return false;

@@ -75,12 +75,15 @@ test("without a change feed, a replica finds another process's write by polling 
   const two = await one.reopen();
   await one.retrieval.ingest(NS, [{ id: 'newts', text: 'Newts regrow lost limbs and parts of their eyes.' }], { embedder, signal });
   // Each poll that finds the namespace behind twice reloads it (the empty table's creation may be
-  // the first one found): wait, change by change, until a reload holds the document.
+  // the first one found): wait, change by change, until a reload holds the document. The poll's
+  // timer does not keep a process alive; this wait does.
+  const keepAlive = setInterval(() => undefined, 1000);
   for (let reloads = 0; reloads < 5; reloads++) {
     const next = applied(two, NS, 0);
     if ((await found(two, 'newts regrow limbs', 'sparse')).length > 0) break;
     await next;
   }
+  clearInterval(keepAlive);
   assert.deepEqual(await found(two, 'newts regrow limbs', 'sparse'), ['newts']);
   assert.deepEqual(await found(two, 'newts regrow limbs', 'dense'), ['newts']);
 });
