@@ -76,6 +76,18 @@ export const RetrievalSchema = Type.Object(
       },
       { default: {} },
     ),
+    /**
+     * Where the index lives: unset, `<data_dir>/lancedb`; else a directory or an object-storage URI
+     * LanceDB opens (`s3://bucket/path`, `gs://`, `az://`, `s3+ddb://bucket/path?ddbTableName=…`),
+     * with credentials from the environment as LanceDB reads them.
+     */
+    index_uri: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Who may commit at once. `many`: every replica and worker (LanceDB's commit refuses a second
+     * commit of one version on a local or shared POSIX disk, GCS and Azure). `one`: one at a time,
+     * under a lease on Redis. `auto`: `one` for plain `s3://`, `many` otherwise (docs/OPERATIONS.md).
+     */
+    writers: Type.Union([Type.Literal('auto'), Type.Literal('many'), Type.Literal('one')], { default: 'auto' }),
     /** How a replica follows the writes of others sharing its store (docs/OPERATIONS.md). */
     follow: Type.Object(
       {

@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { LocalChangeFeed, RedisChangeFeed, type ChangeFeed } from './change-feed.js';
 import { fuse } from './fusion.js';
 import { IndexFollower } from './index-follower.js';
+import { RedisWriteLease } from './writer-lease.js';
 import { ingestDocuments, type IngestDeps } from './ingest.js';
 import { LanceVectorStore } from './lance-store.js';
 import { QueryAdapter } from './query-adapter.js';
@@ -36,7 +37,7 @@ export interface RetrievalDeps {
 export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps): Retrieval {
   const rc = config.retrieval;
   const logger = deps.logger.child({ component: 'retrieval' });
-  const store = createStore(config, logger);
+  const store = createStore(config, deps, logger);
   const sparse = new Bm25Index({ k1: rc.bm25.k1, b: rc.bm25.b, d: rc.bm25.d }, (namespace) => store.fieldTypes(namespace));
   const follower = new IndexFollower({ store, sparse, feed: createFeed(rc, deps, logger), pollMs: rc.follow.poll_ms, logger });
   const announce = (namespace: string, docIds: string[]) => follower.announce(namespace, docIds);
@@ -89,11 +90,13 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
   };
 }
 
-/** The LanceDB store under `${data_dir}/lancedb`, with its ANN settings. */
-function createStore(config: RetrievalSettings, logger: Logger): LanceVectorStore {
-  const ann = config.retrieval.ann;
+/** The LanceDB store (`retrieval.index_uri`, or `${data_dir}/lancedb`), with its ANN settings and write lease. */
+function createStore(config: RetrievalSettings, deps: RetrievalDeps, logger: Logger): LanceVectorStore {
+  const { ann, index_uri } = config.retrieval;
+  const dir = index_uri ?? join(config.data_dir, 'lancedb');
   return new LanceVectorStore({
-    dir: join(config.data_dir, 'lancedb'),
+    dir,
+    lease: writeLease(config.retrieval, dir, deps, logger),
     logger,
     embedder: config.pipeline.embedder,
     ann: {
@@ -104,6 +107,21 @@ function createStore(config: RetrievalSettings, logger: Logger): LanceVectorStor
       refineFactor: ann.refine_factor,
     },
   });
+}
+
+/** Plain S3 is the store whose commits we do not trust to exclude a concurrent writer (docs/OPERATIONS.md). */
+const SINGLE_WRITER_URI = /^s3:\/\//i;
+/** A commit holds the lease at most this long past its holder's last renewal. */
+const LEASE_TTL_MS = 15_000;
+
+function writeLease(rc: RetrievalConfig, dir: string, deps: RetrievalDeps, logger: Logger): RedisWriteLease | undefined {
+  const single = rc.writers === 'one' || (rc.writers === 'auto' && SINGLE_WRITER_URI.test(dir));
+  if (!single) return undefined;
+  if (!deps.changes) {
+    logger.warn({ index: dir }, 'retrieval.writers is one but there is no Redis for the lease: this process must be the only writer');
+    return undefined;
+  }
+  return new RedisWriteLease(deps.changes.redis, { prefix: deps.changes.prefix, ttlMs: LEASE_TTL_MS, waitMs: LEASE_TTL_MS, logger });
 }
 
 function createFeed(rc: RetrievalConfig, deps: RetrievalDeps, logger: Logger): ChangeFeed {

@@ -7,6 +7,7 @@ import { ExactIndex } from './exact-index.js';
 import { compileFilter, fieldTypeOf, metadataColumn, metadataField, type FieldType } from './filter.js';
 import { namespaceOf, tableName } from './namespace.js';
 import type { Chunk, Hit, Metadata, SearchOptions, VectorStore } from './types.js';
+import type { WriteLease } from './writer-lease.js';
 
 export interface AnnOptions {
   /** Build an ANN index once a namespace holds this many chunks; search is exact below that. */
@@ -18,6 +19,7 @@ export interface AnnOptions {
 }
 
 export interface LanceStoreOptions {
+  /** A directory, or an object-storage URI LanceDB opens (`s3://bucket/path`...). */
   dir: string;
   ann: AnnOptions;
   logger: Logger;
@@ -28,6 +30,8 @@ export interface LanceStoreOptions {
    * a namespace built by another one is refused (its vectors are not comparable with ours).
    */
   embedder?: string;
+  /** Where several processes must not commit at once (docs/OPERATIONS.md), every commit holds it. */
+  lease?: WriteLease;
 }
 
 /** The table (schema) metadata key holding the embedder that built a namespace. */
@@ -100,7 +104,7 @@ export class LanceVectorStore implements VectorStore {
   async upsert(namespace: string, chunks: Chunk[], vectors: Float32Array[]): Promise<void> {
     if (chunks.length !== vectors.length) throw new Error('one vector per chunk');
     if (chunks.length === 0) return;
-    await this.serialised(namespace, async () => {
+    await this.committing(namespace, async () => {
       const state = await this.stateForWrite(namespace, vectors[0].length);
       await this.addMissingColumns(state, chunks);
       const docIds = [...new Set(chunks.map((c) => c.docId))];
@@ -117,7 +121,7 @@ export class LanceVectorStore implements VectorStore {
   }
 
   async deleteDocument(namespace: string, docId: string): Promise<number> {
-    return this.serialised(namespace, async () => {
+    return this.committing(namespace, async () => {
       const state = await this.state(namespace);
       if (!state) return 0;
       const predicate = `doc_id = ${quote(docId)}`;
@@ -178,16 +182,14 @@ export class LanceVectorStore implements VectorStore {
     if (!state) return;
     const rows = await state.table.countRows();
     const { numPartitions, numSubVectors } = this.options.ann;
-    await state.table.createIndex('vector', {
-      replace: true,
-      config: lancedb.Index.ivfPq({
-        distanceType: 'cosine',
-        // ~2,048 rows per partition: k-means training cost grows with partitions x sample, and
-        // sqrt(rows) partitions took minutes per 100k rows on 2 cores; sub-vectors of 8 dimensions.
-        numPartitions: numPartitions ?? Math.max(1, Math.round(rows / 2048)),
-        numSubVectors: numSubVectors ?? Math.max(1, Math.floor(state.dimensions / 8)),
-      }),
+    const config = lancedb.Index.ivfPq({
+      distanceType: 'cosine',
+      // ~2,048 rows per partition: k-means training cost grows with partitions x sample, and
+      // sqrt(rows) partitions took minutes per 100k rows on 2 cores; sub-vectors of 8 dimensions.
+      numPartitions: numPartitions ?? Math.max(1, Math.round(rows / 2048)),
+      numSubVectors: numSubVectors ?? Math.max(1, Math.floor(state.dimensions / 8)),
     });
+    await this.leased(() => state.table.createIndex('vector', { replace: true, config }));
     state.indexed = true;
     this.exact.drop(namespace);
     state.syncedVersion = await state.table.version();
@@ -380,6 +382,15 @@ export class LanceVectorStore implements VectorStore {
       .then(() => this.options.logger.info({ namespace, rows, ms: Math.round(performance.now() - started) }, 'built the ANN index'))
       .catch((err) => this.options.logger.error({ err, namespace }, 'building the ANN index failed; search stays exact'))
       .finally(() => this.indexing.delete(namespace));
+  }
+
+  /** A write: one at a time per table here, and under the lease across processes where one is needed. */
+  private committing<T>(namespace: string, work: () => Promise<T>): Promise<T> {
+    return this.serialised(namespace, () => this.leased(work));
+  }
+
+  private leased<T>(work: () => Promise<T>): Promise<T> {
+    return this.options.lease ? this.options.lease.hold(work) : work();
   }
 
   private serialised<T>(namespace: string, work: () => Promise<T>): Promise<T> {
