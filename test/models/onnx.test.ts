@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { dot } from '../../src/core/vectors.js';
 import { modelConfig, never, sharedPath, startRuntime } from './helpers.js';
@@ -52,4 +55,31 @@ test('a backend whose library is missing fails at start with the npm install lin
   );
   const other = new Error('some other failure');
   await assert.rejects(importOptional('@huggingface/transformers', () => Promise.reject(other)), /some other failure/);
+});
+
+test('onnx embedder: a sentence-transformers directory sets pooling and normalisation (1_Pooling/config.json, modules.json)', { skip }, async () => {
+  // glove-sif-100d with the files sentence-transformers writes: CLS pooling (as bge does), no Normalize module.
+  const dir = mkdtempSync(join(tmpdir(), 'pronto-st-'));
+  for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) symlinkSync(join(glove!, file), join(dir, file));
+  symlinkSync(join(glove!, 'onnx'), join(dir, 'onnx'));
+  mkdirSync(join(dir, '1_Pooling'));
+  writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: 100, pooling_mode_cls_token: true, pooling_mode_mean_tokens: false }));
+  writeFileSync(join(dir, 'modules.json'), JSON.stringify([{ idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' }, { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' }]));
+  const { runtime } = await startRuntime([
+    modelConfig({ name: 'st', role: 'embedder', backend: 'onnx', options: { model: dir }, warmup: { batch_sizes: [] } }),
+    modelConfig({ name: 'st-mean', role: 'embedder', backend: 'onnx', options: { model: dir, pooling: 'mean', normalize: true }, warmup: { batch_sizes: [] } }),
+  ]);
+  try {
+    // The model has no attention layers and the tokenizer adds no [CLS]: CLS pooling is the first word's vector.
+    const [cat, catMarket] = await runtime.embedder('st').embed(['cat sleeps on the sofa', 'cat market prices'], { signal: never() });
+    assert.deepEqual(cat, catMarket, 'CLS pooling from 1_Pooling/config.json');
+    assert.ok(Math.abs(dot(cat, cat) - 1) > 1e-3, 'no Normalize module in modules.json: vectors as pooled');
+    // Options set in the config win over the directory's files.
+    const [meanCat, meanMarket] = await runtime.embedder('st-mean').embed(['cat sleeps on the sofa', 'cat market prices'], { signal: never() });
+    assert.notDeepEqual(meanCat, meanMarket);
+    assert.ok(Math.abs(dot(meanCat, meanCat) - 1) < 1e-4);
+  } finally {
+    await runtime.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

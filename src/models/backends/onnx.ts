@@ -9,6 +9,7 @@ import { modelKey, parseOptions } from '../options.js';
 import type { BackendModel } from '../backend.js';
 import type { CallOptions, Embedder, Reranker } from '../types.js';
 import { importOptional } from '../optional-package.js';
+import { sentenceTransformersLayout, type Pooling } from './sentence-transformers.js';
 
 /**
  * `onnx`: transformers.js (onnxruntime-node) from a local model directory or a hub id. Embedders
@@ -22,8 +23,10 @@ export const OnnxOptionsSchema = Type.Object({
   dtype: Type.Union([Type.Literal('fp32'), Type.Literal('fp16'), Type.Literal('q8'), Type.Literal('int8'), Type.Literal('uint8'), Type.Literal('q4')], {
     default: 'fp32',
   }),
-  pooling: Type.Union([Type.Literal('mean'), Type.Literal('cls'), Type.Literal('none')], { default: 'mean' }),
-  normalize: Type.Boolean({ default: true }),
+  /** Unset: the model directory's sentence-transformers `1_Pooling/config.json`, else mean. */
+  pooling: Type.Optional(Type.Union([Type.Literal('mean'), Type.Literal('cls'), Type.Literal('none')])),
+  /** Unset: whether the directory's `modules.json` lists a Normalize module, else true. */
+  normalize: Type.Optional(Type.Boolean()),
   allow_remote: Type.Boolean({ default: false }),
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   threads: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -62,6 +65,8 @@ class OnnxEmbedder implements Embedder {
   readonly backend = 'onnx';
   dimensions = 0;
   private extractor?: FeatureExtractionPipeline;
+  private pooling: Pooling = 'mean';
+  private normalize = true;
 
   constructor(
     readonly name: string,
@@ -70,6 +75,9 @@ class OnnxEmbedder implements Embedder {
 
   async load(): Promise<void> {
     const { library, id, pretrained } = await loadLibrary(this.options);
+    const layout = existsSync(id) ? sentenceTransformersLayout(id) : {};
+    this.pooling = this.options.pooling ?? layout.pooling ?? 'mean';
+    this.normalize = this.options.normalize ?? layout.normalize ?? true;
     this.extractor = (await library.pipeline('feature-extraction', id, pretrained)) as FeatureExtractionPipeline;
     const [probe] = await this.embed(['probe'], { signal: new AbortController().signal });
     this.dimensions = probe.length;
@@ -79,7 +87,7 @@ class OnnxEmbedder implements Embedder {
     throwIfAborted(options.signal);
     if (!this.extractor) throw new ProntoError('not_ready', `Model ${this.name} is not loaded`);
     if (texts.length === 0) return [];
-    const output = await this.extractor(texts, { pooling: this.options.pooling, normalize: this.options.normalize });
+    const output = await this.extractor(texts, { pooling: this.pooling, normalize: this.normalize });
     return rows(output);
   }
 
