@@ -26,6 +26,9 @@ import type { Embedder } from './models/types.js';
 import { ConfigError } from './core/errors.js';
 import { ensureSampleCorpus } from './retrieval/sample-corpus.js';
 import { scopedNamespace } from './pipeline/context.js';
+import type { ApiKeyRecord } from './config/auth.js';
+import { loadKeyRecords } from './config/keys.js';
+import { createConfigReloads, type ConfigReloads } from './config/reload.js';
 
 /** Everything a pronto process serves with, built from config by one function (no globals). */
 export interface Runtime {
@@ -50,6 +53,10 @@ export interface Runtime {
   /** The sampled, redacted request log for datasets (`pronto export-log`). */
   requestLog: RequestLog;
   redis?: Redis;
+  /** Config reloads (SIGHUP, file changes): subscribe to apply reloadable settings. */
+  reloads: ConfigReloads;
+  /** The API keys now in force (config and keys file; replaced on each accepted reload). */
+  keys(): readonly ApiKeyRecord[];
   /** True once models are loaded and warmed and the index is open. */
   readonly ready: boolean;
   start(): Promise<void>;
@@ -68,6 +75,10 @@ export interface RuntimeOptions {
    * was most of its run time. Production builds one runtime and leaves this out.
    */
   sampleCorpusVectors?: Map<string, Map<string, Float32Array>>;
+  /** What a reload reads (the CLI re-reads its file and env); default: the start-up config again. */
+  reloadConfig?: () => Config;
+  /** Files whose change reloads (the config file); auth.keys_file is always watched. */
+  watchFiles?: string[];
 }
 
 /**
@@ -98,6 +109,19 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     redact: redactor.redact,
     onError: (err) => logger.error({ err }, 'request log write failed'),
   });
+  let keys = loadKeyRecords(config.auth);
+  if (config.auth.api_keys.length > 0) {
+    logger.warn('auth.api_keys holds plain keys (deprecated): move each to auth.keys as {id, tenant, sha256} (sha256: `printf %s KEY | sha256sum`), see docs/SECURITY.md');
+  }
+  const reloads = createConfigReloads(config, {
+    load: options.reloadConfig ?? (() => config),
+    files: [...(options.watchFiles ?? []), ...(config.auth.keys_file === undefined ? [] : [config.auth.keys_file])],
+    onReload: (reason) => logger.info({ reason, keys: keys.length }, 'config reloaded'),
+    onError: (err, reason) => logger.error({ err, reason }, 'config reload refused: the running config is unchanged'),
+  });
+  reloads.subscribe((next) => {
+    keys = loadKeyRecords(next.auth);
+  });
   let ready = false;
 
   return {
@@ -117,6 +141,8 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     recentRequests: new RecentRequests(),
     requestLog,
     redis,
+    reloads,
+    keys: () => keys,
     get ready() {
       return ready;
     },
@@ -128,7 +154,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
       if (config.sample_corpus.enabled) {
         // Every tenant that can call gets its own copy: with keys, each key's tenant (the `public`
         // tenant is then unreachable); without, `public`.
-        const keyed = [...new Set(config.auth.api_keys.map((k) => k.tenant))];
+        const keyed = [...new Set(keys.map((k) => k.tenant))];
         const tenants = keyed.length > 0 ? keyed : ['public'];
         await ensureSampleCorpus(
           retrieval,
@@ -145,6 +171,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     },
     async close() {
       ready = false;
+      reloads.close();
       stats.stop();
       // Running jobs finish (within the grace period) before the models they use close.
       await jobs.close();

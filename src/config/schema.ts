@@ -4,6 +4,7 @@ import { RetrievalSchema } from './retrieval.js';
 import { JobsSchema } from './jobs.js';
 import { AnswerSchema } from './answer.js';
 import { VariantsSchema } from './variants.js';
+import { AuthSchema } from './auth.js';
 
 /**
  * The one configuration schema. Every key has a default that runs with no services and no
@@ -33,11 +34,6 @@ const PiiPattern = Type.Object({
   name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_]+$' }),
   regex: Type.String({ minLength: 1 }),
   flags: Type.String({ default: 'g' }),
-});
-
-const ApiKey = Type.Object({
-  key: Type.String({ minLength: 8 }),
-  tenant: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' }),
 });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -74,15 +70,7 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
-  auth: Type.Object(
-    {
-      /** Empty: no auth, every caller is the `public` tenant. */
-      api_keys: Type.Array(ApiKey, { default: [] }),
-      /** With no keys, serve a non-loopback server.host anyway (refused at start otherwise). */
-      allow_anonymous: Type.Boolean({ default: false }),
-    },
-    { default: {} },
-  ),
+  auth: AuthSchema,
   rate_limit: Type.Object(
     {
       enabled: Type.Boolean({ default: false }),

@@ -18,6 +18,10 @@ export const ERROR_CATALOGUE = {
   unsupported_parameter: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The parameter is not supported' },
   unauthorized: { status: 401, grpc: 'UNAUTHENTICATED', message: 'Missing or invalid credentials' },
   forbidden: { status: 403, grpc: 'PERMISSION_DENIED', message: 'Not allowed' },
+  // What an API key may do (its routes, namespaces, role): the error names what was refused.
+  forbidden_route: { status: 403, grpc: 'PERMISSION_DENIED', message: 'The API key may not use this route' },
+  forbidden_namespace: { status: 403, grpc: 'PERMISSION_DENIED', message: 'The API key may not use this namespace' },
+  operator_required: { status: 403, grpc: 'PERMISSION_DENIED', message: 'This needs an API key with role operator' },
   forbidden_variant_override: { status: 403, grpc: 'PERMISSION_DENIED', message: 'The API key may not choose a pipeline variant' },
   not_found: { status: 404, grpc: 'NOT_FOUND', message: 'Not found' },
   embedder_mismatch: { status: 409, grpc: 'FAILED_PRECONDITION', message: 'The namespace was indexed by another embedder' },

@@ -32,6 +32,8 @@ export interface RequestContext {
   stageBudgets?: Partial<Record<StageName, number>>;
   /** What the request asked, retrieved and answered, after redaction (for the request log). */
   transcript: Transcript;
+  /** The namespaces the caller's API key may use (patterns; undefined: all). */
+  namespaces?: readonly string[];
   /** Filled by the features stage when the request names a user. */
   features?: Record<string, string>;
 }

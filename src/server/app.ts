@@ -88,7 +88,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   // Before auth and admission: its onRequest hook marks upgrade requests so that a refused upgrade
   // (401, 503) has its socket closed after the response instead of held open until shutdown.
   await server.register(fastifyWebsocket, { options: { maxPayload: config.server.body_limit_bytes } });
-  const auth = createAuthenticator(config.auth);
+  const auth = createAuthenticator(runtime.keys);
   const admission = createAdmission(config.server, runtime.metrics, state);
   registerAuth(server, auth);
   await registerAdmission(server, config.server, admission, state);
@@ -96,7 +96,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerRequestObserver(server, runtime);
   if (config.rate_limit.enabled) await registerRateLimit(server, runtime);
   // Until API keys carry their own permission, only an open server (no keys) lets callers force a variant.
-  const variants: VariantSeat = { router: runtime.variants, mayForce: () => !auth.required };
+  const variants: VariantSeat = { router: runtime.variants, mayForce: (request) => request.apiKey.allow_variant_override };
   registerRequestContext(server, config, runtime.tracing, variants);
   documentWebSocketRoutes(server);
   await registerApiDocs(server, config);

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
+import { loadKeyRecords } from '../config/keys.js';
 
 /** True for an address only this machine can reach (127.0.0.0/8, ::1, `localhost`). */
 export function isLoopbackHost(host: string): boolean {
@@ -15,11 +16,11 @@ export function isLoopbackHost(host: string): boolean {
  * network anyway, so the caller says so loudly.
  */
 export function checkExposure(config: Config): { openToNetwork: boolean } {
-  if (config.auth.api_keys.length > 0 || isLoopbackHost(config.server.host)) return { openToNetwork: false };
+  if (loadKeyRecords(config.auth).length > 0 || isLoopbackHost(config.server.host)) return { openToNetwork: false };
   if (!config.auth.allow_anonymous) {
     throw new ConfigError(
       'auth.allow_anonymous',
-      `server.host ${config.server.host} is reachable from other machines and no auth.api_keys are configured: ` +
+      `server.host ${config.server.host} is reachable from other machines and no API keys are configured (auth.keys, auth.keys_file): ` +
         'configure API keys, bind 127.0.0.1, or set auth.allow_anonymous: true to serve anyone who connects',
     );
   }

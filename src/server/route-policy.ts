@@ -10,6 +10,8 @@ declare module 'fastify' {
     operational?: boolean;
     /** Open without a key: an operational route whose callers carry none (probes, scrapers, docs readers, the dashboard page). */
     public?: boolean;
+    /** Shows every tenant's data: with keys, only an operator's key may read it. */
+    operator?: boolean;
   }
 }
 
@@ -21,6 +23,9 @@ export const PUBLIC_ROUTE = { operational: true, public: true } as const;
  * statistics: they show every tenant's traffic).
  */
 export const KEYED_OPERATIONAL_ROUTE = { operational: true } as const;
+
+/** Route config of an operational route that shows every tenant's data (the dashboard's aggregates). */
+export const OPERATOR_ROUTE = { operational: true, operator: true } as const;
 
 /**
  * Whether the request matched a route marked public. Decided from the route the router matched,

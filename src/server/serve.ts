@@ -63,10 +63,13 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
   };
 }
 
-/** `pronto serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */
-export async function serveForever(config: Config): Promise<void> {
+/**
+ * `pronto serve`: runs until SIGTERM/SIGINT, then drains and exits 0. SIGHUP reloads the config
+ * (`options.reloadConfig`) and the keys file without a restart.
+ */
+export async function serveForever(config: Config, options: RuntimeOptions = {}): Promise<void> {
   const stopTracing = startOtelSdk(config.observability);
-  const server = await startServer(config);
+  const server = await startServer(config, options);
   const { logger } = server.runtime;
   server.ready.then(
     () => logger.info({ url: server.url }, 'pronto is ready'),
@@ -88,6 +91,7 @@ export async function serveForever(config: Config): Promise<void> {
         },
       );
   };
+  process.on('SIGHUP', () => server.runtime.reloads.reload('SIGHUP'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }

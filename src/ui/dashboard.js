@@ -37,6 +37,8 @@ $('auth').addEventListener('submit', (e) => {
 async function api(path, init = {}) {
   const res = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), ...authHeaders() } });
   if (res.status === 401) askForKey(sessionStorage.getItem(KEY_ITEM) ? 'That key was refused: enter another' : 'This server needs an API key');
+  // A tenant's key may not read every tenant's statistics (operator_required).
+  if (res.status === 403 && path.startsWith('/stats?')) askForKey('The live view needs an operator key: enter one');
   return res;
 }
 

@@ -103,8 +103,13 @@ describe('protection is decided by the matched route, never by the raw URL', () 
         assert.equal(res.status, 401, `GET ${path} answered ${res.status} without a key: ${res.body}`);
       }
     }
-    const res = await rawRequest(server.url, 'GET', '/stats', { headers: { 'x-api-key': KEY } });
-    assert.equal(res.status, 200, res.body);
+    // Every tenant's traffic: a tenant key is refused in every spelling too (keys.test.ts has the operator's).
+    for (const path of ['/stats', ...pathVariants('/stats')]) {
+      const res = await rawRequest(server.url, 'GET', path, { headers: { 'x-api-key': KEY } });
+      assert.ok([403, 404].includes(res.status), `GET ${path} answered ${res.status} to a tenant key: ${res.body}`);
+    }
+    const own = await rawRequest(server.url, 'GET', '/stats/requests', { headers: { 'x-api-key': KEY } });
+    assert.equal(own.status, 200, own.body);
   });
 });
 

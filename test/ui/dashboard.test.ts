@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { createKey } from '../../src/config/keys.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -137,11 +138,12 @@ describe('dashboard in headless Chromium', { skip }, () => {
 });
 
 describe('dashboard with API keys on', { skip }, () => {
-  const KEY = 'dashboard-test-key-1';
+  // The live view shows every tenant's traffic: an operator's key.
+  const { key: KEY, record } = createKey({ tenant: 'ops', role: 'operator' });
   let server: TestServer;
   let browser: Browser;
   before(async () => {
-    server = await startTestServer({ auth: { api_keys: [{ key: KEY, tenant: 'ops' }] } });
+    server = await startTestServer({ auth: { keys: [record] } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   });
   after(async () => {

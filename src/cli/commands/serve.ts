@@ -9,8 +9,11 @@ export default function serve(): Command {
     .addOption(new Option('--role <role>', 'api: serve only; all: also run queued jobs').choices(['api', 'all']))
     .action(async (options: { config?: string; port?: number; role?: 'api' | 'all' }) => {
       const { loadConfig } = await import('../../config/load.js');
-      const config = loadConfig({ file: options.config, overrides: { server: { port: options.port, role: options.role } } });
+      const sources = { file: options.config, overrides: { server: { port: options.port, role: options.role } } };
+      const config = loadConfig(sources);
+      const file = options.config ?? process.env.PRONTO_CONFIG;
       const { serveForever } = await import('../../server/serve.js');
-      await serveForever(config);
+      // A reload (SIGHUP, or an edit of the config file) reads the same file, env and flags again.
+      await serveForever(config, { reloadConfig: () => loadConfig(sources), watchFiles: file ? [file] : [] });
     });
 }

@@ -2,7 +2,7 @@ import { ProntoError } from '../../core/errors.js';
 import { refusePersonalData } from '../../core/redact.js';
 import type { ChatMessage } from '../../models/types.js';
 import type { Hit } from '../../retrieval/types.js';
-import { scopedNamespace } from '../context.js';
+import { namespaceOf } from '../context.js';
 import type { StageRunner } from '../stage-runner.js';
 import { createEmbedStage } from '../stages/embed.js';
 import { createRerankStage } from '../stages/rerank.js';
@@ -40,7 +40,7 @@ export function createContextRetriever(deps: FlowDeps, runner: StageRunner) {
   /** An explicitly named namespace must exist; the default one may be empty. */
   async function resolveNamespace(ctx: RequestContext, namespace: string): Promise<string> {
     refusePersonalData(deps.redactor, namespace, 'namespace');
-    const scoped = scopedNamespace(ctx.tenant, namespace);
+    const scoped = namespaceOf(ctx, namespace);
     if (namespace !== config.sample_corpus.namespace && !(await retrieval.namespaceExists(scoped))) {
       throw new ProntoError('unknown_namespace', `namespace "${namespace}" does not exist`, { field: 'namespace' });
     }

@@ -3,7 +3,7 @@ import { ProntoError } from '../../core/errors.js';
 import { redactDeep } from '../../core/redact-deep.js';
 import { refusePersonalData } from '../../core/redact.js';
 import type { DocumentInput } from '../../retrieval/types.js';
-import { scopedNamespace } from '../context.js';
+import { namespaceOf } from '../context.js';
 import { createStageRunner } from '../stage-runner.js';
 import type { Pipeline } from '../types.js';
 import type { FlowDeps } from './deps.js';
@@ -37,13 +37,13 @@ export function createIngestFlow(deps: FlowDeps): Pick<Pipeline, 'ingest' | 'del
       // The answer goes at the deadline: a store write in flight then (it cannot be cancelled) still
       // commits, and a retry replaces the same ids.
       return raceAbort(
-        retrieval.ingest(scopedNamespace(ctx.tenant, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at }),
+        retrieval.ingest(namespaceOf(ctx, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at }),
         ctx.deadline.signal,
       );
     },
 
     async deleteDocument(namespace, docId, ctx) {
-      const deleted = await retrieval.deleteDocument(scopedNamespace(ctx.tenant, namespace), docId);
+      const deleted = await retrieval.deleteDocument(namespaceOf(ctx, namespace), docId);
       if (deleted === 0) {
         throw new ProntoError('not_found', `document "${docId}" does not exist in namespace "${namespace}"`, { field: 'id' });
       }

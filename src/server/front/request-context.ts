@@ -1,3 +1,4 @@
+import type { ApiKeyRecord } from '../../config/auth.js';
 import type { Config } from '../../config/schema.js';
 import { createRequestContext } from '../../pipeline/context.js';
 import type { ContextLogger, RequestContext } from '../../pipeline/types.js';
@@ -13,7 +14,8 @@ export interface OpenRequestOptions<L extends RequestLogger<L>> {
   carrier: Record<string, unknown>;
   attributes: Record<string, string>;
   logger: L;
-  tenant: string;
+  /** The caller's key: its tenant scopes the work, its namespaces limit it. */
+  apiKey: ApiKeyRecord;
   requestId: string;
   /** The request's deadline, from what the client asked (see requestDeadlineMs). */
   deadlineMs: number;
@@ -37,14 +39,15 @@ export function openRequest<L extends RequestLogger<L>>(tracing: Tracing, option
   const { span, context } = tracing.startRequest(options.name, options.carrier, {
     ...options.attributes,
     'pronto.request_id': options.requestId,
-    'pronto.tenant': options.tenant,
+    'pronto.tenant': options.apiKey.tenant,
     ...(options.variant === undefined ? {} : { 'pronto.variant': options.variant }),
   });
   const traceId = traceIdOf(context);
   const logger = traceId ? options.logger.child({ trace_id: traceId }) : options.logger;
   const ctx = createRequestContext({
     logger,
-    tenant: options.tenant,
+    tenant: options.apiKey.tenant,
+    namespaces: options.apiKey.namespaces,
     deadlineMs: options.deadlineMs,
     requestId: options.requestId,
     variant: options.variant,

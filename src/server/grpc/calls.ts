@@ -1,6 +1,7 @@
 import { once, type EventEmitter } from 'node:events';
 import { Metadata, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { DEFAULT_VARIANT } from '../../config/variants.js';
+import type { ApiKeyRecord } from '../../config/auth.js';
 import { ProntoError } from '../../core/errors.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
@@ -16,10 +17,10 @@ import type { StatusMapper } from './status.js';
 
 type GrpcFailure = ReturnType<StatusMapper>;
 
-/** A method's work, given the request's pipeline context and the caller's tenant. */
-export type CallWork<Req, Res> = (request: Req, ctx: RequestContext, tenant: string) => Promise<Res>;
+/** A method's work, given the request's pipeline context and the caller's key. */
+export type CallWork<Req, Res> = (request: Req, ctx: RequestContext, key: ApiKeyRecord) => Promise<Res>;
 /** A streaming method's work: `send` resolves when the message is written (backpressure). */
-export type StreamWork<Req, Res> = (request: Req, ctx: RequestContext, tenant: string, send: (message: Res) => Promise<void>) => Promise<void>;
+export type StreamWork<Req, Res> = (request: Req, ctx: RequestContext, key: ApiKeyRecord, send: (message: Res) => Promise<void>) => Promise<void>;
 
 export interface CallDeps {
   runtime: Runtime;
@@ -40,28 +41,30 @@ export function createCallWrappers(deps: CallDeps) {
   const { runtime, front, toStatus } = deps;
   const { config, metrics } = runtime;
 
-  async function serve(path: string, call: AnyCall, work: (ctx: RequestContext, tenant: string) => Promise<void>): Promise<GrpcFailure | undefined> {
+  async function serve(path: string, call: AnyCall, work: (ctx: RequestContext, key: ApiKeyRecord) => Promise<void>): Promise<GrpcFailure | undefined> {
     const startedAt = performance.now();
     // The same id rules as HTTP (a PII-carrying id is replaced), sent back as HTTP's header is.
     const requestId = requestIdOf(first(call.metadata, REQUEST_ID_HEADER), runtime.redactor);
     const sent = new Metadata();
     sent.set(REQUEST_ID_HEADER, requestId);
     call.sendMetadata(sent);
-    let tenant: string | undefined;
+    let key: ApiKeyRecord | undefined;
     let release: (() => void) | undefined;
     let opened: OpenRequest<Runtime['logger']> | undefined;
     let failure: ProntoError | undefined;
     try {
-      tenant = front.auth.tenantOf({ authorization: first(call.metadata, 'authorization'), apiKey: first(call.metadata, 'x-api-key') });
+      key = front.auth.authenticate({ authorization: first(call.metadata, 'authorization'), apiKey: first(call.metadata, 'x-api-key') });
+      // A key's routes name gRPC methods by their path (/pronto.v1.Pronto/Search).
+      front.auth.authorizeRoute(key, path);
       if (front.lagging()) front.admission.refuseLagging();
       release = front.admission.admit();
-      if (front.rateLimit) await checkRateLimit(front.rateLimit, path, tenant, call.getPeer());
+      if (front.rateLimit) await checkRateLimit(front.rateLimit, path, key.tenant, call.getPeer());
       opened = openRequest(runtime.tracing, {
         name: path,
         carrier: call.metadata.getMap(),
         attributes: { 'rpc.system': 'grpc', 'rpc.method': path },
         logger: runtime.logger,
-        tenant,
+        apiKey: key,
         requestId,
         deadlineMs: requestDeadlineMs(config, askedDeadlineMs(call)),
       });
@@ -70,7 +73,7 @@ export function createCallWrappers(deps: CallDeps) {
         // grpc-js cancels a call whose deadline passed too: that is the deadline, not a client leaving.
         if (!deadlinePassed(call)) ctx.deadline.cancel();
       });
-      await work(ctx, tenant);
+      await work(ctx, key);
       // A stream that ended because its client left (or its deadline passed) did not succeed.
       if (call.cancelled) throw deadlinePassed(call) ? new ProntoError('deadline_exceeded') : new ProntoError('cancelled');
     } catch (err) {
@@ -89,12 +92,12 @@ export function createCallWrappers(deps: CallDeps) {
         route: path,
         status,
         ms: Math.round(ms * 10) / 10,
-        tenant: tenant ?? PUBLIC_TENANT,
+        tenant: key?.tenant ?? PUBLIC_TENANT,
         operational: false,
         ctx: opened?.ctx,
         log: opened?.logger ?? runtime.logger,
       });
-      if (!failure && tenant !== undefined) rememberRequest(runtime.requests, { tenant, requestId, variant: opened?.ctx.variant ?? DEFAULT_VARIANT }, runtime.logger);
+      if (!failure && key !== undefined) rememberRequest(runtime.requests, { tenant: key.tenant, requestId, variant: opened?.ctx.variant ?? DEFAULT_VARIANT }, runtime.logger);
     }
     return failure && toStatus(failure, requestId, opened?.ctx);
   }
@@ -103,8 +106,8 @@ export function createCallWrappers(deps: CallDeps) {
     unary<Req, Res>(path: string, work: CallWork<Req, Res>) {
       return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
         let response: Res | undefined;
-        void serve(path, call as AnyCall, async (ctx, tenant) => {
-          response = await work(call.request, ctx, tenant);
+        void serve(path, call as AnyCall, async (ctx, key) => {
+          response = await work(call.request, ctx, key);
         }).then((failure) => (failure ? callback(failure) : callback(null, response)));
       };
     },
@@ -114,7 +117,7 @@ export function createCallWrappers(deps: CallDeps) {
           if (call.cancelled) throw new ProntoError('cancelled');
           if (!call.write(message)) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
         };
-        void serve(path, call as AnyCall, (ctx, tenant) => work(call.request, ctx, tenant, send)).then((failure) =>
+        void serve(path, call as AnyCall, (ctx, key) => work(call.request, ctx, key, send)).then((failure) =>
           failure ? call.emit('error', failure) : call.end(),
         );
       };

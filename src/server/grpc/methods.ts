@@ -46,7 +46,7 @@ export function createMethods(runtime: Runtime, wrap: Wrappers) {
       return { ...answer, contexts: answer.contexts.map(hitMessage) };
     }),
 
-    Chat: wrap.serverStream<ProtoRequest, unknown>(path('Chat'), async (request, ctx, _tenant, send) => {
+    Chat: wrap.serverStream<ProtoRequest, unknown>(path('Chat'), async (request, ctx, _key, send) => {
       const answer = pipeline.answer(answerInputFrom(chat(request), config), ctx);
       for await (const event of answerEvents(await startAnswer(answer), ctx)) {
         if (event.type === 'error' && event.error) throw event.error;
@@ -66,11 +66,11 @@ export function createMethods(runtime: Runtime, wrap: Wrappers) {
       return { embeddings: result.vectors.map((vector) => ({ values: Array.from(vector) })), model: result.model, tokens: result.tokens };
     }),
 
-    SubmitJob: wrap.unary<ProtoRequest, unknown>(path('SubmitJob'), async (request, _ctx, tenant) => ({
-      job_id: await submitJob(jobs, tenant, submission(request)),
+    SubmitJob: wrap.unary<ProtoRequest, unknown>(path('SubmitJob'), async (request, _ctx, key) => ({
+      job_id: await submitJob(jobs, key, submission(request), runtime.config.sample_corpus.namespace),
     })),
 
-    GetJob: wrap.unary<ProtoRequest, unknown>(path('GetJob'), async (request, _ctx, tenant) => jobMessage(await jobs.get(tenant, jobId(request).job_id))),
+    GetJob: wrap.unary<ProtoRequest, unknown>(path('GetJob'), async (request, _ctx, key) => jobMessage(await jobs.get(key.tenant, jobId(request).job_id))),
   };
 }
 

@@ -38,7 +38,7 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
       carrier: request.headers,
       attributes: { 'http.request.method': request.method, 'http.route': request.routeOptions.url ?? '' },
       logger: request.log,
-      tenant: request.tenant,
+      apiKey: request.apiKey,
       requestId: request.id,
       deadlineMs: deadlineFor(request, config),
       variant,

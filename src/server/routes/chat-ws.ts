@@ -51,7 +51,7 @@ export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineR
           const body = parseFrame(raw, isBinary, check);
           // Each frame is a request of its own: its variant is chosen as an HTTP chat request's.
           const variant = chooseVariant(request, deps.variants, body);
-          current = ctx = createRequestContext({ logger: request.log, tenant: request.tenant, variant, deadlineMs: config.deadline.default_ms });
+          current = ctx = createRequestContext({ logger: request.log, tenant: request.tenant, namespaces: request.apiKey.namespaces, variant, deadlineMs: config.deadline.default_ms });
           const answer = pipeline.answer(answerInputFrom(body, config), ctx);
           for await (const event of answerEvents(await startAnswer(answer), ctx)) send(event);
         } catch (err) {

@@ -3,10 +3,11 @@ import { createRequire } from 'node:module';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ProntoError } from '../../core/errors.js';
+import type { ApiKeyRecord } from '../../config/auth.js';
 import type { Config } from '../../config/schema.js';
 import type { RecentRequests } from '../../observability/recent-requests.js';
 import type { StatsRecorder } from '../../observability/stats.js';
-import { KEYED_OPERATIONAL_ROUTE, PUBLIC_ROUTE } from '../route-policy.js';
+import { KEYED_OPERATIONAL_ROUTE, OPERATOR_ROUTE, PUBLIC_ROUTE } from '../route-policy.js';
 
 const page = readFileSync(new URL('../../ui/dashboard.html', import.meta.url), 'utf8');
 const script = readFileSync(new URL('../../ui/dashboard.js', import.meta.url), 'utf8');
@@ -16,7 +17,9 @@ const uplotScript = readFileSync(resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'
 const uplotStyle = readFileSync(resolve('uplot/dist/uPlot.min.css'), 'utf8');
 
 export interface DashboardDeps {
-  config: Pick<Config, 'auth' | 'deadline' | 'observability'>;
+  config: Pick<Config, 'deadline' | 'observability'>;
+  /** The keys in force (auth is on while there are any). */
+  keys(): readonly ApiKeyRecord[];
   stats: StatsRecorder;
   recentRequests: RecentRequests;
 }
@@ -24,8 +27,9 @@ export interface DashboardDeps {
 /**
  * `GET /`: the operator dashboard, and the JSON it reads: `GET /stats` (per-second aggregates of the
  * last five minutes plus a one-minute summary, with the stage budgets) and `GET /stats/requests`
- * (the last requests and their stage timings, no body text). With API keys on, /stats needs a key
- * like /v1 does (the page asks for one and keeps it in the tab's session storage).
+ * (the last requests and their stage timings, no body text). With API keys on, /stats needs an
+ * operator's key (it shows every tenant's traffic) and /stats/requests any key (it shows the
+ * caller tenant's own requests); the page asks for one and keeps it in the tab's session storage.
  */
 export function registerDashboardRoute(app: FastifyInstance, deps: DashboardDeps): void {
   registerDashboardAssets(app);
@@ -51,7 +55,7 @@ function registerStatsRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   app.get<{ Querystring: Static<typeof StatsQuery> }>(
     '/stats',
     {
-      config: KEYED_OPERATIONAL_ROUTE,
+      config: OPERATOR_ROUTE,
       schema: {
         summary: 'Per-second statistics of the last five minutes (the dashboard reads this)',
         tags: ['operations'],
@@ -60,7 +64,7 @@ function registerStatsRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       },
     },
     async (request) => ({
-      auth: deps.config.auth.api_keys.length > 0,
+      auth: deps.keys().length > 0,
       budgets_ms: deps.config.deadline.budgets,
       slow_request_ms: deps.config.observability.slow_request_ms,
       window_s: deps.stats.windowSeconds,

@@ -1,10 +1,12 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { ApiKeyRecord } from '../../config/auth.js';
 import type { Config } from '../../config/schema.js';
 import { DEFAULT_PRIORITY, JOB_KINDS, type JobKind, type JobQueue } from '../../jobs/types.js';
 import { ProntoError, isProntoError } from '../../core/errors.js';
 import type { AnswerJobInput } from '../../jobs/handlers.js';
 import { conversationOf } from '../../api/answers.js';
+import { checkNamespace } from '../../pipeline/context.js';
 import { createSchemas, errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
 import '../types.js';
 
@@ -36,7 +38,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
       },
     },
     async (request, reply) => {
-      const jobId = await submitJob(jobs, request.tenant, request.body);
+      const jobId = await submitJob(jobs, request.apiKey, request.body, config.sample_corpus.namespace);
       return reply.status(202).header('location', `/v1/jobs/${jobId}`).send({ job_id: jobId });
     },
   );
@@ -114,11 +116,16 @@ export function jobSchemas(s: Schemas) {
 
 export type JobSubmission = Static<ReturnType<typeof jobSchemas>['Body']>;
 
-/** Submits a validated job for a tenant (a chat job's conversation is checked now, not when it runs). */
-export async function submitJob(jobs: JobQueue, tenant: string, body: JobSubmission): Promise<string> {
+/**
+ * Submits a validated job for the caller's tenant. What a worker cannot check later is checked now:
+ * a chat job's conversation, and the namespace against the caller's key (a worker knows only the
+ * tenant).
+ */
+export async function submitJob(jobs: JobQueue, caller: Pick<ApiKeyRecord, 'tenant' | 'namespaces'>, body: JobSubmission, defaultNamespace: string): Promise<string> {
   if (body.kind === 'chat') checkConversation(body.input as AnswerJobInput);
+  if (body.kind !== 'embed') checkNamespace(caller.namespaces, (body.input as { namespace?: string }).namespace ?? defaultNamespace);
   const { jobId } = await jobs.submit({
-    tenant,
+    tenant: caller.tenant,
     kind: body.kind as JobKind,
     input: body.input,
     callbackUrl: body.callback_url,

@@ -6,6 +6,7 @@ import { createMemoryJobQueue } from '../../../src/jobs/memory-queue.js';
 import type { JobQueue } from '../../../src/jobs/types.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { createRedactor } from '../../../src/core/redact.js';
+import { loadKeyRecords } from '../../../src/config/keys.js';
 import { createAuthenticator } from '../../../src/server/front/auth.js';
 import { AJV_OPTIONS } from '../../../src/server/front/validation.js';
 import { registerAuth } from '../../../src/server/plugins/auth.js';
@@ -26,7 +27,7 @@ export async function buildJobsApp(config: Config, jobs: JobQueue): Promise<Fast
   const app = Fastify({ ajv: { customOptions: { ...AJV_OPTIONS } } });
   registerJsonBodyParser(app);
   registerErrorHandler(app, createRedactor(config.pii));
-  registerAuth(app, createAuthenticator(config.auth));
+  registerAuth(app, createAuthenticator(() => loadKeyRecords(config.auth)));
   registerJobRoutes(app, { jobs, config });
   await app.ready();
   return app;
