@@ -122,6 +122,8 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   reloads.subscribe((next) => {
     keys = loadKeyRecords(next.auth);
   });
+  // A reload applies the variants' weights and limits and puts rolled-back canaries back.
+  reloads.subscribe((next) => variants.reload(next.variants));
   let ready = false;
 
   return {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
+import { createKey } from '../../src/config/keys.js';
 import type { Config } from '../../src/config/schema.js';
 import { readRequestLog, requestLogDir } from '../../src/observability/request-log.js';
 import { metricValue, startTestServer, type TestServer } from '../support/server.js';
@@ -150,5 +151,55 @@ describe('pipeline variants (A/B and canary)', () => {
     const event = await done;
     socket.close();
     assert.deepEqual([event.type, event.variant], ['done', 'sparse']);
+  });
+
+  test('a config reload (what SIGHUP does) puts the rolled-back canary back in rotation', async () => {
+    assert.equal(await metricValue(server.url, 'pronto_variant_in_rotation', { variant: 'canary' }), 0);
+    assert.equal(server.runtime.reloads.reload('test'), true);
+    assert.equal(await metricValue(server.url, 'pronto_variant_in_rotation', { variant: 'canary' }), 1);
+    let back = 0;
+    for (let user = 0; back === 0 && user < 200; user++) {
+      const response = await infer(`back-${user}`);
+      await response.body?.cancel();
+      if (response.headers.get('x-pronto-variant') === 'canary') back++;
+    }
+    assert.equal(back, 1, 'callers are assigned to the canary again');
+  });
+});
+
+describe('variants with API keys', () => {
+  let server: TestServer;
+  const may = createKey({ tenant: 'variants', id: 'may-force', allow_variant_override: true });
+  const mayNot = createKey({ tenant: 'variants', id: 'may-not-force' });
+  const as = (key: string, variant?: string) => ({ authorization: `Bearer ${key}`, ...(variant ? { 'x-pronto-variant': variant } : {}) });
+
+  before(async () => {
+    server = await startTestServer({
+      models: MODELS,
+      pipeline: { embedder: 'static', generator: 'extractive', fallback_generator: 'extractive' },
+      variants: VARIANTS.slice(0, 2),
+      auth: { keys: [may.record, mayNot.record] },
+    });
+  });
+  after(() => server.close());
+
+  test('a key allowed to force a variant gets it; one that is not gets 403 forbidden_variant_override', async () => {
+    const forced = await server.post('/v1/search', { query: 'stage budget' }, as(may.key, 'sparse'));
+    assert.equal(forced.status, 200);
+    assert.equal((await forced.json()).variant, 'sparse');
+    const refused = await server.post('/v1/search', { query: 'stage budget' }, as(mayNot.key, 'sparse'));
+    assert.equal(refused.status, 403);
+    const { error } = await refused.json();
+    assert.deepEqual([error.code, error.field], ['forbidden_variant_override', 'x-pronto-variant']);
+  });
+
+  test('without a user id, a key keeps its variant', async () => {
+    const variants = new Set<string | null>();
+    for (let i = 0; i < 5; i++) {
+      const response = await server.post('/v1/search', { query: `stage budget ${i}` }, as(mayNot.key));
+      await response.body?.cancel();
+      variants.add(response.headers.get('x-pronto-variant'));
+    }
+    assert.equal(variants.size, 1, [...variants].join(', '));
   });
 });

@@ -4,7 +4,7 @@ import { ProntoError } from '../../core/errors.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import type { Tracing } from '../../observability/tracing.js';
 import { VARIANT_HEADER, type VariantRouter } from '../../pipeline/variants/router.js';
-import { PUBLIC_TENANT } from '../front/auth.js';
+import { OPEN_KEY } from '../front/auth.js';
 import { openRequest, requestDeadlineMs } from '../front/request-context.js';
 import { variantFor } from '../front/variant.js';
 import { isOperationalRoute } from '../route-policy.js';
@@ -74,7 +74,8 @@ export function chooseVariant(request: FastifyRequest, { router, mayForce }: Var
   return variantFor(router, {
     tenant: request.tenant,
     userId: typeof body === 'object' && body !== null ? (body as { user_id?: unknown }).user_id : undefined,
-    keyId: request.tenant === PUBLIC_TENANT ? undefined : request.tenant,
+    // Open (no keys): every caller holds the one open key, so the address tells callers apart.
+    keyId: request.apiKey === OPEN_KEY ? undefined : request.apiKey.id,
     address: request.ip,
     forced: request.headers[VARIANT_HEADER],
     mayForce: mayForce(request),
