@@ -95,7 +95,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   registerHttpMetrics(server, runtime.metrics);
   registerRequestObserver(server, runtime);
   if (config.rate_limit.enabled) await registerRateLimit(server, runtime);
-  // Until API keys carry their own permission, only an open server (no keys) lets callers force a variant.
+  // x-pronto-variant is honoured for keys with allow_variant_override (and for everyone while no keys are configured).
   const variants: VariantSeat = { router: runtime.variants, mayForce: (request) => request.apiKey.allow_variant_override };
   registerRequestContext(server, config, runtime.tracing, variants);
   documentWebSocketRoutes(server);
