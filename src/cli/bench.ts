@@ -7,6 +7,7 @@ import { chatLoop } from './bench/chat.js';
 import { closedLoop } from './bench/closed-loop.js';
 import { ingestBench } from './bench/ingest.js';
 import { grpcClosedLoop } from './bench/grpc-loop.js';
+import { gatewayOverhead } from './bench/gateway.js';
 import { healthzUnderLoad } from './bench/healthz.js';
 import { offline } from './bench/offline.js';
 import { openLoop } from './bench/open-loop.js';
@@ -33,6 +34,11 @@ export interface BenchCliOptions {
 
 /** `pronto bench`: closed-loop (autocannon) or open-loop (undici) load, or the offline model limit. */
 export async function runBench(scenarioName: string, values: BenchCliOptions): Promise<void> {
+  if (scenarioName === 'gateway') {
+    const result = await gatewayOverhead({ rounds: 5, requestsPerRound: 1000 });
+    console.log(JSON.stringify({ scenario: 'gateway', ...result }));
+    return;
+  }
   if (scenarioName === 'offline') {
     const config = loadConfig({ file: values.config });
     const result = await offline(config, values.model ?? config.pipeline.embedder, { batchSizes: values.batchSizes, durationS: values.duration ?? 3 });

@@ -8,7 +8,7 @@ const Tenant = Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' });
  */
 const Patterns = Type.Array(Type.String({ minLength: 1 }), { default: ['*'] });
 
-/** Per-key limits and request shaping; a limit left out does not apply (the global ones still do). */
+/** Per-key limits; a limit left out does not apply (the global ones still do). */
 export const KeyLimitsSchema = Type.Object(
   {
     /** Sustained requests per second... */
@@ -17,13 +17,8 @@ export const KeyLimitsSchema = Type.Object(
     burst: Type.Optional(Type.Integer({ minimum: 1 })),
     /** Answer streams open at once (SSE, WebSocket, gRPC server streams). */
     concurrent_streams: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** Generated tokens per minute, counted as they are generated. */
+    /** Generated tokens per clock minute, counted when each answer ends. */
     tokens_per_minute: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** Request shaping: below the global limits (server.body_limit_bytes, limits.*), never above. */
-    max_body_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
-    max_text_chars: Type.Optional(Type.Integer({ minimum: 1 })),
-    max_top_k: Type.Optional(Type.Integer({ minimum: 1 })),
-    max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false, default: {} },
 );

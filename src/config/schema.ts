@@ -75,6 +75,8 @@ export const ConfigSchema = Type.Object({
     {
       enabled: Type.Boolean({ default: false }),
       max_per_minute: Type.Integer({ minimum: 1, default: 600 }),
+      /** A Redis answer slower than this is counted on this replica instead (every per-key limit too). */
+      redis_timeout_ms: Type.Integer({ minimum: 1, default: 50 }),
     },
     { default: {} },
   ),

@@ -20,6 +20,7 @@ export interface ContextOptions {
   trace?: RequestContext['trace'];
   stageBudgets?: RequestContext['stageBudgets'];
   namespaces?: RequestContext['namespaces'];
+  tokenBudget?: RequestContext['tokenBudget'];
 }
 
 /** A fresh request context: its own deadline, empty timings and degradations. */
@@ -38,6 +39,7 @@ export function createRequestContext(options: ContextOptions): RequestContext {
     trace: options.trace,
     stageBudgets: options.stageBudgets,
     namespaces: options.namespaces,
+    tokenBudget: options.tokenBudget,
   };
 }
 

@@ -32,10 +32,20 @@ export interface RequestContext {
   stageBudgets?: Partial<Record<StageName, number>>;
   /** What the request asked, retrieved and answered, after redaction (for the request log). */
   transcript: Transcript;
+  /** The caller key's generated-token budget (undefined: no limit). */
+  tokenBudget?: TokenBudget;
   /** The namespaces the caller's API key may use (patterns; undefined: all). */
   namespaces?: readonly string[];
   /** Filled by the features stage when the request names a user. */
   features?: Record<string, string>;
+}
+
+/** A caller's budget of generated tokens (per API key and minute). */
+export interface TokenBudget {
+  /** Refuses (429) once the budget is spent: checked before any work for an answer. */
+  check(): Promise<void>;
+  /** Counts the tokens an answer generated, when it ends. */
+  spend(tokens: number): void;
 }
 
 export interface Degradation {

@@ -2,12 +2,13 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Runtime } from '../runtime.js';
 import { createAdmission, type Admission, type AdmissionState } from './front/admission.js';
 import { createAuthenticator, type Authenticator } from './front/auth.js';
-import { rateLimited } from './front/rate-limit.js';
+import { createKeyLimiters, type KeyLimiters } from './front/key-limits.js';
+import { rateLimitHeaders, rateLimited, requestPolicy } from './front/rate-limit.js';
 import { AJV_OPTIONS } from './front/validation.js';
 import { registerAdmission } from './plugins/admission.js';
 import { registerAuth } from './plugins/auth.js';
@@ -19,6 +20,7 @@ import { registerRequestContext, type VariantSeat } from './plugins/request-cont
 import { registerRequestId, requestIdGenerator } from './plugins/request-id.js';
 import { registerUnreadBodyDrain } from './plugins/unread-body.js';
 import { registerRequestObserver } from './plugins/request-observer.js';
+import { registerStreamLimit } from './plugins/stream-limit.js';
 import { registerAnswerRoutes } from './routes/answer.js';
 import { registerChatCompletionsRoute } from './routes/chat-completions.js';
 import { registerChatWebSocketRoute } from './routes/chat-ws.js';
@@ -53,9 +55,13 @@ export interface FrontDoor {
   admission: Admission;
   /** True while the event loop lags past server.max_event_loop_delay_ms. */
   lagging(): boolean;
-  /** The HTTP rate limit's own check, on the same store (so one budget spans both transports). */
-  rateLimit?: ReturnType<FastifyInstance['createRateLimit']>;
+  /** The HTTP request limit's own check, on the same store (so one budget spans both transports). */
+  rateLimit: RateLimitCheck;
+  /** Per-key stream slots and token budgets. */
+  limits: KeyLimiters;
 }
+
+export type RateLimitCheck = ReturnType<FastifyInstance['createRateLimit']>;
 
 /** Builds the HTTP app over a runtime. Many apps can live in one process (tests do this). */
 export async function buildApp(runtime: Runtime): Promise<App> {
@@ -94,10 +100,17 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   await registerAdmission(server, config.server, admission, state);
   registerHttpMetrics(server, runtime.metrics);
   registerRequestObserver(server, runtime);
-  if (config.rate_limit.enabled) await registerRateLimit(server, runtime);
+  const rateLimit = await registerRateLimit(server, runtime);
+  const limits = createKeyLimiters({
+    redis: runtime.redis,
+    prefix: 'pronto:keys:',
+    leaseMs: 2 * Math.max(config.deadline.max_ms, config.deadline.ingest_ms),
+    redisTimeoutMs: config.rate_limit.redis_timeout_ms,
+  });
   // x-pronto-variant is honoured for keys with allow_variant_override (and for everyone while no keys are configured).
   const variants: VariantSeat = { router: runtime.variants, mayForce: (request) => request.apiKey.allow_variant_override };
-  registerRequestContext(server, config, runtime.tracing, variants);
+  registerRequestContext(server, config, runtime.tracing, variants, limits);
+  registerStreamLimit(server, limits);
   documentWebSocketRoutes(server);
   await registerApiDocs(server, config);
 
@@ -118,23 +131,40 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     auth,
     admission,
     lagging: () => config.server.max_event_loop_delay_ms > 0 && server.isUnderPressure(),
-    // No options: options would make a child store with counters of its own. The global ones give
-    // the same key and allow-list (a gRPC call matches no operational route: it is API work).
-    rateLimit: config.rate_limit.enabled ? server.createRateLimit() : undefined,
+    rateLimit,
+    limits,
   };
   return { server, state, front };
 }
 
-/** Per tenant (per IP when anonymous), in Redis when there is one so replicas share the count. */
-async function registerRateLimit(server: FastifyInstance, runtime: Runtime): Promise<void> {
+/**
+ * The request limit of each caller (front/rate-limit.ts requestPolicy: the key's own, else the
+ * global per tenant or address), counted by @fastify/rate-limit in Redis when there is one so
+ * replicas share the count. Registered always (a reload may give a key a limit) and checked by this
+ * app's own hook, which sends the IETF RateLimit headers the plugin does not know.
+ */
+async function registerRateLimit(server: FastifyInstance, runtime: Runtime): Promise<RateLimitCheck> {
+  const { rate_limit } = runtime.config;
+  const policyOf = (request: FastifyRequest) => requestPolicy(request.apiKey, request.ip, rate_limit);
   await server.register(fastifyRateLimit, {
-    max: runtime.config.rate_limit.max_per_minute,
-    timeWindow: 60_000,
-    store: runtime.redis ? fallbackRateLimitStore(runtime.redis, 'pronto:ratelimit:') : undefined,
-    keyGenerator: (request) => (request.tenant === 'public' ? request.ip : request.tenant),
-    allowList: (request) => isOperationalRoute(request),
-    errorResponseBuilder: (_request, context) => rateLimited(context.max, context.ttl),
+    global: false,
+    store: runtime.redis ? fallbackRateLimitStore(runtime.redis, 'pronto:ratelimit:', rate_limit.redis_timeout_ms) : undefined,
+    keyGenerator: (request) => policyOf(request)?.counter ?? '',
+    max: (request) => policyOf(request)?.max ?? 1,
+    timeWindow: (request) => policyOf(request)?.windowMs ?? 1000,
+    allowList: (request) => isOperationalRoute(request) || policyOf(request) === undefined,
   });
+  // No options: options would make a child store with counters of its own. The global ones give
+  // the same key and allow-list (a gRPC call matches no operational route: it is API work).
+  const check = server.createRateLimit();
+  server.addHook('onRequest', async (request, reply) => {
+    const counted = await check(request);
+    if (counted.isAllowed) return;
+    const policy = policyOf(request)!;
+    reply.headers(rateLimitHeaders(policy, counted));
+    if (counted.isExceeded) throw rateLimited(policy, counted.ttl);
+  });
+  return check;
 }
 
 /** The OpenAPI document and its reader at /docs. */

@@ -39,7 +39,7 @@ export function openApiOptions(config: Config, version: string): SwaggerOptions 
 
 function completeDocument(document: Json, config: Config): Json {
   document.components ??= {};
-  document.components.headers = sharedHeaders(config);
+  document.components.headers = sharedHeaders();
   for (const [path, item] of Object.entries(document.paths ?? {}) as Array<[string, Json]>) {
     for (const method of HTTP_METHODS) {
       const operation = item[method] as Json | undefined;
@@ -50,18 +50,18 @@ function completeDocument(document: Json, config: Config): Json {
   return document;
 }
 
-function sharedHeaders(config: Config): Json {
+function sharedHeaders(): Json {
   const header = (description: string, schema: Json = { type: 'string' }) => ({ description, schema });
   const headers: Json = {
     RequestId: header('The request id (yours from x-request-id when valid, else generated); in every log line about the request'),
     ServerTiming: header('Milliseconds spent in each pipeline stage, e.g. `embed;dur=3.1, retrieve;dur=1.2`'),
     RetryAfter: header('Seconds to wait before retrying', { type: 'integer' }),
   };
-  if (config.rate_limit.enabled) {
-    headers.RateLimitLimit = header('Requests allowed per minute', { type: 'integer' });
-    headers.RateLimitRemaining = header('Requests left in the current minute', { type: 'integer' });
-    headers.RateLimitReset = header('Seconds until the window resets', { type: 'integer' });
-  }
+  // Any key may carry a request limit (and a reload may add one): documented on every API response.
+  headers.RateLimitPolicy = header(
+    'When a request limit applies to the caller (draft-ietf-httpapi-ratelimit-headers): `"key";q=<requests>;w=<window s>` (the key\'s own) or `"default";...` (rate_limit)',
+  );
+  headers.RateLimit = header('What is left of it: `"key";r=<requests left>;t=<seconds until the window resets>`');
   return headers;
 }
 
@@ -88,10 +88,9 @@ function completeOperation(operation: Json, method: string, path: string, config
     const headers: Json = { 'x-request-id': ref('RequestId'), ...response.headers };
     if (api) headers['Server-Timing'] = ref('ServerTiming');
     if (status === '429' || status === '503') headers['Retry-After'] = ref('RetryAfter');
-    if (api && config.rate_limit.enabled) {
-      headers['x-ratelimit-limit'] = ref('RateLimitLimit');
-      headers['x-ratelimit-remaining'] = ref('RateLimitRemaining');
-      headers['x-ratelimit-reset'] = ref('RateLimitReset');
+    if (api) {
+      headers['RateLimit-Policy'] = ref('RateLimitPolicy');
+      headers['RateLimit'] = ref('RateLimit');
     }
     response.headers = headers;
   }

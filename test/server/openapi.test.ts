@@ -93,7 +93,7 @@ describe('the OpenAPI document at /docs', () => {
           );
           assert.ok(op.responses['429']?.headers?.['Retry-After'], `${where} 429 Retry-After`);
           assert.ok(success[0][1].headers?.['Server-Timing'], `${where} Server-Timing`);
-          assert.ok(success[0][1].headers?.['x-ratelimit-remaining'], `${where} rate-limit headers`);
+          assert.ok(success[0][1].headers?.['RateLimit'], `${where} rate-limit headers`);
         }
       }
     }

@@ -44,6 +44,7 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
           yield token;
         }
         const finished = await generation.done;
+        ctx.tokenBudget?.spend(finished.usage.completion_tokens);
         const startedAt = performance.now();
         const citations = extractCitations(answerText, contexts);
         runner.record(ctx, 'postprocess', startedAt, 'ok');
@@ -78,10 +79,11 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
   }
 
   return {
-    answer: (input, ctx) => streamAnswer(ctx, prepare(input, ctx), config.pipeline.generator, input.maxTokens),
+    answer: (input, ctx) => streamAnswer(ctx, withinBudget(ctx).then(() => prepare(input, ctx)), config.pipeline.generator, input.maxTokens),
 
     complete(input, ctx) {
       const prepared = (async () => {
+        await withinBudget(ctx);
         const messages = await sanitizeMessages(deps, runner, ctx, input.messages);
         ctx.transcript.input = messages.map((m) => `${m.role}: ${m.content}`).join('\n');
         return { messages, contexts: [] as Hit[] };
@@ -89,6 +91,11 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
       return streamAnswer(ctx, prepared, input.model, input.maxTokens, { temperature: input.temperature, stop: input.stop });
     },
   };
+}
+
+/** Refuses an answer before any work once the caller's tokens of this minute are spent. */
+async function withinBudget(ctx: RequestContext): Promise<void> {
+  await ctx.tokenBudget?.check();
 }
 
 function toGenerationContext(hit: Hit): GenerationContext {

@@ -1,7 +1,7 @@
 import type { ApiKeyRecord } from '../../config/auth.js';
 import type { Config } from '../../config/schema.js';
 import { createRequestContext } from '../../pipeline/context.js';
-import type { ContextLogger, RequestContext } from '../../pipeline/types.js';
+import type { ContextLogger, RequestContext, TokenBudget } from '../../pipeline/types.js';
 import { endSpan, traceIdOf, type Tracing } from '../../observability/tracing.js';
 
 /** A logger that makes children of its own kind (pino's, Fastify's request logger). */
@@ -16,6 +16,8 @@ export interface OpenRequestOptions<L extends RequestLogger<L>> {
   logger: L;
   /** The caller's key: its tenant scopes the work, its namespaces limit it. */
   apiKey: ApiKeyRecord;
+  /** The key's generated-token budget (KeyLimiters.tokenBudget). */
+  tokenBudget?: TokenBudget;
   requestId: string;
   /** The request's deadline, from what the client asked (see requestDeadlineMs). */
   deadlineMs: number;
@@ -48,6 +50,7 @@ export function openRequest<L extends RequestLogger<L>>(tracing: Tracing, option
     logger,
     tenant: options.apiKey.tenant,
     namespaces: options.apiKey.namespaces,
+    tokenBudget: options.tokenBudget,
     deadlineMs: options.deadlineMs,
     requestId: options.requestId,
     variant: options.variant,

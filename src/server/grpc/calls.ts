@@ -2,13 +2,14 @@ import { once, type EventEmitter } from 'node:events';
 import { Metadata, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { DEFAULT_VARIANT } from '../../config/variants.js';
 import type { ApiKeyRecord } from '../../config/auth.js';
+import type { Config } from '../../config/schema.js';
 import { ProntoError } from '../../core/errors.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
 import type { FrontDoor } from '../app.js';
 import { PUBLIC_TENANT } from '../front/auth.js';
 import { openRequest, requestDeadlineMs, type OpenRequest } from '../front/request-context.js';
-import { rateLimited } from '../front/rate-limit.js';
+import { rateLimited, requestPolicy } from '../front/rate-limit.js';
 import { logFailure, toProntoError } from '../plugins/errors.js';
 import { observeRequest } from '../plugins/request-observer.js';
 import { REQUEST_ID_HEADER, requestIdOf } from '../plugins/request-id.js';
@@ -41,7 +42,12 @@ export function createCallWrappers(deps: CallDeps) {
   const { runtime, front, toStatus } = deps;
   const { config, metrics } = runtime;
 
-  async function serve(path: string, call: AnyCall, work: (ctx: RequestContext, key: ApiKeyRecord) => Promise<void>): Promise<GrpcFailure | undefined> {
+  async function serve(
+    path: string,
+    call: AnyCall,
+    work: (ctx: RequestContext, key: ApiKeyRecord) => Promise<void>,
+    stream = false,
+  ): Promise<GrpcFailure | undefined> {
     const startedAt = performance.now();
     // The same id rules as HTTP (a PII-carrying id is replaced), sent back as HTTP's header is.
     const requestId = requestIdOf(first(call.metadata, REQUEST_ID_HEADER), runtime.redactor);
@@ -50,6 +56,7 @@ export function createCallWrappers(deps: CallDeps) {
     call.sendMetadata(sent);
     let key: ApiKeyRecord | undefined;
     let release: (() => void) | undefined;
+    let releaseStream: (() => void) | undefined;
     let opened: OpenRequest<Runtime['logger']> | undefined;
     let failure: ProntoError | undefined;
     try {
@@ -58,13 +65,15 @@ export function createCallWrappers(deps: CallDeps) {
       front.auth.authorizeRoute(key, path);
       if (front.lagging()) front.admission.refuseLagging();
       release = front.admission.admit();
-      if (front.rateLimit) await checkRateLimit(front.rateLimit, path, key.tenant, call.getPeer());
+      await checkRateLimit(front.rateLimit, path, key, call.getPeer(), config.rate_limit);
+      if (stream) releaseStream = await front.limits.openStream(key);
       opened = openRequest(runtime.tracing, {
         name: path,
         carrier: call.metadata.getMap(),
         attributes: { 'rpc.system': 'grpc', 'rpc.method': path },
         logger: runtime.logger,
         apiKey: key,
+        tokenBudget: front.limits.tokenBudget(key),
         requestId,
         deadlineMs: requestDeadlineMs(config, askedDeadlineMs(call)),
       });
@@ -81,6 +90,7 @@ export function createCallWrappers(deps: CallDeps) {
       logFailure(opened?.logger ?? runtime.logger, runtime.redactor, failure, err, { request_id: requestId, method: path });
     } finally {
       release?.();
+      releaseStream?.();
       const status = failure?.status ?? 200;
       const ms = performance.now() - startedAt;
       metrics.requests.inc({ method: 'GRPC', route: path, status: String(status) });
@@ -117,7 +127,7 @@ export function createCallWrappers(deps: CallDeps) {
           if (call.cancelled) throw new ProntoError('cancelled');
           if (!call.write(message)) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
         };
-        void serve(path, call as AnyCall, (ctx, key) => work(call.request, ctx, key, send)).then((failure) =>
+        void serve(path, call as AnyCall, (ctx, key) => work(call.request, ctx, key, send), true).then((failure) =>
           failure ? call.emit('error', failure) : call.end(),
         );
       };
@@ -149,13 +159,12 @@ function deadlinePassed(call: AnyCall): boolean {
   return at !== undefined && Date.now() >= at - DEADLINE_SLACK_MS;
 }
 
-/** The HTTP rate limit's check on its own store: the same key (tenant, or address when open) and budget. */
-async function checkRateLimit(check: NonNullable<FrontDoor['rateLimit']>, path: string, tenant: string, peer: string): Promise<void> {
-  // What the limiter reads of a request: its key (tenant, or address when open) and its route,
+/** The HTTP request limit's check on its own store: the same policy, counter and budget. */
+async function checkRateLimit(check: FrontDoor['rateLimit'], path: string, key: ApiKeyRecord, peer: string, config: Config['rate_limit']): Promise<void> {
+  // What the limiter reads of a request: its key record and address (requestPolicy) and its route,
   // which is not operational (the allow-list), so the call is counted.
-  const request = { tenant, ip: peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''), routeOptions: { url: path, config: {} } };
+  const ip = peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const request = { apiKey: key, ip, routeOptions: { url: path, config: {} } };
   const limit = await check(request as unknown as Parameters<typeof check>[0]);
-  if (!limit.isAllowed && limit.isExceeded) {
-    throw rateLimited(limit.max, limit.ttl);
-  }
+  if (!limit.isAllowed && limit.isExceeded) throw rateLimited(requestPolicy(key, ip, config)!, limit.ttl);
 }

@@ -14,15 +14,12 @@ const require = createRequire(import.meta.url);
 const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as StoreClass<[boolean, boolean, Redis, string]>;
 const LocalStore = require('@fastify/rate-limit/store/LocalStore.js') as StoreClass<[boolean, boolean]>;
 
-/** A Redis answer slower than this counts this request locally instead. */
-const REDIS_TIMEOUT_MS = 50;
-
 /**
  * Rate limits shared through Redis while it answers, and counted per replica while it does not:
  * a Redis outage makes limits local (each replica allows the full rate) instead of failing
  * requests, and they are shared again, without a restart, as soon as Redis answers.
  */
-export function fallbackRateLimitStore(redis: Redis, nameSpace: string) {
+export function fallbackRateLimitStore(redis: Redis, nameSpace: string, timeoutMs: number) {
   class FallbackStore implements RateLimitStore {
     constructor(
       private readonly shared: RateLimitStore,
@@ -38,7 +35,7 @@ export function fallbackRateLimitStore(redis: Redis, nameSpace: string) {
         if (err) this.local.incr(key, callback, timeWindow, max);
         else callback(null, result);
       };
-      const timer = setTimeout(() => answer(new Error('rate-limit store timed out')), REDIS_TIMEOUT_MS);
+      const timer = setTimeout(() => answer(new Error('rate-limit store timed out')), timeoutMs);
       if (redis.status !== 'ready') return answer(new Error('Redis is not connected'));
       this.shared.incr(key, answer, timeWindow, max);
     }

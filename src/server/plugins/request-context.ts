@@ -5,6 +5,7 @@ import type { RequestContext } from '../../pipeline/types.js';
 import type { Tracing } from '../../observability/tracing.js';
 import { VARIANT_HEADER, type VariantRouter } from '../../pipeline/variants/router.js';
 import { OPEN_KEY } from '../front/auth.js';
+import type { KeyLimiters } from '../front/key-limits.js';
 import { openRequest, requestDeadlineMs } from '../front/request-context.js';
 import { variantFor } from '../front/variant.js';
 import { isOperationalRoute } from '../route-policy.js';
@@ -28,7 +29,7 @@ declare module 'fastify' {
  * client asks with `x-pronto-deadline-ms`), and cancellation when the client goes away before the
  * response is done, so queued model work for it is dropped and generation stops.
  */
-export function registerRequestContext(app: FastifyInstance, config: Config, tracing: Tracing, variants: VariantSeat): void {
+export function registerRequestContext(app: FastifyInstance, config: Config, tracing: Tracing, variants: VariantSeat, limiters: KeyLimiters): void {
   app.decorateRequest('ctx', undefined);
   app.addHook('preHandler', async (request, reply) => {
     if (isOperationalRoute(request)) return;
@@ -39,6 +40,7 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
       attributes: { 'http.request.method': request.method, 'http.route': request.routeOptions.url ?? '' },
       logger: request.log,
       apiKey: request.apiKey,
+      tokenBudget: limiters.tokenBudget(request.apiKey),
       requestId: request.id,
       deadlineMs: deadlineFor(request, config),
       variant,

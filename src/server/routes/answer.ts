@@ -59,7 +59,8 @@ function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineR
   app.post<{ Body: Static<typeof ChatBody> }>(
     '/v1/chat',
     {
-      config: SPLIT_BY_VARIANT,
+      // SSE unless the body says `stream: false` (a whole answer holds no stream slot).
+      config: { ...SPLIT_BY_VARIANT, stream: (body) => (body as { stream?: boolean }).stream !== false },
       schema: {
         summary: 'Chat with the documents (RAG), streamed as server-sent events',
         description:

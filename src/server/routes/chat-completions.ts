@@ -33,7 +33,7 @@ export function registerChatCompletionsRoute(app: FastifyInstance, deps: Pipelin
   app.post<{ Body: Static<typeof Body> }>(
     '/v1/chat/completions',
     {
-      config: SPLIT_BY_VARIANT,
+      config: { ...SPLIT_BY_VARIANT, stream: (body) => (body as { stream?: boolean }).stream === true },
       schema: {
         summary: 'Chat completions (OpenAI-compatible; stream or not)',
         operationId: 'createChatCompletion',

@@ -37,7 +37,8 @@ export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineR
       404: { type: 'null', description: 'A plain GET, not a WebSocket upgrade' },
     },
   };
-  app.get('/v1/chat/ws', { websocket: true, schema }, (socket: WebSocket, request) => {
+  // The socket holds one stream slot of its key while it is open, whatever it carries.
+  app.get('/v1/chat/ws', { websocket: true, schema, config: { stream: () => true } }, (socket: WebSocket, request) => {
     let current: RequestContext | undefined;
     let queue = Promise.resolve();
     const send = (event: AnswerEvent) => {
@@ -51,7 +52,7 @@ export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineR
           const body = parseFrame(raw, isBinary, check);
           // Each frame is a request of its own: its variant is chosen as an HTTP chat request's.
           const variant = chooseVariant(request, deps.variants, body);
-          current = ctx = createRequestContext({ logger: request.log, tenant: request.tenant, namespaces: request.apiKey.namespaces, variant, deadlineMs: config.deadline.default_ms });
+          current = ctx = createRequestContext({ logger: request.log, tenant: request.tenant, namespaces: request.apiKey.namespaces, tokenBudget: request.ctx?.tokenBudget, variant, deadlineMs: config.deadline.default_ms });
           const answer = pipeline.answer(answerInputFrom(body, config), ctx);
           for await (const event of answerEvents(await startAnswer(answer), ctx)) send(event);
         } catch (err) {
