@@ -97,7 +97,8 @@ describe('dashboard in headless Chromium', { skip }, () => {
       assert.equal((await server.post('/v1/feedback', { request_id: search.headers.get('x-request-id'), rating })).status, 202);
     }
     const row = page.locator('#variants tbody tr', { hasText: 'even-fusion' });
-    await row.waitFor({ timeout: 60_000 });
+    // The row appears with the search's second of statistics; its rating comes with a later one.
+    await row.locator('td:nth-child(8)', { hasText: /^1$/ }).waitFor({ timeout: 60_000 });
     const cells = await row.locator('td').allTextContents();
     assert.equal(cells.length, 9, cells.join(' | '));
     assert.match(cells[4], /ms$/, 'p95');
