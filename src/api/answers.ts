@@ -85,13 +85,14 @@ export function presentHit(hit: Hit) {
   return { id: hit.id, doc_id: hit.docId, score: hit.score, text: hit.text, title: hit.title, metadata: hit.metadata };
 }
 
-/** Latency, stage timings, degradations and the variant: the report every pipeline response carries. */
+/** Latency, stage timings, degradations, the variant and (for cached flows) whether the cache served it: the report every pipeline response carries. */
 export function pipelineReport(ctx: RequestContext) {
   return {
     variant: ctx.variant,
     latency_ms: Math.round((performance.now() - ctx.startedAt) * 10) / 10,
     timings: Object.fromEntries(Object.entries(ctx.timings).map(([stage, ms]) => [stage, Math.round(ms * 100) / 100])),
     degraded: ctx.degraded,
+    ...(ctx.cache ? { cache: ctx.cache } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { JobsSchema } from './jobs.js';
 import { AnswerSchema } from './answer.js';
 import { VariantsSchema } from './variants.js';
 import { AuthSchema } from './auth.js';
+import { CacheSchema } from './cache.js';
 
 /**
  * The one configuration schema. Every key has a default that runs with no services and no
@@ -149,17 +150,7 @@ export const ConfigSchema = Type.Object({
   variants: VariantsSchema,
   retrieval: RetrievalSchema,
   jobs: JobsSchema,
-  cache: Type.Object(
-    {
-      /** Query/text vectors kept in memory per process... */
-      embedding_entries: Type.Integer({ minimum: 1, default: 10000 }),
-      /** ...and in Redis (shared by replicas) when REDIS_URL is set; 0 turns the Redis tier off. */
-      embedding_redis_ttl_s: Type.Integer({ minimum: 0, default: 86400 }),
-      /** A Redis lookup slower than this counts as a miss. */
-      redis_timeout_ms: Type.Integer({ minimum: 1, default: 5 }),
-    },
-    { default: {} },
-  ),
+  cache: CacheSchema,
   data_dir: Type.String({ default: './data' }),
   redis_url: Type.Optional(Type.String()),
   sample_corpus: Type.Object(

@@ -136,8 +136,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     cache: new Counter({
       name: 'pronto_cache_requests_total',
-      help: 'Cache lookups by cache and result',
+      help: 'Cache lookups by cache and result (hit_memory, hit_redis, hit_in_flight, miss)',
       labelNames: ['cache', 'result'] as const,
+      ...r,
+    }),
+    cacheEvictions: new Counter({
+      name: 'pronto_cache_evictions_total',
+      help: 'Values the memory tier dropped before they were asked to: evict (bytes), expire (TTL)',
+      labelNames: ['cache', 'reason'] as const,
       ...r,
     }),
     jobQueueDepth: new Gauge({

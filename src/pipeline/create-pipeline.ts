@@ -1,7 +1,8 @@
 import type { Tracer } from '@opentelemetry/api';
 import { variantConfig } from '../config/variant-config.js';
 import type { VariantConfig } from '../config/variants.js';
-import { TieredCache, float32Codec, type RedisLike } from '../core/cache.js';
+import type { RedisLike } from '../core/cache.js';
+import { createCaches } from './caches.js';
 import type { Redactor } from '../core/redact.js';
 import type { ModelRuntime } from '../models/runtime.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -11,7 +12,7 @@ import type { FlowDeps, PipelineSettings } from './flows/deps.js';
 import { createEmbedFlow } from './flows/embed.js';
 import { createIngestFlow } from './flows/ingest.js';
 import { createSearchFlow } from './flows/search.js';
-import type { FeatureSource } from './stages/features.js';
+import { cachedFeatureSource, type FeatureSource } from './stages/features.js';
 import type { Pipeline, RequestContext } from './types.js';
 import type { VariantRouter } from './variants/router.js';
 
@@ -25,7 +26,7 @@ export interface PipelineDeps {
   tracer: Tracer;
   /** The configured variants: a request runs the flows of its context's variant. */
   variants: VariantRouter;
-  /** Shared cache tier for embeddings (all replicas), when REDIS_URL is set. */
+  /** The caches' shared tier and the index versions (all replicas), when REDIS_URL is set. */
   redis?: RedisLike;
 }
 
@@ -37,16 +38,11 @@ export interface PipelineDeps {
  */
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { config } = deps;
-  const embeddingCache = new TieredCache<Float32Array>({
-    name: 'embedding',
-    maxEntries: config.cache.embedding_entries,
-    redis:
-      deps.redis && config.cache.embedding_redis_ttl_s > 0
-        ? { client: deps.redis, prefix: 'pronto:emb:', ttlMs: config.cache.embedding_redis_ttl_s * 1000, codec: float32Codec, timeoutMs: config.cache.redis_timeout_ms }
-        : undefined,
-    onLookup: (cache, result) => deps.metrics.cache.inc({ cache, result }),
-  });
-  const base = createFlows({ ...deps, embeddingCache });
+  // One set of caches for every variant: results are keyed by the variant, vectors by the model.
+  const caches = createCaches(config.cache, deps.metrics, deps.redis);
+  deps.retrieval.onChange(({ namespace }) => void caches.results.invalidateScoped(namespace));
+  const shared = { features: cachedFeatureSource(deps.features, caches.features), embeddingCache: caches.embeddings, results: caches.results };
+  const base = createFlows({ ...deps, ...shared });
   // Keyed by the variant's config object: a reload brings new objects, so new flows.
   const byVariant = new WeakMap<VariantConfig, Pipeline>();
   const variantOf = (ctx: RequestContext) => deps.variants.variants.find((v) => v.name === ctx.variant);
@@ -54,7 +50,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const variant = variantOf(ctx);
     if (!variant) return base;
     let flows = byVariant.get(variant);
-    if (!flows) byVariant.set(variant, (flows = createFlows({ ...deps, config: variantConfig(config, variant), embeddingCache })));
+    if (!flows) byVariant.set(variant, (flows = createFlows({ ...deps, ...shared, config: variantConfig(config, variant) })));
     return flows;
   }
   /** The variant's namespace where the request reads the default one. */

@@ -38,6 +38,18 @@ export interface RequestContext {
   namespaces?: readonly string[];
   /** Filled by the features stage when the request names a user. */
   features?: Record<string, string>;
+  /** Set by flows that consult the result cache: whether the result came from it, and whence. */
+  cache?: CacheReport;
+}
+
+/** Whether a result was served from the cache (the `cache` body field and `X-Pronto-Cache` header). */
+export interface CacheReport {
+  hit: boolean;
+  /** Where the result was: this process's memory, Redis, or an identical request's answer in flight. */
+  tier?: 'memory' | 'redis' | 'in_flight';
+  /** A semantic hit: the earlier question whose answer served this one, and the cosine between them. */
+  question?: string;
+  similarity?: number;
 }
 
 /** A caller's budget of generated tokens (per API key and minute). */

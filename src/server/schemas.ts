@@ -55,6 +55,17 @@ export function createSchemas(config: Config) {
     { title: 'Degradations', description: 'Stages that ran their fallback; empty when everything ran as configured' },
   );
   const Usage = Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer() }, { title: 'TokenUsage' });
+  const Cache = Type.Object(
+    {
+      hit: Type.Boolean({ description: 'Whether the result was served from the results cache (also the `X-Pronto-Cache` header)' }),
+      tier: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('redis'), Type.Literal('in_flight')], {
+        description: "Where it was: this replica's memory, Redis (shared by replicas), or an identical request's answer being computed",
+      })),
+      question: Type.Optional(Type.String({ description: 'A semantic hit: the earlier question whose answer this is' })),
+      similarity: Type.Optional(Type.Number({ description: 'A semantic hit: the cosine between the two questions' })),
+    },
+    { title: 'CacheReport', description: 'Present when the results cache (cache.results) is on' },
+  );
   const Error = Type.Object(
     {
       error: Type.Object(
@@ -132,7 +143,7 @@ export function createSchemas(config: Config) {
     { additionalProperties: false, title: 'DocumentBatch' },
   );
 
-  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Variant, Timings, Degraded, Usage, Error, UserId, AnswerOptions, ChatRequest, InferRequest, SearchRequest, EmbedRequest, Document, DocumentBatch };
+  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Variant, Timings, Degraded, Usage, Cache, Error, UserId, AnswerOptions, ChatRequest, InferRequest, SearchRequest, EmbedRequest, Document, DocumentBatch };
 }
 
 export type Schemas = ReturnType<typeof createSchemas>;

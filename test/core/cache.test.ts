@@ -2,53 +2,142 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connectRedisOrSkip } from '../support/redis.js';
 import { TieredCache, float32Codec, type CacheResult, type RedisLike } from '../../src/core/cache.js';
+import { createRedisGuard } from '../../src/core/redis-guard.js';
+import { memoryIndexVersions, redisIndexVersions } from '../../src/core/index-versions.js';
+import { deferred } from '../../src/core/deferred.js';
 
-function tracked(redis?: RedisLike, timeoutMs = 50) {
+const RUN = `pronto:test-cache:${process.pid}:${Date.now()}:`;
+
+function tracked(options: { redis?: RedisLike; timeoutMs?: number; memoryBytes?: number; failures?: number } = {}) {
   const results: CacheResult[] = [];
+  const evictions: string[] = [];
+  const guard = createRedisGuard({ timeoutMs: options.timeoutMs ?? 1000, failureThreshold: options.failures ?? 3, halfOpenAfterMs: 60_000 });
   const cache = new TieredCache<Float32Array>({
     name: 'test',
-    maxEntries: 10,
-    redis: redis ? { client: redis, prefix: `pronto:test-cache:${process.pid}:`, ttlMs: 60_000, codec: float32Codec, timeoutMs } : undefined,
+    memoryBytes: options.memoryBytes ?? 1024,
+    ttlMs: 60_000,
+    codec: float32Codec,
+    redis: options.redis ? { client: options.redis, guard, prefix: RUN } : undefined,
     onLookup: (_name, result) => results.push(result),
+    onEvict: (_name, reason) => evictions.push(reason),
   });
-  return { cache, results };
+  return { cache, results, evictions };
 }
 
-test('memory tier: a miss, then a hit; LRU bound', async () => {
-  const { cache, results } = tracked();
-  assert.equal(await cache.get('a'), undefined);
+async function valueOf(cache: TieredCache<Float32Array>, key: string) {
+  const found = await cache.lookup(key);
+  if (found.hit) return found.value;
+  found.fill(undefined);
+  return undefined;
+}
+
+test('memory tier: a miss, then a hit; bounded by bytes, the least recent evicted and counted', async () => {
+  const { cache, results, evictions } = tracked({ memoryBytes: 200 });
+  assert.equal(await valueOf(cache, 'a'), undefined);
   cache.set('a', Float32Array.of(1, 2));
-  assert.deepEqual(await cache.get('a'), Float32Array.of(1, 2));
-  for (let i = 0; i < 20; i++) cache.set(`k${i}`, Float32Array.of(i));
-  assert.equal(await cache.get('a'), undefined, 'evicted');
+  assert.deepEqual(await valueOf(cache, 'a'), Float32Array.of(1, 2));
+  // Each value is 40 bytes + its key: the 200-byte tier holds four.
+  for (let i = 0; i < 10; i++) cache.set(`k${i}`, new Float32Array(10).fill(i));
+  assert.equal(await valueOf(cache, 'a'), undefined, 'evicted');
+  assert.ok(cache.memoryBytes <= 200, `${cache.memoryBytes} bytes held`);
   assert.deepEqual(results, ['miss', 'hit_memory', 'miss']);
+  assert.ok(evictions.length >= 7 && evictions.every((r) => r === 'evict'), evictions.join());
+});
+
+test('single flight: concurrent misses of one key compute once, and all get the value', async () => {
+  const { cache, results } = tracked();
+  let computed = 0;
+  const gate = deferred<void>();
+  const compute = async () => {
+    computed++;
+    await gate.promise;
+    return Float32Array.of(7);
+  };
+  const callers = Array.from({ length: 5 }, () => cache.getOrCompute('same', compute));
+  await new Promise((resolve) => setImmediate(resolve));
+  gate.resolve();
+  const answers = await Promise.all(callers);
+  assert.equal(computed, 1);
+  assert.deepEqual(
+    answers.map((a) => a.tier),
+    [undefined, 'in_flight', 'in_flight', 'in_flight', 'in_flight'],
+  );
+  assert.deepEqual(results.sort(), ['hit_in_flight', 'hit_in_flight', 'hit_in_flight', 'hit_in_flight', 'miss']);
+});
+
+test('single flight: when the computation fails, a waiter computes its own', async () => {
+  const { cache } = tracked();
+  const first = cache.getOrCompute('k', async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    throw new Error('model down');
+  });
+  const second = cache.getOrCompute('k', async () => Float32Array.of(3));
+  await assert.rejects(first, /model down/);
+  assert.deepEqual((await second).value, Float32Array.of(3));
 });
 
 test('Redis tier: one replica writes, another reads it back exactly', async (t) => {
   const redis = await connectRedisOrSkip(t);
   if (!redis) return;
   try {
-    const a = tracked(redis);
-    const b = tracked(redis);
+    const a = tracked({ redis });
+    const b = tracked({ redis });
     const vector = Float32Array.of(0.25, -1.5, 3e-8);
     a.cache.set('shared', vector);
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the write is fire-and-forget
-    assert.deepEqual(await b.cache.get('shared'), vector);
-    assert.deepEqual(await b.cache.get('shared'), vector);
+    for (let i = 0; i < 100 && !(await redis.exists(`${RUN}shared`)); i++) await new Promise((resolve) => setTimeout(resolve, 10)); // the write is fire-and-forget
+    assert.deepEqual(await valueOf(b.cache, 'shared'), vector);
+    assert.deepEqual(await valueOf(b.cache, 'shared'), vector);
     assert.deepEqual(b.results, ['hit_redis', 'hit_memory']);
   } finally {
-    await redis.del(`pronto:test-cache:${process.pid}:shared`);
+    await redis.del(`${RUN}shared`);
     redis.disconnect();
   }
 });
 
-test('a slow or failing Redis counts as a miss, never an error', async () => {
-  const stuck: RedisLike = { getBuffer: () => new Promise(() => undefined), set: async () => 'OK' };
-  const broken: RedisLike = { getBuffer: async () => Promise.reject(new Error('down')), set: async () => Promise.reject(new Error('down')) };
+test('a slow or failing Redis counts as a miss, never an error; after a run of failures the circuit skips it', async () => {
+  let calls = 0;
+  const stuck: RedisLike = { getBuffer: () => (calls++, new Promise(() => undefined)), get: () => new Promise(() => undefined), set: async () => 'OK' };
+  const broken: RedisLike = {
+    getBuffer: async () => (calls++, Promise.reject(new Error('down'))),
+    get: async () => Promise.reject(new Error('down')),
+    set: async () => Promise.reject(new Error('down')),
+  };
   for (const redis of [stuck, broken]) {
-    const { cache, results } = tracked(redis, 5);
-    assert.equal(await cache.get('x'), undefined);
-    cache.set('x', Float32Array.of(1));
-    assert.deepEqual(results, ['miss']);
+    calls = 0;
+    const { cache, results } = tracked({ redis, timeoutMs: 5, failures: 3 });
+    for (let i = 0; i < 6; i++) assert.equal(await valueOf(cache, `x${i}`), undefined);
+    cache.set('y', Float32Array.of(1));
+    assert.deepEqual(await valueOf(cache, 'y'), Float32Array.of(1), 'memory still serves');
+    assert.deepEqual(results, ['miss', 'miss', 'miss', 'miss', 'miss', 'miss', 'hit_memory']);
+    assert.equal(calls, 3, 'the circuit opened after three failures: Redis was not called again');
+  }
+});
+
+test('index versions: a bump gives a new version; in Redis, every replica sees it; unreachable Redis: unknown', async (t) => {
+  const memory = memoryIndexVersions();
+  const before = await memory.current('t/ns');
+  assert.equal(await memory.bump('t/ns'), true);
+  assert.notEqual(await memory.current('t/ns'), before);
+  assert.equal(await memory.current('t/other'), before, 'other namespaces keep theirs');
+
+  const down = { get: async () => Promise.reject(new Error('down')), set: async () => Promise.reject(new Error('down')) };
+  const unreachable = redisIndexVersions(down, createRedisGuard({ timeoutMs: 5, failureThreshold: 3, halfOpenAfterMs: 60_000 }), RUN);
+  assert.equal(await unreachable.current('t/ns'), undefined);
+  assert.equal(await unreachable.bump('t/ns'), false);
+
+  const redis = await connectRedisOrSkip(t);
+  if (!redis) return;
+  try {
+    const guard = () => createRedisGuard({ timeoutMs: 1000, failureThreshold: 3, halfOpenAfterMs: 60_000 });
+    const [a, b] = [redisIndexVersions(redis, guard(), `${RUN}v:`), redisIndexVersions(redis, guard(), `${RUN}v:`)];
+    const first = await b.current('t/ns');
+    assert.equal(await a.bump('t/ns'), true);
+    const second = await b.current('t/ns');
+    assert.notEqual(second, first);
+    await a.bump('t/ns');
+    assert.notEqual(await b.current('t/ns'), second);
+  } finally {
+    await redis.del(`${RUN}v:t/ns`);
+    redis.disconnect();
   }
 });

@@ -39,6 +39,8 @@ describe('the metrics catalogue', () => {
         { name: 'control', weight: 1 },
         { name: 'canary', weight: 0, canary: { min_requests: 1, max_error_ratio: 0 }, faults: { sanitize: { mode: 'throw' } } },
       ] as never,
+      // A memory tier of one 64-d vector: every new text evicts the last one (cache evictions move).
+      cache: { embedding: { memory_bytes: 400 } },
     });
   });
   after(() => server?.close());

@@ -4,6 +4,8 @@ import type { Hit } from '../../retrieval/types.js';
 import { createStageRunner } from '../stage-runner.js';
 import { createGenerateStage } from '../stages/generate.js';
 import { extractCitations } from '../stages/postprocess.js';
+import { configFingerprint, normalisedText, type CachedAnswer, type ResultSlot } from '../result-cache.js';
+import { createEmbedStage } from '../stages/embed.js';
 import type { AnswerInput, AnswerStream, Pipeline, RequestContext } from '../types.js';
 import { createContextRetriever, sanitizeMessages } from './common.js';
 import type { FlowDeps } from './deps.js';
@@ -18,11 +20,17 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
   const runner = createStageRunner(config, deps.metrics, deps.tracer, 'answer');
   const retrieveContexts = createContextRetriever(deps, runner);
   const generate = createGenerateStage({ config, metrics: deps.metrics, runner, flow: 'answer' });
+  const embed = createEmbedStage({ cache: deps.embeddingCache, runner });
+  const configKey = configFingerprint(config);
 
-  /** Generates from prepared messages and contexts; `done` adds the answer's citations. */
+  /**
+   * Generates from prepared messages and contexts; `done` adds the answer's citations. A cached
+   * answer comes in the pieces it was generated in; a fresh one fills the request's results-cache slot when it is whole
+   * and nothing degraded (a degraded answer is not what the question deserves).
+   */
   function streamAnswer(
     ctx: RequestContext,
-    prepared: Promise<{ messages: ChatMessage[]; contexts: Hit[] }>,
+    prepared: Promise<Prepared>,
     generatorName: string,
     maxTokens: number | undefined,
     sampling: { temperature?: number; stop?: string[] } = {},
@@ -30,37 +38,54 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
     prepared.catch(() => undefined);
     const done = deferred<Awaited<AnswerStream['done']>>();
     async function* tokens(): AsyncGenerator<string> {
+      let pending: Prepared['pending'];
       try {
-        const { messages, contexts } = await prepared;
+        const { messages, contexts, cached, pending: slot } = await prepared;
+        pending = slot;
+        if (cached) {
+          yield* cached.pieces;
+          recordTranscript(ctx, cached.pieces.join(''), cached.citations);
+          done.resolve({ usage: cached.usage, model: cached.model, citations: cached.citations });
+          return;
+        }
         const generation = generate(
           ctx,
           { messages, contexts: contexts.map(toGenerationContext), maxTokens: maxTokens ?? config.pipeline.max_answer_tokens, answer: config.answer, ...sampling },
           models.generator(generatorName),
           models.has(config.pipeline.fallback_generator) ? models.generator(config.pipeline.fallback_generator) : undefined,
         );
-        let answerText = '';
+        const pieces: string[] = [];
         for await (const token of generation.tokens) {
-          answerText += token;
+          pieces.push(token);
           yield token;
         }
+        const answerText = pieces.join('');
         const finished = await generation.done;
         ctx.tokenBudget?.spend(finished.usage.completion_tokens);
         const startedAt = performance.now();
         const citations = extractCitations(answerText, contexts);
         runner.record(ctx, 'postprocess', startedAt, 'ok');
-        ctx.transcript.output = answerText;
-        ctx.transcript.cited = citations;
+        recordTranscript(ctx, answerText, citations);
         done.resolve({ ...finished, citations });
+        if (pending && ctx.degraded.length === 0) {
+          pending.slot.fill({ kind: 'answer', question: pending.question, pieces, contexts, usage: finished.usage, model: finished.model, citations });
+          if (pending.vector) deps.results.remember(pending.slot, pending.vector, pending.question);
+        }
       } catch (err) {
         done.reject(err);
         throw err;
+      } finally {
+        pending?.slot.fill(undefined);
       }
     }
     return { contexts: prepared.then((p) => p.contexts), tokens: tokens(), done: done.promise };
   }
 
-  /** The conversation sanitized, the user's features looked up, and contexts for the last question. */
-  async function prepare(input: AnswerInput, ctx: RequestContext) {
+  /**
+   * The conversation sanitized, the user's features looked up, then the answer from the results
+   * cache (exact, then semantic when on), or contexts for the last question and a slot to fill.
+   */
+  async function prepare(input: AnswerInput, ctx: RequestContext): Promise<Prepared> {
     const messages = await sanitizeMessages(deps, runner, ctx, input.messages);
     if (input.userId) {
       const userId = input.userId;
@@ -70,23 +95,50 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
       });
     }
     const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-    const contexts = await retrieveContexts(
-      ctx,
-      { query: question, namespace: input.namespace, topK: input.topK, filter: input.filter },
-      'no_context',
-    );
-    return { messages, contexts };
+    const request = {
+      messages: messages.map((m) => ({ role: m.role, content: normalisedText(m.content) })),
+      topK: input.topK,
+      filter: input.filter,
+      maxTokens: input.maxTokens ?? config.pipeline.max_answer_tokens,
+      config: configKey,
+    };
+    const slot = await deps.results.lookup<CachedAnswer>(ctx, 'answer', input.namespace, request);
+    if (slot.cached) return fromCache(ctx, messages, slot.cached);
+    // Whatever ends this request early, the requests waiting on its answer must not wait for it.
+    ctx.deadline.signal.addEventListener('abort', () => slot.fill(undefined), { once: true });
+    try {
+      let vector: Float32Array | null | undefined;
+      // Semantic hits are for one-turn questions: in a conversation the last turn's meaning depends on the rest.
+      if (deps.results.semantic && messages.length === 1) {
+        vector = await embed.embedQuery(models.embedder(config.pipeline.embedder), question, ctx);
+        const similar = vector ? await deps.results.similar(ctx, slot, vector) : undefined;
+        if (similar) {
+          slot.fill(undefined);
+          return fromCache(ctx, messages, similar);
+        }
+      }
+      const contexts = await retrieveContexts(
+        ctx,
+        { query: question, namespace: input.namespace, topK: input.topK, filter: input.filter },
+        'no_context',
+        vector,
+      );
+      return { messages, contexts, pending: { slot, question, vector: vector ?? undefined } };
+    } catch (err) {
+      slot.fill(undefined);
+      throw err;
+    }
   }
 
   return {
     answer: (input, ctx) => streamAnswer(ctx, withinBudget(ctx).then(() => prepare(input, ctx)), config.pipeline.generator, input.maxTokens),
 
     complete(input, ctx) {
-      const prepared = (async () => {
+      const prepared = (async (): Promise<Prepared> => {
         await withinBudget(ctx);
         const messages = await sanitizeMessages(deps, runner, ctx, input.messages);
         ctx.transcript.input = messages.map((m) => `${m.role}: ${m.content}`).join('\n');
-        return { messages, contexts: [] as Hit[] };
+        return { messages, contexts: [] };
       })();
       return streamAnswer(ctx, prepared, input.model, input.maxTokens, { temperature: input.temperature, stop: input.stop });
     },
@@ -96,6 +148,26 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
 /** Refuses an answer before any work once the caller's tokens of this minute are spent. */
 async function withinBudget(ctx: RequestContext): Promise<void> {
   await ctx.tokenBudget?.check();
+}
+
+/** What generation starts from: the conversation and its contexts, or a cached answer. */
+interface Prepared {
+  messages: ChatMessage[];
+  contexts: Hit[];
+  cached?: CachedAnswer;
+  /** A miss of the results cache: the slot the answer fills, the question, its vector (semantic cache). */
+  pending?: { slot: ResultSlot<CachedAnswer>; question: string; vector?: Float32Array };
+}
+
+function fromCache(ctx: RequestContext, messages: ChatMessage[], cached: CachedAnswer): Prepared {
+  ctx.transcript.input = cached.question;
+  ctx.transcript.retrieved = cached.contexts.map((hit) => ({ id: hit.id, doc_id: hit.docId, score: hit.score }));
+  return { messages, contexts: cached.contexts, cached };
+}
+
+function recordTranscript(ctx: RequestContext, answer: string, citations: string[]): void {
+  ctx.transcript.output = answer;
+  ctx.transcript.cited = citations;
 }
 
 function toGenerationContext(hit: Hit): GenerationContext {

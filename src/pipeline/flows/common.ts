@@ -47,12 +47,13 @@ export function createContextRetriever(deps: FlowDeps, runner: StageRunner) {
     return scoped;
   }
 
-  return async (ctx: RequestContext, request: SearchInput, onFailure: 'throw' | 'no_context'): Promise<Hit[]> => {
+  /** `queryVector`: the query embedded already (the semantic answer cache needs it first). */
+  return async (ctx: RequestContext, request: SearchInput, onFailure: 'throw' | 'no_context', queryVector?: Float32Array | null): Promise<Hit[]> => {
     const namespace = await resolveNamespace(ctx, request.namespace);
     const rerankerName = config.pipeline.reranker;
     const mode = request.mode ?? config.retrieval.default_mode;
     const reranker = (request.rerank ?? config.retrieval.rerank.enabled) && rerankerName ? models.reranker(rerankerName) : undefined;
-    const vector = mode === 'sparse' ? null : await embed.embedQuery(models.embedder(config.pipeline.embedder), request.query, ctx);
+    const vector = mode === 'sparse' ? null : (queryVector ?? (await embed.embedQuery(models.embedder(config.pipeline.embedder), request.query, ctx)));
     const candidates = Math.max(request.topK, reranker ? config.retrieval.rerank.top_n : 0, config.retrieval.candidates);
     const hits = await retrieve(
       ctx,

@@ -9,6 +9,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { Retrieval } from '../../retrieval/retrieval.js';
 import type { StageRunnerConfig } from '../stage-runner.js';
 import type { FeatureSource } from '../stages/features.js';
+import type { ResultCache } from '../result-cache.js';
 
 /**
  * The settings the pipeline reads: its own slices of the config, not the composed `Config` (which
@@ -34,4 +35,6 @@ export interface FlowDeps {
   features: FeatureSource;
   /** Query and text vectors, one cache per pipeline shared by every flow. */
   embeddingCache: TieredCache<Float32Array>;
+  /** Search and answer results (and the semantic answer cache), keyed by the namespaces' index versions. */
+  results: ResultCache;
 }

@@ -35,15 +35,17 @@ export function createIngestFlow(deps: FlowDeps): Pick<Pipeline, 'ingest' | 'del
         metadata: d.metadata === undefined ? undefined : (redactDeep(d.metadata, redactor.redact) as DocumentInput['metadata']),
       }));
       // The answer goes at the deadline: a store write in flight then (it cannot be cancelled) still
-      // commits, and a retry replaces the same ids.
-      return raceAbort(
-        retrieval.ingest(namespaceOf(ctx, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at }),
-        ctx.deadline.signal,
-      );
+      // commits, and a retry replaces the same ids. Whatever was written, all or some, now or after
+      // the deadline, gives the namespace a new index version: no result cached before it is served.
+      const written = retrieval
+        .ingest(namespaceOf(ctx, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at })
+        .finally(() => deps.results.invalidate(ctx, namespace));
+      return raceAbort(written, ctx.deadline.signal);
     },
 
     async deleteDocument(namespace, docId, ctx) {
       const deleted = await retrieval.deleteDocument(namespaceOf(ctx, namespace), docId);
+      if (deleted > 0) await deps.results.invalidate(ctx, namespace);
       if (deleted === 0) {
         throw new ProntoError('not_found', `document "${docId}" does not exist in namespace "${namespace}"`, { field: 'id' });
       }

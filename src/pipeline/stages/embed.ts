@@ -13,28 +13,42 @@ export function createEmbedStage(deps: { cache: TieredCache<Float32Array>; runne
 
   async function embedTexts(embedder: Embedder, texts: string[], ctx: RequestContext, signal: AbortSignal) {
     const keys = texts.map((text) => `${embedder.name}:${createHash('sha256').update(text).digest('base64url')}`);
-    const vectors = await Promise.all(keys.map((key) => cache.get(key)));
-    const missing = vectors.flatMap((vector, i) => (vector ? [] : [i]));
-    if (missing.length === 0) return vectors as Float32Array[];
-    let servedByFallback = false;
-    const fresh = await embedder.embed(
-      missing.map((i) => texts[i]),
-      {
-        signal,
-        deadlineAt: ctx.deadline.at,
-        trace: ctx.trace,
-        onFallback: (event) => {
-          servedByFallback = true;
-          runner.degrade(ctx, 'embed', event.reason, event.to);
-        },
-      },
-    );
-    missing.forEach((i, j) => {
-      vectors[i] = fresh[j];
-      // A fallback model's vectors live in another space: never cache them under this model's name.
-      if (!servedByFallback) cache.set(keys[i], fresh[j]);
-    });
-    return vectors as Float32Array[];
+    // One lookup per distinct text: a text twice in one call must not wait for its own flight.
+    const unique = [...new Set(keys)];
+    const found = new Map(unique.map((key, i) => [key, i]));
+    const lookups = await Promise.all(unique.map((key) => cache.lookup(key, signal)));
+    const vectors = new Map<string, Float32Array>();
+    lookups.forEach((lookup, i) => lookup.hit && vectors.set(unique[i], lookup.value));
+    const missing = unique.filter((key) => !vectors.has(key));
+    const fill = (key: string, vector: Float32Array | undefined) => {
+      const lookup = lookups[found.get(key) as number];
+      if (!lookup.hit) lookup.fill(vector);
+    };
+    if (missing.length > 0) {
+      let servedByFallback = false;
+      try {
+        const fresh = await embedder.embed(
+          missing.map((key) => texts[keys.indexOf(key)]),
+          {
+            signal,
+            deadlineAt: ctx.deadline.at,
+            trace: ctx.trace,
+            onFallback: (event) => {
+              servedByFallback = true;
+              runner.degrade(ctx, 'embed', event.reason, event.to);
+            },
+          },
+        );
+        missing.forEach((key, j) => {
+          vectors.set(key, fresh[j]);
+          // A fallback model's vectors live in another space: never cache them under this model's name.
+          fill(key, servedByFallback ? undefined : fresh[j]);
+        });
+      } finally {
+        for (const key of missing) fill(key, undefined);
+      }
+    }
+    return keys.map((key) => vectors.get(key) as Float32Array);
   }
 
   return {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { FeaturesConfig } from '../../config/schema.js';
+import type { TieredCache } from '../../core/cache.js';
 import { raceAbort } from '../../core/deadline.js';
 
 /** User metadata (tier and the fields config names) that later stages and logs may use. */
@@ -19,6 +20,11 @@ function project(config: FeaturesConfig, found: Record<string, unknown> | undefi
     else if (config.defaults[field] !== undefined) out[field] = config.defaults[field];
   }
   return out;
+}
+
+/** Features looked up once per user per `cache.features.ttl_s` (and once for concurrent requests of one user). */
+export function cachedFeatureSource(source: FeatureSource, cache: TieredCache<UserFeatures>): FeatureSource {
+  return { get: async (userId, signal) => (await cache.getOrCompute(userId, () => source.get(userId, signal), signal)).value };
 }
 
 /** Features from a JSON file `{ "<user id>": { "tier": "pro" } }`, read once at start. */

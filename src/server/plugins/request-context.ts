@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import { ProntoError } from '../../core/errors.js';
-import type { RequestContext } from '../../pipeline/types.js';
+import type { CacheReport, RequestContext } from '../../pipeline/types.js';
 import type { Tracing } from '../../observability/tracing.js';
 import { VARIANT_HEADER, type VariantRouter } from '../../pipeline/variants/router.js';
 import { OPEN_KEY } from '../front/auth.js';
@@ -11,6 +11,8 @@ import { variantFor } from '../front/variant.js';
 import { isOperationalRoute } from '../route-policy.js';
 
 export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
+/** `miss`, or where a cached result came from: `memory`, `redis`, `in_flight`; `semantic` for a similar question's answer. */
+export const CACHE_HEADER = 'x-pronto-cache';
 
 /** Route config of a route whose requests pipeline variants split (each gets one; see `variant`). */
 export const SPLIT_BY_VARIANT = { variant: true } as const;
@@ -56,6 +58,7 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.ctx && !reply.hasHeader('server-timing')) reply.header('server-timing', serverTiming(request.ctx));
+    if (request.ctx?.cache && !reply.hasHeader(CACHE_HEADER)) reply.header(CACHE_HEADER, cacheHeader(request.ctx.cache));
     return payload;
   });
 }
@@ -96,6 +99,11 @@ function deadlineFor(request: FastifyRequest, config: Config): number {
     });
   }
   return requestDeadlineMs(config, ms, budget);
+}
+
+function cacheHeader(cache: CacheReport): string {
+  if (!cache.hit) return 'miss';
+  return cache.question === undefined ? (cache.tier ?? 'memory') : 'semantic';
 }
 
 /** `Server-Timing: sanitize;dur=0.1, embed;dur=4.2, ..., total;dur=12.3` */

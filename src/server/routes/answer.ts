@@ -27,6 +27,7 @@ function answerBodySchema(s: Schemas) {
       timings: s.Timings,
       degraded: s.Degraded,
       variant: s.Variant,
+      cache: Type.Optional(s.Cache),
     },
     { title: 'Answer' },
   );
@@ -64,7 +65,7 @@ function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineR
       schema: {
         summary: 'Chat with the documents (RAG), streamed as server-sent events',
         description:
-          'Events: `contexts` {contexts}, then `token` {text} per piece of the answer, then `done` {timings, degraded, usage, citations, latency_ms, trace_id (when the request is traced)}; ' +
+          'Events: `contexts` {contexts}, then `token` {text} per piece of the answer (a cached answer comes as one token), then `done` {timings, degraded, usage, citations, latency_ms, cache, trace_id (when the request is traced)}; ' +
           '`error` {error} if the answer fails after streaming began. With `stream: false` the answer comes as one JSON body.',
         tags: ['answers'],
         body: ChatBody,

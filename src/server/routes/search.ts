@@ -18,7 +18,7 @@ export function registerSearchRoute(app: FastifyInstance, deps: PipelineRouteDep
         tags: ['retrieval'],
         body: Body,
         response: {
-          200: Type.Object({ hits: Type.Array(s.Hit), latency_ms: Type.Number(), timings: s.Timings, degraded: s.Degraded, variant: s.Variant }),
+          200: Type.Object({ hits: Type.Array(s.Hit), latency_ms: Type.Number(), timings: s.Timings, degraded: s.Degraded, variant: s.Variant, cache: Type.Optional(s.Cache) }),
           ...errorResponses(s),
         },
       },

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import type { TieredCache } from '../core/cache.js';
+import type { IndexVersions } from '../core/index-versions.js';
+import type { TokenUsage } from '../models/types.js';
+import type { Hit } from '../retrieval/types.js';
+import { namespaceOf } from './context.js';
+import type { SemanticIndex } from './semantic-index.js';
+import type { RequestContext } from './types.js';
+
+export interface CachedSearch {
+  kind: 'search';
+  hits: Hit[];
+}
+
+export interface CachedAnswer {
+  kind: 'answer';
+  /** The question the answer was made for (a semantic hit names it). */
+  question: string;
+  /** The answer in the pieces it was generated in: a stream of a cached answer replays them. */
+  pieces: string[];
+  contexts: Hit[];
+  usage: TokenUsage;
+  model: string;
+  citations: string[];
+}
+
+export type CachedResult = CachedSearch | CachedAnswer;
+
+/** A request's place in the results cache: its cached result, or the slot its result fills. */
+export interface ResultSlot<V extends CachedResult> {
+  cached?: V;
+  /** Stores the result (`undefined`: not cacheable, e.g. degraded). Call exactly once on a miss. */
+  fill(value: V | undefined): void;
+  /** Set when the result can be cached (the index version was known): where the semantic index keeps it. */
+  scope?: string;
+  key?: string;
+}
+
+export interface ResultCache {
+  /**
+   * The cached result of this request (by tenant, namespace, its index version, the variant and
+   * the normalised request), recording on `ctx.cache` whether it was a hit.
+   */
+  lookup<V extends CachedResult>(ctx: RequestContext, kind: V['kind'], namespace: string, request: unknown): Promise<ResultSlot<V>>;
+  /** With the semantic cache on: the answer of an earlier question close to this one, in the slot's scope. */
+  similar(ctx: RequestContext, slot: ResultSlot<CachedAnswer>, vector: Float32Array): Promise<CachedAnswer | undefined>;
+  /** Adds an answered question to the semantic index (no-op when it is off). */
+  remember(slot: ResultSlot<CachedAnswer>, vector: Float32Array, question: string): void;
+  /** A write to the namespace: results built on its older documents are never served again. */
+  invalidate(ctx: RequestContext, namespace: string): Promise<void>;
+  /**
+   * This replica's indexes took in a change (another replica's write): results it computed while
+   * its indexes lagged were keyed by the new version, so the namespace gets a newer one again.
+   */
+  invalidateScoped(scopedNamespace: string): Promise<boolean>;
+  readonly semantic: boolean;
+}
+
+export interface ResultCacheDeps {
+  /** Undefined when `cache.results.enabled` is false. */
+  cache?: TieredCache<CachedResult>;
+  versions: IndexVersions;
+  semantic?: SemanticIndex;
+}
+
+export function createResultCache({ cache, versions, semantic }: ResultCacheDeps): ResultCache {
+  const uncached = { fill: () => undefined };
+
+  return {
+    semantic: semantic !== undefined && cache !== undefined,
+
+    async lookup<V extends CachedResult>(ctx: RequestContext, kind: V['kind'], namespace: string, request: unknown): Promise<ResultSlot<V>> {
+      if (!cache) return uncached;
+      const scoped = namespaceOf(ctx, namespace);
+      const version = await versions.current(scoped);
+      // Without the version (Redis unreachable) another replica's write could not be seen: no caching.
+      if (version === undefined) {
+        ctx.cache = { hit: false };
+        return uncached;
+      }
+      const scope = JSON.stringify([ctx.tenant, scoped, version, ctx.variant]);
+      const key = digest(JSON.stringify([kind, scope, canonical(request)]));
+      const found = await cache.lookup(key, ctx.deadline.signal);
+      // The kind is part of the key: what is found under it is a V.
+      if (found.hit) {
+        ctx.cache = { hit: true, tier: found.tier };
+        return { cached: found.value as V, fill: () => undefined, scope, key };
+      }
+      ctx.cache = { hit: false };
+      return { fill: found.fill as (value: V | undefined) => void, scope, key };
+    },
+
+    async similar(ctx, slot, vector) {
+      if (!semantic || !cache || !slot.scope) return undefined;
+      const match = semantic.nearest(slot.scope, vector);
+      // Its own key (its answer evicted, the question still indexed) is this request's flight: never wait for it.
+      if (!match || match.key === slot.key) return undefined;
+      const found = await cache.lookup(match.key, ctx.deadline.signal);
+      if (!found.hit) {
+        // Gone from the cache (evicted, expired): this request answers it afresh.
+        found.fill(undefined);
+        return undefined;
+      }
+      if (found.value.kind !== 'answer') return undefined;
+      ctx.cache = { hit: true, tier: found.tier, question: found.value.question, similarity: Math.round(match.similarity * 1e4) / 1e4 };
+      return found.value;
+    },
+
+    remember(slot, vector, question) {
+      if (semantic && slot.scope && slot.key) semantic.add(slot.scope, vector, question, slot.key);
+    },
+
+    invalidateScoped: (scoped) => versions.bump(scoped),
+
+    async invalidate(ctx, namespace) {
+      const scoped = namespaceOf(ctx, namespace);
+      if (!(await versions.bump(scoped))) {
+        ctx.logger.error({ namespace: scoped }, 'the index version could not be bumped in Redis: other replicas may serve results of the older documents until cache.results.ttl_s');
+      }
+    },
+  };
+}
+
+/**
+ * What a flow's results depend on in its config (a variant's own, after a reload maybe another
+ * under the same name): part of every key, so a changed config never serves older results.
+ */
+export function configFingerprint(config: { pipeline: unknown; retrieval: unknown; answer: unknown }): string {
+  return digest(JSON.stringify(canonical([config.pipeline, config.retrieval, config.answer])));
+}
+
+/** Whitespace runs as one space, ends trimmed: how texts are compared for the cache. */
+export function normalisedText(text: string): string {
+  return text.trim().replace(/\s+/g, ' ');
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+/**
+ * JSON with object keys sorted, so `{a, b}` and `{b, a}` filters make one key. By hand: the
+ * request is a validated body of plain JSON values, and this is a few lines, not a dependency.
+ */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+  );
+}
