@@ -3,7 +3,7 @@ import type { SampleCorpusConfig } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
 import type { ChatMessage } from '../models/types.js';
 import type { Filter, Hit } from '../retrieval/types.js';
-import type { AnswerInput, AnswerStream, RequestContext, SearchInput } from '../pipeline/types.js';
+import type { AnswerInput, AnswerStream, Pipeline, RequestContext, SearchInput, StepEvent } from '../pipeline/types.js';
 
 /**
  * Answers in the API's shape, shared by the HTTP routes and the job handlers (a job's result is
@@ -19,6 +19,8 @@ export interface AnswerRequestBody {
   user_id?: string;
   filter?: Filter;
   max_tokens?: number;
+  /** A configured multi-step flow to answer with (`flows` in config) instead of the answer flow. */
+  flow?: string;
 }
 
 /** `{messages}` or `{text}` (a one-turn chat); the conversation must end with a user turn. */
@@ -54,6 +56,21 @@ export function answerInputFrom(body: AnswerRequestBody, config: RequestDefaults
     filter: body.filter,
     maxTokens: body.max_tokens,
   };
+}
+
+/**
+ * The answer to a request body: from its flow when it names one (each step reported to `onStep`
+ * as it ends), else from the answer flow.
+ */
+export function answerFor(
+  pipeline: Pick<Pipeline, 'answer' | 'flow'>,
+  body: AnswerRequestBody,
+  config: RequestDefaults,
+  ctx: RequestContext,
+  onStep?: (event: StepEvent) => void,
+): AnswerStream {
+  const input = answerInputFrom(body, config);
+  return body.flow === undefined ? pipeline.answer(input, ctx) : pipeline.flow({ ...input, flow: body.flow, onStep }, ctx);
 }
 
 /** The fields of a search request (`/v1/search`, gRPC `Search`). */

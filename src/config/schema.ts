@@ -6,6 +6,7 @@ import { AnswerSchema } from './answer.js';
 import { VariantsSchema } from './variants.js';
 import { AuthSchema } from './auth.js';
 import { CacheSchema } from './cache.js';
+import { FlowsSchema } from './flows.js';
 
 /**
  * The one configuration schema. Every key has a default that runs with no services and no
@@ -148,6 +149,8 @@ export const ConfigSchema = Type.Object({
   answer: AnswerSchema,
   /** A/B and canary variants of the pipeline (docs/CONFIG.md#variants); empty: one pipeline, variant `default`. */
   variants: VariantsSchema,
+  /** Multi-step flows (docs/FLOWS.md), run by `/v1/chat` with `flow` and by `flow` jobs. */
+  flows: FlowsSchema,
   retrieval: RetrievalSchema,
   jobs: JobsSchema,
   cache: CacheSchema,

@@ -14,6 +14,7 @@ export const ERROR_CATALOGUE = {
   headers_too_large: { status: 431, grpc: 'INVALID_ARGUMENT', message: 'The request headers are too large' },
   unknown_namespace: { status: 404, grpc: 'NOT_FOUND', message: 'The namespace does not exist' },
   unknown_model: { status: 404, grpc: 'NOT_FOUND', message: 'The model does not exist' },
+  unknown_flow: { status: 404, grpc: 'NOT_FOUND', message: 'The flow does not exist' },
   unknown_field: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The field is not known' },
   unsupported_parameter: { status: 400, grpc: 'INVALID_ARGUMENT', message: 'The parameter is not supported' },
   unauthorized: { status: 401, grpc: 'UNAUTHENTICATED', message: 'Missing or invalid credentials' },

@@ -11,6 +11,7 @@ import { createAnswerFlow } from './flows/answer.js';
 import type { FlowDeps, PipelineSettings } from './flows/deps.js';
 import { createEmbedFlow } from './flows/embed.js';
 import { createIngestFlow } from './flows/ingest.js';
+import { createOrchestratedFlows } from './flows/orchestrated.js';
 import { createSearchFlow } from './flows/search.js';
 import { cachedFeatureSource, type FeatureSource } from './stages/features.js';
 import type { Pipeline, RequestContext } from './types.js';
@@ -31,8 +32,8 @@ export interface PipelineDeps {
 }
 
 /**
- * The pipeline: one flow per file under ./flows (search, answer + complete, embed, ingest), each
- * built from the same deps and composing only the stages it runs, under the request's deadline.
+ * The pipeline: one flow per file under ./flows (search, answer + complete, embed, ingest; and
+ * orchestrated.ts, the multi-step flows of config), each built from the same deps and composing only the stages it runs, under the request's deadline.
  * Each variant gets flows of its own, built from its config (models, retrieval, budgets) on its
  * first request; writes (ingest, delete) are never split and run the base flows.
  */
@@ -63,11 +64,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     answer: (input, ctx) => flowsFor(ctx).answer({ ...input, namespace: namespaceFor(ctx, input.namespace) }, ctx),
     complete: (input, ctx) => flowsFor(ctx).complete(input, ctx),
     embed: (input, ctx) => flowsFor(ctx).embed(input, ctx),
+    flow: (input, ctx) => flowsFor(ctx).flow({ ...input, namespace: namespaceFor(ctx, input.namespace) }, ctx),
     ingest: base.ingest,
     deleteDocument: base.deleteDocument,
   };
 }
 
 function createFlows(deps: FlowDeps): Pipeline {
-  return { ...createSearchFlow(deps), ...createAnswerFlow(deps), ...createEmbedFlow(deps), ...createIngestFlow(deps) };
+  return {
+    ...createSearchFlow(deps),
+    ...createAnswerFlow(deps),
+    ...createEmbedFlow(deps),
+    ...createIngestFlow(deps),
+    ...createOrchestratedFlows(deps),
+  };
 }

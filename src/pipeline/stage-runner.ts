@@ -21,6 +21,14 @@ export interface StageRunner {
    * request aborted (deadline or client gone) it always rethrows: no fallback can help then.
    */
   run<T>(ctx: RequestContext, stage: StageName, work: (signal: AbortSignal) => Promise<T>, fallback?: Fallback<T>): Promise<T>;
+  /** `run` with a budget of the caller's (a flow's step, named in config), not a stage's. */
+  runWithin<T>(
+    ctx: RequestContext,
+    stage: string,
+    budgetMs: number,
+    work: (signal: AbortSignal) => Promise<T>,
+    fallback?: Fallback<T>,
+  ): Promise<T>;
   /** Records a degradation that did not come from a stage failure (e.g. a model fallback chain). */
   degrade(ctx: RequestContext, stage: string, reason: string, fallback: string): void;
   /** Adds a stage's timing, metric and span without running it through `run` (streaming stages). */
@@ -29,7 +37,7 @@ export interface StageRunner {
    * The one place test faults (`faults` in config) take effect: throws or stalls as configured
    * for the stage. `run` calls it before the work; streaming stages call it themselves.
    */
-  injectFault(stage: StageName, signal: AbortSignal): Promise<void>;
+  injectFault(stage: StageName | string, signal: AbortSignal): Promise<void>;
 }
 
 /** The settings a stage runner reads: stage budgets and test faults. */
@@ -54,37 +62,48 @@ export function createStageRunner(config: StageRunnerConfig, metrics: Metrics, t
     ctx.logger.warn({ stage, reason, fallback }, 'stage degraded');
   };
 
-  const injectFault = async (stage: StageName, signal: AbortSignal) => {
+  const injectFault = async (stage: string, signal: AbortSignal) => {
     const fault = config.faults[stage];
     if (fault?.mode === 'throw') throw new ProntoError('upstream_failed', `injected fault in stage ${stage}`);
     if (fault?.mode === 'delay') await sleep(fault.delay_ms ?? 0, signal);
   };
 
+  async function runWithin<T>(
+    ctx: RequestContext,
+    stage: string,
+    budgetMs: number,
+    work: (signal: AbortSignal) => Promise<T>,
+    fallback?: Fallback<T>,
+  ): Promise<T> {
+    const startedAt = performance.now();
+    const scope = ctx.deadline.scope(budgetMs);
+    let outcome = 'ok';
+    try {
+      const faulted = injectFault(stage, scope.signal).then(() => work(scope.signal));
+      return await raceAbort(faulted, scope.signal);
+    } catch (err) {
+      if (ctx.deadline.expired) {
+        outcome = 'aborted';
+        throw ctx.deadline.signal.reason;
+      }
+      outcome = scope.overran ? 'timeout' : 'error';
+      if (!fallback) throw err;
+      ctx.logger.warn({ err, stage }, 'stage failed, running its fallback');
+      degrade(ctx, stage, outcome, fallback.name);
+      return fallback.run();
+    } finally {
+      record(ctx, stage, startedAt, outcome);
+      scope.dispose();
+    }
+  }
+
   return {
     record,
     degrade,
     injectFault,
-    async run(ctx, stage, work, fallback) {
-      const startedAt = performance.now();
-      const scope = ctx.deadline.scope(stageBudgetMs(ctx, config.deadline.budgets, stage));
-      let outcome = 'ok';
-      try {
-        const faulted = injectFault(stage, scope.signal).then(() => work(scope.signal));
-        return await raceAbort(faulted, scope.signal);
-      } catch (err) {
-        if (ctx.deadline.expired) {
-          outcome = 'aborted';
-          throw ctx.deadline.signal.reason;
-        }
-        outcome = scope.overran ? 'timeout' : 'error';
-        if (!fallback) throw err;
-        ctx.logger.warn({ err, stage }, 'stage failed, running its fallback');
-        degrade(ctx, stage, outcome, fallback.name);
-        return fallback.run();
-      } finally {
-        record(ctx, stage, startedAt, outcome);
-        scope.dispose();
-      }
+    run(ctx, stage, work, fallback) {
+      return runWithin(ctx, stage, stageBudgetMs(ctx, config.deadline.budgets, stage), work, fallback);
     },
+    runWithin,
   };
 }

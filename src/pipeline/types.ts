@@ -92,6 +92,33 @@ export interface AnswerInput {
   filter?: Filter;
 }
 
+/** A multi-step flow from config (`flows`) answering a question; steps are reported as they end. */
+export interface FlowInput extends AnswerInput {
+  flow: string;
+  /** Called as each step ends (and as the answer starts): `step` events, a job's progress. */
+  onStep?: (event: StepEvent) => void;
+}
+
+/** One step of a flow, as streamed (`step` events) and kept in a flow job's progress. */
+export interface StepEvent {
+  /** The step's name in the flow (its kind unless named). */
+  name: string;
+  kind: 'rewrite' | 'retrieve' | 'rerank' | 'generate';
+  /**
+   * `ok`; `degraded` (a fallback served, see `degraded`); `skipped` (failed and `on_failure:
+   * skip`, or nothing to do); `aborted` (the flow's budget ran out during it); `running` (generate,
+   * sent as the answer starts).
+   */
+  status: 'ok' | 'degraded' | 'skipped' | 'aborted' | 'running';
+  ms: number;
+  /** The part of the question the step worked on (0-based), for per-part steps. */
+  part?: number;
+  /** rewrite: the parts of the question. */
+  parts?: string[];
+  /** retrieve, rerank: the context ids, best first. */
+  ids?: string[];
+}
+
 export interface AnswerStream {
   /** Resolves once retrieval is done (first SSE event). */
   contexts: Promise<Hit[]>;
@@ -118,6 +145,8 @@ export interface Pipeline {
   complete(input: CompleteInput, ctx: RequestContext): AnswerStream;
   search(input: SearchInput, ctx: RequestContext): Promise<SearchResult>;
   answer(input: AnswerInput, ctx: RequestContext): AnswerStream;
+  /** Runs a configured flow (`flows` in config); `unknown_flow` (404) for a name it lacks. */
+  flow(input: FlowInput, ctx: RequestContext): AnswerStream;
   embed(input: EmbedInput, ctx: RequestContext): Promise<{ vectors: Float32Array[]; model: string; tokens: number }>;
   ingest(namespace: string, documents: DocumentInput[], ctx: RequestContext): Promise<IngestResult>;
   deleteDocument(namespace: string, docId: string, ctx: RequestContext): Promise<number>;

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ProntoError } from '../core/errors.js';
-import type { AnswerStream, RequestContext } from '../pipeline/types.js';
+import type { AnswerStream, RequestContext, StepEvent } from '../pipeline/types.js';
 import { toProntoError } from './plugins/errors.js';
 import { pipelineReport, presentHit } from '../api/answers.js';
 import type { Hit } from '../retrieval/types.js';
@@ -8,21 +8,27 @@ import { traceIdOf } from '../observability/tracing.js';
 
 /** One answer event, as sent over SSE (`event:` name + JSON data) or WebSocket (`{type, ...data}`). */
 export interface AnswerEvent {
-  type: 'contexts' | 'token' | 'done' | 'error';
+  type: 'step' | 'contexts' | 'token' | 'done' | 'error';
   data: Record<string, unknown>;
   /** The failure of an `error` event, for transports that answer it with a status (gRPC). */
   error?: ProntoError;
 }
 
 /**
- * The events of an answer in order: `contexts` (once retrieval is done), a `token` per piece of
- * text as the model produces it, then `done` with timings, degradations and usage. A failure
- * after the stream started becomes an `error` event (the status line has gone already).
+ * The events of an answer in order: for a flow, a `step` per step as it ended (reported into
+ * `steps`, which this drains); `contexts` (once retrieval is done), a `token` per piece of text as
+ * the model produces it, then `done` with timings, degradations and usage. A failure after the
+ * stream started becomes an `error` event (the status line has gone already).
  */
-export async function* answerEvents(answer: StartedAnswer, ctx: RequestContext): AsyncGenerator<AnswerEvent> {
+export async function* answerEvents(answer: StartedAnswer, ctx: RequestContext, steps: StepEvent[] = []): AsyncGenerator<AnswerEvent> {
+  const stepEvents = () => steps.splice(0).map((step): AnswerEvent => ({ type: 'step', data: { ...step } }));
+  yield* stepEvents();
   yield { type: 'contexts', data: { contexts: answer.contexts.map(presentHit) } };
   try {
-    for await (const text of answer.tokens) yield { type: 'token', data: { text } };
+    for await (const text of answer.tokens) {
+      yield* stepEvents();
+      yield { type: 'token', data: { text } };
+    }
     const done = await answer.done;
     yield {
       type: 'done',

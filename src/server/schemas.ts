@@ -96,6 +96,9 @@ export function createSchemas(config: Config) {
       messages: Type.Optional(Type.Array(Message, { minItems: 1, maxItems: config.limits.max_messages })),
       text: Type.Optional(Text('A one-turn question (instead of messages)')),
       stream: Type.Optional(Type.Boolean({ default: true, description: 'false: answer as one JSON body' })),
+      flow: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 64, description: 'Answer with this multi-step flow from config (`flows`; docs/FLOWS.md), streaming a `step` event per step' }),
+      ),
       ...AnswerOptions,
     },
     { additionalProperties: false, title: 'ChatRequest' },

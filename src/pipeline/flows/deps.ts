@@ -1,5 +1,6 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { AnswerConfig } from '../../config/answer.js';
+import type { FlowsConfig } from '../../config/flows.js';
 import type { RetrievalConfig } from '../../config/retrieval.js';
 import type { CacheConfig, FeaturesConfig, PipelineConfig, SampleCorpusConfig } from '../../config/schema.js';
 import type { TieredCache } from '../../core/cache.js';
@@ -22,6 +23,7 @@ export interface PipelineSettings extends StageRunnerConfig {
   features: FeaturesConfig;
   sample_corpus: SampleCorpusConfig;
   cache: CacheConfig;
+  flows: FlowsConfig;
 }
 
 /** What every flow is built from (the same for all four, so they compose the same way). */

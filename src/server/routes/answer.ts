@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { PipelineRouteDeps } from '../route-deps.js';
-import { answerInputFrom, collectAnswer } from '../../api/answers.js';
+import { answerFor, answerInputFrom, collectAnswer } from '../../api/answers.js';
+import type { StepEvent } from '../../pipeline/types.js';
 import { answerEvents, startAnswer, toSse } from '../answer-stream.js';
 import { contextOf } from '../request-context-of.js';
 import { SPLIT_BY_VARIANT } from '../plugins/request-context.js';
@@ -65,7 +66,8 @@ function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineR
       schema: {
         summary: 'Chat with the documents (RAG), streamed as server-sent events',
         description:
-          'Events: `contexts` {contexts}, then `token` {text} per piece of the answer (a cached answer comes as one token), then `done` {timings, degraded, usage, citations, latency_ms, cache, trace_id (when the request is traced)}; ' +
+          'Events: with `flow`, first a `step` {name, kind, status, ms, part?, parts?, ids?} per step of the flow as it ended (docs/FLOWS.md); ' +
+          'then `contexts` {contexts}, then `token` {text} per piece of the answer (a cached answer comes as one token), then `done` {timings, degraded, usage, citations, latency_ms, cache, trace_id (when the request is traced)}; ' +
           '`error` {error} if the answer fails after streaming began. With `stream: false` the answer comes as one JSON body.',
         tags: ['answers'],
         body: ChatBody,
@@ -76,7 +78,7 @@ function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineR
               'text/event-stream': {
                 schema: Type.String({
                   description:
-                    'Events `contexts`, `token` (one per piece of the answer), `done`; `error` if the answer fails after streaming began',
+                    'Events `step` (with `flow`: one per step), `contexts`, `token` (one per piece of the answer), `done`; `error` if the answer fails after streaming began',
                 }),
               },
               'application/json': { schema: AnswerBody },
@@ -88,14 +90,15 @@ function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineR
     },
     async (request, reply) => {
       const ctx = contextOf(request);
-      const answer = pipeline.answer(answerInputFrom(request.body, config), ctx);
+      const steps: StepEvent[] = [];
+      const answer = answerFor(pipeline, request.body, config, ctx, (step) => steps.push(step));
       if (request.body.stream === false) return collectAnswer(answer, ctx);
       const started = await startAnswer(answer);
       return reply
         .header('content-type', 'text/event-stream; charset=utf-8')
         .header('cache-control', 'no-cache')
         .header('x-accel-buffering', 'no')
-        .send(toSse(answerEvents(started, ctx)));
+        .send(toSse(answerEvents(started, ctx, steps)));
     },
   );
 }

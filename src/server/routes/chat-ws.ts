@@ -3,20 +3,20 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ProntoError } from '../../core/errors.js';
 import { createRequestContext } from '../../pipeline/context.js';
-import type { RequestContext } from '../../pipeline/types.js';
+import type { RequestContext, StepEvent } from '../../pipeline/types.js';
 import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
 import { fieldFromPointer } from '../front/validation.js';
 import { toProntoError } from '../plugins/errors.js';
 import { chooseVariant, type VariantSeat } from '../plugins/request-context.js';
 import type { PipelineRouteDeps } from '../route-deps.js';
-import { answerInputFrom, type AnswerRequestBody } from '../../api/answers.js';
+import { answerFor, type AnswerRequestBody } from '../../api/answers.js';
 import { errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * `GET /v1/chat/ws`: the chat stream over WebSocket. Each text frame is one chat request (the
- * `/v1/chat` body); the server answers with frames `{type:"contexts"|"token"|"done"|"error", ...}`.
+ * `/v1/chat` body); the server answers with frames `{type:"step"|"contexts"|"token"|"done"|"error", ...}`.
  * Requests on one socket run one after another; closing the socket cancels the one running.
  */
 export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineRouteDeps & { variants: VariantSeat }, s: Schemas): void {
@@ -27,7 +27,7 @@ export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineR
     summary: 'Chat over WebSocket (same events as /v1/chat)',
     description:
       'Upgrade with `Connection: Upgrade`, `Upgrade: websocket`. Send each chat request as one text frame holding a ChatRequest (the /v1/chat body). ' +
-      'The server answers with JSON text frames `{"type":"contexts","contexts":[...]}`, `{"type":"token","text":"..."}` per piece of the answer, ' +
+      'The server answers with JSON text frames (with `flow`, first `{"type":"step","name":...,"status":...}` per step of the flow), `{"type":"contexts","contexts":[...]}`, `{"type":"token","text":"..."}` per piece of the answer, ' +
       'then `{"type":"done","usage":{...},"timings":{...},"degraded":[...],"citations":[...]}`, or `{"type":"error","error":{code,message,field?}}`. ' +
       'Requests on one socket run one after another; closing the socket cancels the one running.',
     tags: ['answers'],
@@ -53,8 +53,9 @@ export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineR
           // Each frame is a request of its own: its variant is chosen as an HTTP chat request's.
           const variant = chooseVariant(request, deps.variants, body);
           current = ctx = createRequestContext({ logger: request.log, tenant: request.tenant, namespaces: request.apiKey.namespaces, tokenBudget: request.ctx?.tokenBudget, variant, deadlineMs: config.deadline.default_ms });
-          const answer = pipeline.answer(answerInputFrom(body, config), ctx);
-          for await (const event of answerEvents(await startAnswer(answer), ctx)) send(event);
+          const steps: StepEvent[] = [];
+          const answer = answerFor(pipeline, body, config, ctx, (step) => steps.push(step));
+          for await (const event of answerEvents(await startAnswer(answer), ctx, steps)) send(event);
         } catch (err) {
           send({ type: 'error', data: toProntoError(err).toBody() });
         } finally {

@@ -1,0 +1,99 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * Flows as data (`flows` in config; docs/FLOWS.md): a named list of steps the orchestrator runs
+ * for `/v1/chat` with `flow: NAME` and for jobs of kind `flow`. Every step runs under the
+ * request's deadline with its own budget, and declares what serves when it fails or overruns.
+ */
+
+/** Common to every step: its name (events, timings, metrics, faults) and its budget. */
+const StepCommon = {
+  /** Shown in `step` events and as `step.<name>` in timings; defaults to the step's kind. */
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_]*$' })),
+  /** The step's own budget; never more than what is left of the flow's. */
+  budget_ms: Type.Optional(Type.Integer({ minimum: 1 })),
+};
+
+/**
+ * What serves when a step fails or overruns: `skip` (the default) goes on without it, flagged;
+ * `fail` fails the request.
+ */
+const OnFailure = Type.Optional(Type.Union([Type.Literal('skip'), Type.Literal('fail')]));
+
+/** Splits a multi-part question into its parts (conjunctions, lists, several questions); deterministic. */
+const RewriteStep = Type.Object(
+  {
+    kind: Type.Literal('rewrite'),
+    ...StepCommon,
+    /** At most this many parts (default 4); the rest of the question stays in the last one. */
+    max_parts: Type.Optional(Type.Integer({ minimum: 1, maximum: 8 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Retrieves contexts for each part (or the whole question) from a namespace. */
+const RetrieveStep = Type.Object(
+  {
+    kind: Type.Literal('retrieve'),
+    ...StepCommon,
+    /** The request's namespace when not given. */
+    namespace: Type.Optional(Type.String({ minLength: 1 })),
+    mode: Type.Optional(Type.Union([Type.Literal('dense'), Type.Literal('sparse'), Type.Literal('hybrid')])),
+    /** A metadata filter, as in a search request (equality, `{in: [...]}`, a range). */
+    filter: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** Contexts kept per part; the request's `top_k` when not given. */
+    top_k: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    on_failure: OnFailure,
+  },
+  { additionalProperties: false },
+);
+
+/** Reorders each part's contexts with the configured reranker (`pipeline.reranker`); fused order on failure. */
+const RerankStep = Type.Object({ kind: Type.Literal('rerank'), ...StepCommon }, { additionalProperties: false });
+
+/** Answers each part from the merged contexts (one numbering, so citations hold across parts). */
+const GenerateStep = Type.Object(
+  {
+    kind: Type.Literal('generate'),
+    ...StepCommon,
+    max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const FlowStepSchema = Type.Union([RewriteStep, RetrieveStep, RerankStep, GenerateStep]);
+
+export const FlowSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String()),
+    /**
+     * The time the steps before `generate` may take together; when it runs out mid-step, that step
+     * stops and the answer is written from the contexts found so far (flagged `budget_exhausted`).
+     * Default 4000 (FLOW_DEFAULTS).
+     */
+    budget_ms: Type.Optional(Type.Integer({ minimum: 1 })),
+    steps: Type.Array(FlowStepSchema, { minItems: 1, maxItems: 32 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Defaults of the optional step and flow settings. (TypeBox's Value.Default does not reach into
+ * the members of a record of unions, so the orchestrator applies these where it reads them.)
+ */
+export const FLOW_DEFAULTS = { budget_ms: 4000, max_parts: 4, on_failure: 'skip' } as const;
+
+/** The embedded default: the deterministic planner (split, retrieve per part, answer each with citations). */
+const DEFAULT_FLOWS = {
+  decompose: {
+    description: 'Split a multi-part question, retrieve per part, answer each part with citations',
+    budget_ms: 4000,
+    steps: [{ kind: 'rewrite' }, { kind: 'retrieve' }, { kind: 'rerank' }, { kind: 'generate' }],
+  },
+};
+
+export const FlowsSchema = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,63}$' }), FlowSchema, { default: DEFAULT_FLOWS });
+
+export type FlowConfig = Static<typeof FlowSchema>;
+export type FlowStepConfig = Static<typeof FlowStepSchema>;
+export type FlowsConfig = Static<typeof FlowsSchema>;

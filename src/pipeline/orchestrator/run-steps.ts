@@ -1,0 +1,210 @@
+import { FLOW_DEFAULTS, type FlowConfig, type FlowStepConfig } from '../../config/flows.js';
+import { Deadline } from '../../core/deadline.js';
+import { isProntoError } from '../../core/errors.js';
+import type { Hit } from '../../retrieval/types.js';
+import type { createContextRetriever } from '../flows/common.js';
+import type { FlowDeps } from '../flows/deps.js';
+import type { StageRunner } from '../stage-runner.js';
+import type { RerankStage } from '../stages/rerank.js';
+import type { FlowInput, RequestContext, StepEvent } from '../types.js';
+import { decomposeQuestion } from './decompose.js';
+
+/** What the steps before the answer build up: the question's parts and each part's contexts. */
+export interface FlowState {
+  question: string;
+  parts: string[];
+  /** contexts[i]: the contexts found for parts[i], best first. */
+  contexts: Hit[][];
+}
+
+export interface StepTools {
+  deps: FlowDeps;
+  runner: StageRunner;
+  retrieveContexts: ReturnType<typeof createContextRetriever>;
+  rerank: RerankStage;
+}
+
+/** The flow's budget ran out mid-step: the answer is written from what was found before it. */
+class FlowBudgetExhausted extends Error {}
+
+/**
+ * Runs a flow's steps up to its `generate` step under the flow's budget, each step under its own
+ * budget through the stage runner (timings as `step.<name>`, metrics, spans, degradations), and
+ * reports each as it ends. When the flow's budget runs out, the step running stops and the state
+ * so far is returned, flagged `budget_exhausted -> best_so_far`; a passed request deadline or a
+ * gone client still throws (no answer can be sent then).
+ */
+export async function runStepsBeforeAnswer(
+  tools: StepTools,
+  flow: FlowConfig,
+  input: FlowInput,
+  question: string,
+  ctx: RequestContext,
+): Promise<FlowState> {
+  const state: FlowState = { question, parts: [question], contexts: [[]] };
+  // A job's flow may use what is left of the job's deadline, as its stages may (ctx.stageBudgets).
+  const budgetMs = ctx.stageBudgets
+    ? ctx.deadline.remainingMs()
+    : Math.min(flow.budget_ms ?? FLOW_DEFAULTS.budget_ms, ctx.deadline.remainingMs());
+  const flowDeadline = new Deadline(budgetMs, ctx.deadline.signal);
+  const flowCtx: RequestContext = { ...ctx, deadline: flowDeadline };
+  try {
+    for (const step of flow.steps) {
+      if (step.kind === 'generate') break;
+      await runStep(tools, step, state, input, flowCtx, ctx);
+    }
+  } catch (err) {
+    if (!(err instanceof FlowBudgetExhausted)) throw err;
+    tools.runner.degrade(ctx, 'flow', 'budget_exhausted', 'best_so_far');
+  } finally {
+    flowDeadline.dispose();
+  }
+  return state;
+}
+
+type StepOutcome = Partial<StepEvent> | 'skipped';
+
+async function runStep(
+  tools: StepTools,
+  step: FlowStepConfig,
+  state: FlowState,
+  input: FlowInput,
+  flowCtx: RequestContext,
+  ctx: RequestContext,
+) {
+  const perPart = step.kind === 'retrieve' || step.kind === 'rerank';
+  const targets = perPart ? state.parts.map((_, i) => i) : [undefined];
+  const name = step.name ?? step.kind;
+  const onFailure = 'on_failure' in step ? (step.on_failure ?? FLOW_DEFAULTS.on_failure) : FLOW_DEFAULTS.on_failure;
+  for (const part of targets) {
+    const startedAt = performance.now();
+    const degradedBefore = ctx.degraded.length;
+    const report = (status: StepEvent['status'], detail: Partial<StepEvent> = {}) =>
+      input.onStep?.({
+        name,
+        kind: step.kind,
+        status,
+        ms: Math.round((performance.now() - startedAt) * 10) / 10,
+        ...(part === undefined ? {} : { part }),
+        ...detail,
+      });
+    let outcome: StepOutcome;
+    try {
+      outcome = await runBounded(tools.runner, `step.${name}`, step, flowCtx, onFailure, (stepCtx) =>
+        stepWork(tools, step, state, input, part, stepCtx),
+      );
+    } catch (err) {
+      if (ctx.deadline.expired) throw ctx.deadline.signal.reason;
+      if (!flowCtx.deadline.expired) throw err;
+      report('aborted');
+      throw new FlowBudgetExhausted();
+    }
+    if (outcome === 'skipped') report('skipped');
+    else report(ctx.degraded.length > degradedBefore ? 'degraded' : 'ok', outcome);
+  }
+}
+
+/**
+ * The step's work under its budget, through the stage runner: a child context whose deadline ends
+ * with the step's scope, so the stages inside (embed, retrieve, rerank) stop when the step's budget
+ * or the flow's runs out. Its declared fallback (`on_failure: skip`) leaves the state as it was; a
+ * client error (an unknown namespace, a bad filter) is the request's to fix and is thrown anyway.
+ */
+async function runBounded(
+  runner: StageRunner,
+  stage: string,
+  step: FlowStepConfig,
+  flowCtx: RequestContext,
+  onFailure: 'skip' | 'fail',
+  work: (stepCtx: RequestContext) => Promise<StepOutcome>,
+): Promise<StepOutcome> {
+  const budgetMs = Math.min(step.budget_ms ?? Infinity, flowCtx.deadline.remainingMs());
+  const result = await runner.runWithin<StepOutcome | { refused: unknown }>(
+    flowCtx,
+    stage,
+    budgetMs,
+    async (signal) => {
+      const stepDeadline = new Deadline(flowCtx.deadline.remainingMs(), signal);
+      try {
+        return await work({ ...flowCtx, deadline: stepDeadline });
+      } catch (err) {
+        if (!signal.aborted && isProntoError(err) && err.status < 500) return { refused: err };
+        throw err;
+      } finally {
+        stepDeadline.dispose();
+      }
+    },
+    onFailure === 'skip' ? { name: 'skipped', run: () => 'skipped' as const } : undefined,
+  );
+  if (typeof result === 'object' && 'refused' in result) throw result.refused;
+  return result;
+}
+
+/** One step's work on the state; what it returns goes into its `step` event ('skipped': nothing to do). */
+async function stepWork(
+  tools: StepTools,
+  step: FlowStepConfig,
+  state: FlowState,
+  input: FlowInput,
+  part: number | undefined,
+  stepCtx: RequestContext,
+): Promise<StepOutcome> {
+  const { config, models } = tools.deps;
+  switch (step.kind) {
+    case 'rewrite':
+      state.parts = decomposeQuestion(state.question, step.max_parts ?? FLOW_DEFAULTS.max_parts);
+      state.contexts = state.parts.map(() => []);
+      return { parts: state.parts };
+    case 'retrieve': {
+      const i = part!;
+      const hits = await tools.retrieveContexts(
+        stepCtx,
+        {
+          query: state.parts[i],
+          namespace: step.namespace ?? input.namespace,
+          topK: step.top_k ?? input.topK,
+          mode: step.mode ?? config.retrieval.default_mode,
+          filter: (step.filter as FlowInput['filter']) ?? input.filter,
+          rerank: false,
+        },
+        'throw',
+      );
+      state.contexts[i] = mergeById(state.contexts[i], hits);
+      return { ids: hits.map((hit) => hit.id) };
+    }
+    case 'rerank': {
+      const i = part!;
+      const rerankerName = config.pipeline.reranker;
+      if (!rerankerName || state.contexts[i].length === 0) return 'skipped';
+      state.contexts[i] = await tools.rerank(
+        stepCtx,
+        models.reranker(rerankerName),
+        state.parts[i],
+        state.contexts[i],
+        config.retrieval.rerank.top_n,
+      );
+      return { ids: state.contexts[i].map((hit) => hit.id) };
+    }
+    case 'generate':
+      return 'skipped';
+  }
+}
+
+/** `first` then the hits of `second` it does not hold yet. */
+function mergeById(first: Hit[], second: Hit[]): Hit[] {
+  const seen = new Set(first.map((hit) => hit.id));
+  return [...first, ...second.filter((hit) => !seen.has(hit.id))];
+}
+
+/**
+ * The parts' contexts as one list, taking each part's best in turn (so the first few contexts a
+ * model reads cover every part), each context once: one numbering for every part's citations.
+ */
+export function interleaveContexts(perPart: Hit[][]): Hit[] {
+  const merged = new Map<string, Hit>();
+  const longest = Math.max(0, ...perPart.map((hits) => hits.length));
+  for (let rank = 0; rank < longest; rank++) {
+    for (const hits of perPart) if (hits[rank] && !merged.has(hits[rank].id)) merged.set(hits[rank].id, hits[rank]);
+  }
+  return [...merged.values()];
+}

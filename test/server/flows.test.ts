@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { readSse, startTestServer, type TestServer } from '../support/server.js';
+
+/**
+ * Multi-step flows (`flows` in config, `/v1/chat` with `flow`): the deterministic planner over the
+ * sample corpus (pronto's own docs), step streaming over SSE and WebSocket, and a flow whose budget
+ * runs out mid-step answering from what it found before.
+ */
+
+const TWO_HOP = 'What does status 429 mean and where do jobs run with REDIS_URL?';
+
+interface Event {
+  type: string;
+  [field: string]: any;
+}
+
+async function chatOverSse(server: TestServer, body: unknown): Promise<Event[]> {
+  const res = await server.post('/v1/chat', body);
+  assert.equal(res.status, 200, await res.clone().text());
+  const events: Event[] = [];
+  for await (const { event, data } of readSse(res)) events.push({ type: event, ...data });
+  return events;
+}
+
+async function chatOverWebSocket(server: TestServer, body: unknown): Promise<Event[]> {
+  const { default: WebSocket } = await import('ws');
+  const socket = new WebSocket(`${server.url.replace('http', 'ws')}/v1/chat/ws`);
+  await new Promise((resolve) => socket.once('open', resolve));
+  try {
+    return await new Promise<Event[]>((resolve) => {
+      const events: Event[] = [];
+      socket.on('message', (raw) => {
+        const event = JSON.parse(String(raw)) as Event;
+        events.push(event);
+        if (event.type === 'done' || event.type === 'error') resolve(events);
+      });
+      socket.send(JSON.stringify(body));
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+/** Every `step` event before `contexts`, then tokens, then `done` last. */
+function assertStepsFirst(events: Event[]) {
+  const types = events.map((e) => e.type);
+  const firstOther = types.findIndex((t) => t !== 'step');
+  assert.ok(firstOther > 0, `steps come first: ${types.join(',')}`);
+  assert.equal(types[firstOther], 'contexts');
+  assert.ok(!types.slice(firstOther).includes('step'), `no step after the answer began: ${types.join(',')}`);
+  assert.ok(types.includes('token'));
+  assert.equal(types[types.length - 1], 'done');
+}
+
+describe('flows', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({
+      flows: {
+        // Its second retrieve stalls (test fault) until the flow's budget runs out.
+        stalls: {
+          budget_ms: 3000,
+          steps: [
+            { kind: 'retrieve', name: 'first_hop', mode: 'sparse' },
+            { kind: 'retrieve', name: 'second_hop', mode: 'sparse' },
+            { kind: 'generate' },
+          ],
+        },
+      },
+      faults: { 'step.second_hop': { mode: 'delay', delay_ms: 600_000 } },
+    });
+  });
+  after(() => server.close());
+
+  test('the deterministic planner answers a two-hop question with both hops cited', async () => {
+    const res = await server.post('/v1/chat', { text: TWO_HOP, flow: 'decompose', stream: false });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    const docOf = new Map<string, string>(body.contexts.map((c: { id: string; doc_id: string }) => [c.id, c.doc_id]));
+    const citedDocs = new Set(body.citations.map((id: string) => docOf.get(id)));
+    assert.ok([...citedDocs].some((doc) => /status-codes/.test(doc as string)), `429 hop cited: ${[...citedDocs]}`);
+    assert.ok([...citedDocs].some((doc) => /jobs/.test(doc as string)), `jobs hop cited: ${[...citedDocs]}`);
+    assert.match(body.answer, /429/);
+    assert.match(body.answer, /worker|BullMQ|Redis/);
+    assert.deepEqual(body.degraded, []);
+    assert.ok(body.timings['step.rewrite'] !== undefined && body.timings['step.retrieve'] !== undefined, JSON.stringify(body.timings));
+  });
+
+  test('SSE: step events (name, status, timing, retrieved ids) stream before the answer', async () => {
+    const events = await chatOverSse(server, { text: TWO_HOP, flow: 'decompose' });
+    assertStepsFirst(events);
+    const steps = events.filter((e) => e.type === 'step');
+    assert.deepEqual(
+      steps.map((s) => `${s.name}:${s.part ?? '-'}`),
+      ['rewrite:-', 'retrieve:0', 'retrieve:1', 'rerank:0', 'rerank:1', 'generate:-'],
+    );
+    assert.deepEqual(steps[0].parts, ['What does status 429 mean', 'where do jobs run with REDIS_URL?']);
+    for (const step of steps.slice(1, 3)) {
+      assert.equal(step.status, 'ok');
+      assert.ok(step.ids.length > 0 && typeof step.ms === 'number');
+    }
+    assert.equal(steps[3].status, 'skipped', 'no reranker is configured');
+    assert.equal(steps[5].status, 'running');
+    const contexts = events.find((e) => e.type === 'contexts')!.contexts.map((c: { id: string }) => c.id);
+    assert.ok(steps[1].ids.every((id: string) => contexts.includes(id)), 'the merged contexts hold the first hop');
+    assert.ok(steps[2].ids.every((id: string) => contexts.includes(id)), 'and the second');
+  });
+
+  test('WebSocket: the same step events come before the answer', async () => {
+    const events = await chatOverWebSocket(server, { text: TWO_HOP, flow: 'decompose' });
+    assertStepsFirst(events);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'step').map((s) => s.name),
+      ['rewrite', 'retrieve', 'retrieve', 'rerank', 'rerank', 'generate'],
+    );
+  });
+
+  test('a flow whose budget runs out mid-step answers from what it found, flagged', async () => {
+    const events = await chatOverSse(server, { text: 'What does status 429 mean?', flow: 'stalls' });
+    assertStepsFirst(events);
+    const steps = events.filter((e) => e.type === 'step');
+    assert.deepEqual(
+      steps.map((s) => `${s.name}:${s.status}`),
+      ['first_hop:ok', 'second_hop:aborted', 'generate:running'],
+    );
+    const done = events[events.length - 1];
+    assert.deepEqual(
+      done.degraded.filter((d: { stage: string }) => d.stage === 'flow'),
+      [{ stage: 'flow', reason: 'budget_exhausted', fallback: 'best_so_far' }],
+    );
+    const answer = events
+      .filter((e) => e.type === 'token')
+      .map((e) => e.text)
+      .join('');
+    assert.match(answer, /429/, 'the first hop answers');
+    assert.ok(done.citations.length > 0);
+  });
+
+  test('an unknown flow is a 404 naming the field', async () => {
+    const res = await server.post('/v1/chat', { text: 'anything', flow: 'nope' });
+    assert.equal(res.status, 404);
+    const body = await res.json();
+    assert.equal(body.error.code, 'unknown_flow');
+    assert.equal(body.error.field, 'flow');
+  });
+});
