@@ -7,7 +7,7 @@ export default function bench(): Command {
     .addArgument(
       new Argument(
         '<scenario>',
-        'embed | infer | search | chat: HTTP against --url; grpc: embed over gRPC against --url grpc://HOST:PORT; ingest: --corpus through POST /v1/documents, one request at a time; healthz: /healthz every 10 ms while one client POSTs a --document-chars document again and again; gateway: an in-process server with API key auth and a per-key limit off and on, in alternating rounds (what they add to p50); offline: the model in-process at each batch size',
+        'embed | infer | search | chat: HTTP against --url; grpc: embed over gRPC against --url grpc://HOST:PORT; ingest: --corpus through POST /v1/documents, one request at a time; healthz: /healthz every 10 ms while one client POSTs a --document-chars document again and again; gateway: an in-process server with API key auth, a per-key limit and three variants off and on, in alternating rounds (what they add to p50); offline: the model in-process at each batch size',
       ).choices(['embed', 'grpc', 'infer', 'search', 'chat', 'ingest', 'healthz', 'gateway', 'offline']),
     )
     .option('--url <url>', 'server to load', 'http://127.0.0.1:8080')
