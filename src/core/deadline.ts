@@ -128,10 +128,11 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
 
 /** A sleep that ends early (rejecting) when the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return raceAbort(
-    new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    signal,
-  );
+  // The timer is cleared however the sleep ends: a cancelled long sleep (a test fault's stall, a
+  // backoff) must hold neither the timer nor the process until it would have ended.
+  let timer: NodeJS.Timeout | undefined;
+  const slept = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return raceAbort(slept, signal).finally(() => clearTimeout(timer));
 }
 
 /**
