@@ -99,6 +99,12 @@ async function runStep(
       report('aborted');
       throw new FlowBudgetExhausted();
     }
+    if (outcome === 'skipped' && flowCtx.deadline.remainingMs() < 1) {
+      // The step's budget ran to the flow's own end, and its timer fired before the flow's: that
+      // is the flow's budget running out, whichever of the two timers the event loop ran first.
+      report('aborted');
+      throw new FlowBudgetExhausted();
+    }
     if (outcome === 'skipped') report('skipped');
     else report(ctx.degraded.length > degradedBefore ? 'degraded' : 'ok', outcome);
   }
