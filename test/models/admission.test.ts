@@ -58,9 +58,10 @@ test('a generator serves max_concurrent_batches streams at once and bounds its w
 });
 
 test('queue_timeout_ms also bounds admission: work that could not start in time is refused up front', async () => {
-  // Costs far above scheduling noise on a loaded machine: 300 ms batches against a 400 ms timeout.
+  // Costs far above scheduling noise on a loaded machine: 400 ms batches against a 600 ms timeout
+  // (a 300/400 pair measured one batch at 405 ms in CI and refused the queued request too).
   const { runtime } = await startRuntime([
-    modelConfig({ name: 'sim', role: 'embedder', backend: 'sim', options: { base_ms: 300, per_item_ms: 0 }, batching: { max_batch_size: 1, queue_timeout_ms: 400 } as never, warmup: { batch_sizes: [1] } }),
+    modelConfig({ name: 'sim', role: 'embedder', backend: 'sim', options: { base_ms: 400, per_item_ms: 0 }, batching: { max_batch_size: 1, queue_timeout_ms: 600 } as never, warmup: { batch_sizes: [1] } }),
   ]);
   const embedder = runtime.embedder('sim');
   try {
@@ -68,7 +69,7 @@ test('queue_timeout_ms also bounds admission: work that could not start in time 
     const running = embedder.embed(['running'], { signal: never() });
     await new Promise((resolve) => setImmediate(resolve));
     const queued = embedder.embed(['queued'], { signal: never() });
-    // ~300 ms left of the running batch + ~300 ms for the queued one before it could start > 400 ms:
+    // ~400 ms left of the running batch + ~400 ms for the queued one before it could start > 600 ms:
     // refused although the request gave no deadline.
     await assert.rejects(embedder.embed(['no deadline given'], { signal: never() }), (err: { code?: string }) => err.code === 'overloaded');
     await Promise.all([running, queued]);
