@@ -9,7 +9,9 @@ const ROUTES = ['/v1/infer', '/v1/chat', '/v1/search', '/v1/embeddings', '/v1/ch
 describe('bad input gets a clear error, never a 5xx', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ limits: { max_text_chars: 2000 } });
+    // Its own sample-corpus memo: the model embeds the corpus itself, as a fresh server does, so its
+    // cost model has measured real batches before the largest-document test prices one.
+    server = await startTestServer({ limits: { max_text_chars: 2000 } }, { sampleCorpusVectors: new Map() });
   });
   after(() => server.close());
 
