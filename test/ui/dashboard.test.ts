@@ -33,7 +33,7 @@ async function openPage(browser: Browser, url: string, viewport = { width: 1280,
 function load(server: TestServer, headers: Record<string, string> = {}) {
   let running = true;
   const done = (async () => {
-    for (let i = 0; running; i++) await (await server.post('/v1/search', { query: `pronto metrics ${i % 7}` }, headers)).arrayBuffer();
+    for (let i = 0; running; i++) await (await server.post('/v1/search', { query: `pronto metrics ${i}` }, headers)).arrayBuffer();
   })();
   return async () => {
     running = false;
