@@ -87,7 +87,7 @@ interface Item<I, O> {
 
 /** Over how long the arrival rate is averaged (ms). */
 const ARRIVAL_WINDOW_MS = 100;
-/** Timers may fire a fraction of a millisecond early against performance.now(). */
+/** A turn may start a fraction of a millisecond short of max_wait against performance.now(). */
 const TIMER_SLACK_MS = 0.25;
 
 export class MicroBatcher<I, O> {
@@ -262,7 +262,10 @@ export class MicroBatcher<I, O> {
     } else if (!this.waitTimer) {
       this.waitTimer = setTimeout(() => {
         this.waitTimer = undefined;
-        this.decide();
+        // The timer marks the end of max_wait. Node times it from the event loop's cached clock,
+        // which lags performance.now() by however long the turn that set it ran, so it can fire
+        // milliseconds early: decide() would read that as an idle pause, not the timeout it is.
+        if (this.running < this.options.maxConcurrentBatches && this.queue.length > 0) this.flush(this.readyReason(performance.now()) ?? 'timeout');
       }, left);
     }
   }
