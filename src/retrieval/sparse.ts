@@ -47,6 +47,12 @@ interface NamespaceIndex {
  */
 export class Bm25Index implements SparseIndex {
   private readonly namespaces = new Map<string, NamespaceIndex>();
+  /**
+   * Namespaces being rebuilt from the store: the index taking shape, and the documents written or
+   * deleted here meanwhile. Those writes go to both indexes and the scan skips those documents (the
+   * write is as new as the store's copy or newer), so a rebuild that ends mid-ingest loses nothing.
+   */
+  private readonly rebuilding = new Map<string, { index: NamespaceIndex; written: Set<string> }>();
 
   constructor(
     private readonly bm25: Bm25Options,
@@ -64,27 +70,42 @@ export class Bm25Index implements SparseIndex {
       analyzed.push(analyze(titledText(chunk)));
       await pace();
     }
-    const index = this.namespace(namespace);
-    for (const docId of new Set(chunks.map((c) => c.docId))) this.remove(index, docId);
-    chunks.forEach((chunk, i) => this.add(index, chunk, analyzed[i]));
+    const rebuild = this.rebuilding.get(namespace);
+    for (const index of rebuild ? [this.namespace(namespace), rebuild.index] : [this.namespace(namespace)]) {
+      for (const docId of new Set(chunks.map((c) => c.docId))) this.remove(index, docId);
+      chunks.forEach((chunk, i) => this.add(index, chunk, analyzed[i]));
+    }
+    for (const chunk of chunks) rebuild?.written.add(chunk.docId);
   }
 
   /**
    * Builds a namespace's index afresh from every chunk it holds (a replica catching up with writes
-   * it did not hear of) and swaps it in at once: searches use the old index until then.
+   * it did not hear of) and swaps it in at once: searches use the old index until then. Writes made
+   * here during the rebuild are kept (see `rebuilding`). One rebuild of a namespace at a time.
    */
   async replaceNamespace(namespace: string, batches: AsyncIterable<Chunk[]>, pace: Pacer = createPacer()): Promise<void> {
-    const index = emptyIndex();
-    for await (const chunks of batches) {
-      for (const chunk of chunks) {
-        this.add(index, chunk, analyze(titledText(chunk)));
-        await pace();
+    const rebuild = { index: emptyIndex(), written: new Set<string>() };
+    this.rebuilding.set(namespace, rebuild);
+    try {
+      for await (const chunks of batches) {
+        for (const chunk of chunks) {
+          const analyzed = analyze(titledText(chunk));
+          if (!rebuild.written.has(chunk.docId)) this.add(rebuild.index, chunk, analyzed);
+          await pace();
+        }
       }
+      this.namespaces.set(namespace, rebuild.index);
+    } finally {
+      this.rebuilding.delete(namespace);
     }
-    this.namespaces.set(namespace, index);
   }
 
   async deleteDocument(namespace: string, docId: string): Promise<number> {
+    const rebuild = this.rebuilding.get(namespace);
+    if (rebuild) {
+      this.remove(rebuild.index, docId);
+      rebuild.written.add(docId);
+    }
     const index = this.namespaces.get(namespace);
     return index ? this.remove(index, docId) : 0;
   }
@@ -123,6 +144,7 @@ export class Bm25Index implements SparseIndex {
   /** Drops every namespace's in-memory index (tests and shutdown). */
   clear(): void {
     this.namespaces.clear();
+    this.rebuilding.clear();
   }
 
   private namespace(namespace: string): NamespaceIndex {

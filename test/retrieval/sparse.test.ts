@@ -40,3 +40,28 @@ test('an upsert aborted during analysis leaves the index as it was', async () =>
   assert.deepEqual((await search(bm25, 'alpha')).map(([id]) => id), ['d1#0']);
   assert.deepEqual(await search(bm25, 'sigma'), []);
 });
+
+test('writes made while a namespace is rebuilt from the store are kept, newer than the scan', async () => {
+  const bm25 = index();
+  const stored = [chunk(1), chunk(2), chunk(3), { ...chunk(4), text: 'stale' }];
+  let release!: () => void;
+  const halfway = new Promise<void>((resolve) => (release = resolve));
+  async function* scan() {
+    yield stored.slice(0, 2);
+    await halfway; // the rebuild is half done when the writes below arrive
+    yield stored.slice(2);
+  }
+  const rebuilt = bm25.replaceNamespace('ns', scan());
+  await new Promise((resolve) => setImmediate(resolve));
+  await bm25.upsert('ns', [chunk(5), { ...chunk(4), text: 'fresh' }]);
+  await bm25.deleteDocument('ns', 'd3');
+  release();
+  await rebuilt;
+  assert.deepEqual((await search(bm25, 'fresh')).map(([id]) => id), ['d4#0'], 'the newer write wins over the scanned copy');
+  assert.deepEqual(await search(bm25, 'stale'), []);
+  const fresh = index();
+  await fresh.upsert('ns', [chunk(1), chunk(2), chunk(5), { ...chunk(4), text: 'fresh' }]);
+  for (const query of ['alpha', 'beta gamma', 'omega zeta lambda', 'fresh']) {
+    assert.deepEqual(await search(bm25, query), await search(fresh, query), `${query}: as if built from the survivors, no copy twice`);
+  }
+});
