@@ -54,8 +54,12 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
         grpc?.refreshHealth();
         await sleep(config.server.drain_ms);
         app.state.shuttingDown = true;
-        const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdown_grace_ms).unref());
+        // The grace timer holds the process until it is cleared: were it unref'd, a close waiting on
+        // a connection that holds no handle let the process exit before the runtime closed.
+        const graceOver = new AbortController();
+        const grace = sleep(config.server.shutdown_grace_ms, graceOver.signal).catch(() => undefined);
         await Promise.race([Promise.all([app.server.close(), grpc?.close(config.server.shutdown_grace_ms)]), grace]);
+        graceOver.abort();
         await runtime.close();
       })();
       return closing;

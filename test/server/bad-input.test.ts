@@ -111,15 +111,19 @@ describe('bad input gets a clear error, never a 5xx', () => {
 
   describe('malformed HTTP gets the error catalogue\'s body, not Fastify\'s, then the connection closes', () => {
     const HOST = 'Host: 127.0.0.1\r\n';
+    const UPGRADE = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
     const cases: Array<[string, string, number, string, RegExp]> = [
       ['a bad request line', 'GARBAGE\r\n\r\n', 400, 'invalid_http', /HPE_INVALID_METHOD/],
       ['a bad header name', `GET /healthz HTTP/1.1\r\n${HOST}Bad Header: x\r\n\r\n`, 400, 'invalid_http', /HPE_INVALID_HEADER_TOKEN/],
       ['a bad chunk size', `POST /v1/search HTTP/1.1\r\n${HOST}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n`, 400, 'invalid_http', /HPE_INVALID_CHUNK_SIZE/],
       ['both Content-Length and chunked', `POST /v1/search HTTP/1.1\r\n${HOST}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}`, 400, 'invalid_http', /HPE_/],
       ['headers over the size limit', `GET /healthz HTTP/1.1\r\n${HOST}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large', /size limit/],
+      // The connection stayed open (the server's count of connections never fell back) and held shutdown.
+      ['a WebSocket upgrade to a URL the router cannot decode', `GET /v1/%ZZ HTTP/1.1\r\n${HOST}${UPGRADE}\r\n`, 400, 'invalid_input', /percent-encoding/],
     ];
     for (const [name, bytes, status, code, message] of cases) {
-      test(name, async () => {
+      // A connection left open is the failure: the test fails by its timeout rather than hang the suite.
+      test(name, { timeout: 30_000 }, async () => {
         const res = await rawExchange(server.url, bytes);
         assert.equal(res.status, status, `${res.head}\n${res.body}`);
         assert.match(res.head, /content-type: application\/json/i);

@@ -38,6 +38,13 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`
       : `The URL path is not valid (a malformed percent-encoding?): ${error.message}`;
+  // An upgrade request's socket is the plugin's to close once answered (its onResponse hook), but
+  // a framework error skips the hooks: without this the half-open socket stays counted by the
+  // server forever (one per such request) and shutdown waits on it.
+  if (request.raw.headers.upgrade !== undefined) {
+    const socket = request.raw.socket;
+    reply.raw.once('finish', () => socket.destroySoon());
+  }
   return sendError(request, reply, new ProntoError('invalid_input', message, { field: 'path' }));
 }
 
