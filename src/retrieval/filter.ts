@@ -114,7 +114,10 @@ function literal(value: Scalar): string {
 
 const SQL_OPS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 
-function toSql({ column, condition }: Clause): string {
+function toSql(clause: Clause): string {
+  const { condition } = clause;
+  // Booleans are stored as TINYINT, in older tables as Bool (boolean-columns.ts): the cast reads both.
+  const column = clause.type === 'boolean' ? `CAST(${clause.column} AS BOOLEAN)` : clause.column;
   if ('eq' in condition) return `${column} = ${literal(condition.eq)}`;
   if ('in' in condition) return `${column} IN (${condition.in.map(literal).join(', ')})`;
   const parts = Object.entries(condition.range).map(

@@ -3,6 +3,7 @@ import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow
 import type { Logger } from 'pino';
 import { raceAbort, throwIfAborted } from '../core/deadline.js';
 import { invalidInput, ProntoError } from '../core/errors.js';
+import { legacyBooleanColumns, migrateBooleanColumns, storedValue } from './boolean-columns.js';
 import { ExactIndex } from './exact-index.js';
 import { compileFilter, fieldTypeOf, metadataColumn, metadataField, type FieldType } from './filter.js';
 import { namespaceOf, tableName } from './namespace.js';
@@ -48,10 +49,13 @@ interface TableState {
   embedder: string;
   /** The table version the in-memory mirrors (exact index here, BM25 outside) reflect. */
   syncedVersion: number;
+  /** It still has Bool metadata columns (boolean-columns.ts): the next write migrates them first. */
+  legacyBooleans: boolean;
 }
 
-const SQL_TYPE: Record<FieldType, string> = { string: 'STRING', number: 'DOUBLE', boolean: 'BOOLEAN' };
-const ARROW_TYPE_TO_FIELD: Record<string, FieldType> = { Utf8: 'string', Float64: 'number', Bool: 'boolean' };
+/** Booleans are stored as TINYINT 0/1 (see boolean-columns.ts); Bool columns of older tables still read as boolean. */
+const SQL_TYPE: Record<FieldType, string> = { string: 'STRING', number: 'DOUBLE', boolean: 'TINYINT' };
+const ARROW_TYPE_TO_FIELD: Record<string, FieldType> = { Utf8: 'string', Float64: 'number', Int8: 'boolean', Bool: 'boolean' };
 const CHUNK_COLUMNS = ['id', 'doc_id', 'idx', 'text', 'title', 'metadata'];
 const RESULT_COLUMNS = [...CHUNK_COLUMNS, '_distance'];
 
@@ -298,6 +302,7 @@ export class LanceVectorStore implements VectorStore {
       writesSinceOptimize: 0,
       embedder: builtBy ?? 'use-lite',
       syncedVersion: await table.version(),
+      legacyBooleans: legacyBooleanColumns(schema).length > 0,
     };
   }
 
@@ -325,6 +330,12 @@ export class LanceVectorStore implements VectorStore {
       if (existing.dimensions !== dimensions) {
         throw invalidInput('namespace', `the namespace holds ${existing.dimensions}-d vectors; this embedder gives ${dimensions}-d`);
       }
+      if (existing.legacyBooleans) {
+        // Another writer may have migrated them already: decide on the latest version.
+        await existing.table.checkoutLatest();
+        await migrateBooleanColumns(existing.table, legacyBooleanColumns(await existing.table.schema()));
+        existing.legacyBooleans = false;
+      }
       return existing;
     }
     const table = await this.connection().createEmptyTable(tableName(namespace), baseSchema(dimensions, this.options.embedder), {
@@ -338,6 +349,7 @@ export class LanceVectorStore implements VectorStore {
       writesSinceOptimize: 0,
       embedder: this.options.embedder ?? 'use-lite',
       syncedVersion: await table.version(),
+      legacyBooleans: false,
     };
     this.states.set(namespace, Promise.resolve(state));
     return state;
@@ -447,7 +459,7 @@ function toRow(chunk: Chunk, vector: Float32Array, state: TableState): Record<st
   // Every metadata column gets a value (null when this chunk lacks the field) so rows match the schema.
   for (const field of state.fields.keys()) {
     const value = chunk.metadata[field];
-    row[metadataColumn(field)] = fieldTypeOf(value) === state.fields.get(field) ? value : null;
+    row[metadataColumn(field)] = fieldTypeOf(value) === state.fields.get(field) ? storedValue(value) : null;
   }
   return row;
 }
