@@ -17,15 +17,22 @@ export function refuseWorkPastDeadline(documents: DocumentInput[], embedder: Emb
   const workMs = embedder.workMs?.(documents.length, chars);
   const remainingMs = deadline.remainingMs();
   if (workMs === undefined || workMs <= remainingMs) return;
-  const fittingChars = Math.floor((chars * remainingMs) / workMs);
+  // The estimate is a fixed cost per batch plus a cost per character: what fits is what the time
+  // left after the fixed part pays for (none, when the deadline is shorter than the fixed part).
+  const fixedMs = embedder.workMs?.(documents.length, 0) ?? 0;
+  const fittingChars = chars > 0 && workMs > fixedMs ? Math.max(0, Math.floor(((remainingMs - fixedMs) * chars) / (workMs - fixedMs))) : 0;
+  const advice =
+    fittingChars > 0
+      ? `Send fewer or smaller documents per request (about ${fittingChars} characters fit)`
+      : `No document fits in a deadline this short: allow at least ~${duration(fixedMs)} (x-pronto-deadline-ms)`;
   throw new ProntoError(
     'too_large_for_deadline',
-    `The documents hold ${chars} characters to embed: at least ~${seconds(workMs)} s of work for the embedder "${embedder.name}" at ` +
-      `its measured speed, more than the ${seconds(remainingMs)} s left before this request's deadline. Send fewer or smaller ` +
-      `documents per request (about ${fittingChars} characters fit), or submit them as an ingest job (POST /v1/jobs with kind ` +
-      `"ingest"), whose deadline is jobs.timeout_ms.`,
+    `The documents hold ${chars} characters to embed: at least ~${duration(workMs)} of work for the embedder "${embedder.name}" at ` +
+      `its measured speed, more than the ${duration(remainingMs)} left before this request's deadline. ${advice}, ` +
+      `or submit them as an ingest job (POST /v1/jobs with kind "ingest"), whose deadline is jobs.timeout_ms.`,
     { field: 'documents', details: { estimate_ms: Math.round(workMs), remaining_ms: Math.round(remainingMs), max_chars: fittingChars } },
   );
 }
 
-const seconds = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 1 : 0);
+/** Milliseconds below a second (a short deadline read as "0.0 s" said nothing), seconds above. */
+const duration = (ms: number) => (ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
