@@ -5,7 +5,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { Bool, Field, FixedSizeList, Float32, Schema, Utf8, Int32 } from 'apache-arrow';
 import { metadataColumn } from '../../src/retrieval/filter.js';
 import { tableName } from '../../src/retrieval/namespace.js';
-import type { SearchMode } from '../../src/retrieval/types.js';
+import type { Metadata, SearchMode } from '../../src/retrieval/types.js';
 import { HashEmbedder, openRetrieval, signal, type TestRetrieval } from './helpers.js';
 
 const embedder = new HashEmbedder(16);
@@ -19,7 +19,7 @@ async function ids(t: TestRetrieval, filter: Record<string, unknown>, mode: Sear
   return hits.map((h) => h.docId).sort();
 }
 
-async function ingestOneByOne(t: TestRetrieval, docs: Array<{ id: string; metadata: Record<string, unknown> }>): Promise<void> {
+async function ingestOneByOne(t: TestRetrieval, docs: Array<{ id: string; metadata: Metadata }>): Promise<void> {
   for (const doc of docs) {
     const result = await t.retrieval.ingest('acme/b', [{ ...doc, text: `otters live by rivers ${doc.id}` }], { embedder, signal });
     assert.deepEqual(result.failed, [], `${doc.id}: ${JSON.stringify(result.failed)}`);
