@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
+import { sleep } from '../core/deadline.js';
+import { RETRYABLE_CODES } from '../core/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Embedder } from '../models/types.js';
@@ -9,7 +11,7 @@ import { createRetrieval } from '../retrieval/create-retrieval.js';
 import { loadBeir, type BeirDataset } from '../retrieval/eval/beir.js';
 import { LanceVectorStore } from '../retrieval/lance-store.js';
 import type { Retrieval } from '../retrieval/retrieval.js';
-import type { DocumentInput } from '../retrieval/types.js';
+import type { DocumentInput, IngestResult } from '../retrieval/types.js';
 import { openEmbedder, progressBar } from './ingest.js';
 
 /** A BEIR corpus indexed in its scratch namespace, with the configured embedder, for eval and adapter training. */
@@ -67,6 +69,17 @@ export function evalNamespace(config: Config, corpusHash: string, embedderName: 
   return `eval/${corpusHash.slice(0, 16)}/${embedderName}/${max_tokens}-${overlap_tokens}${vectors}`;
 }
 
+/**
+ * How often a transiently failed group is ingested again, and the pause before round k (k × this).
+ * A loaded machine makes a model batch overrun its execution timeout now and then (use-lite on
+ * SciFact at load 20 lost 3,924 of 5,183 documents that way); the same batch succeeds later.
+ */
+export interface IngestRetry {
+  attempts: number;
+  backoffMs: number;
+}
+const DEFAULT_RETRY: IngestRetry = { attempts: 5, backoffMs: 10_000 };
+
 /** Ingests `corpus` into `namespace` unless an earlier run did (a marker file in the data dir says so). */
 export async function ensureIngested(
   config: Config,
@@ -75,6 +88,7 @@ export async function ensureIngested(
   store: LanceVectorStore,
   embedder: Embedder,
   namespace: string,
+  retry: IngestRetry = DEFAULT_RETRY,
 ): Promise<Record<string, unknown>> {
   const marker = join(config.data_dir, 'eval-cache', Buffer.from(namespace).toString('hex') + '.done');
   if (existsSync(marker)) return { cached: true };
@@ -87,14 +101,51 @@ export async function ensureIngested(
   const missing = corpus.filter((doc) => !present.has(doc.id));
   process.stderr.write(`${present.size} documents already indexed, ${missing.length} to go\n`);
   const progress = progressBar();
-  const signal = new AbortController().signal;
-  // Bulk priority without a deadline: the model runtime makes it wait for capacity, never sheds it.
-  const result = await retrieval.ingest(namespace, missing, { embedder, signal, onProgress: progress.update });
+  const { accepted, failed, rounds } = await ingestRetrying(retrieval, namespace, missing, embedder, retry, progress.update);
   progress.stop();
   const seconds = (performance.now() - started) / 1000;
-  if (result.failed.length > 0) throw new Error(`ingest failed for ${result.failed.length} documents: ${JSON.stringify(result.failed[0])}`);
-  const ingest = { cached: false, resumed_from: present.size, seconds, docs_per_second: result.accepted.length / seconds };
+  if (failed.length > 0) throw new Error(`ingest failed for ${failed.length} documents: ${JSON.stringify(failed[0])}`);
+  const ingest = { cached: false, resumed_from: present.size, rounds, seconds, docs_per_second: accepted / seconds };
   mkdirSync(join(config.data_dir, 'eval-cache'), { recursive: true });
   writeFileSync(marker, JSON.stringify(ingest));
   return ingest;
+}
+
+/**
+ * Ingests `documents`, then again those whose group failed with a transient error (a retryable
+ * code), up to `retry.attempts` rounds. A document refused for itself (invalid input) is not
+ * retried. Re-ingesting is safe: a failed group wrote nothing or is replaced whole by its ids.
+ */
+async function ingestRetrying(
+  retrieval: Retrieval,
+  namespace: string,
+  documents: DocumentInput[],
+  embedder: Embedder,
+  retry: IngestRetry,
+  onProgress: (done: number, total: number) => void,
+): Promise<{ accepted: number; failed: IngestResult['failed']; rounds: number }> {
+  // Bulk priority without a deadline: the model runtime makes it wait for capacity, never sheds it.
+  const signal = new AbortController().signal;
+  let pending = documents;
+  let accepted = 0;
+  const failed: IngestResult['failed'] = [];
+  for (let round = 1; ; round++) {
+    const done = documents.length - pending.length;
+    const result = await retrieval.ingest(namespace, pending, {
+      embedder,
+      signal,
+      onProgress: (n) => onProgress(done + n, documents.length),
+    });
+    accepted += result.accepted.length;
+    const transient = result.failed.filter((f) => RETRYABLE_CODES.has(f.error.code));
+    failed.push(...result.failed.filter((f) => !RETRYABLE_CODES.has(f.error.code)));
+    if (transient.length === 0) return { accepted, failed, rounds: round };
+    if (round === retry.attempts) return { accepted, failed: [...failed, ...transient], rounds: round };
+    const pauseMs = retry.backoffMs * round;
+    process.stderr.write(
+      `\n${transient.length} documents failed transiently (${transient[0].error.message}); ingesting them again in ${pauseMs / 1000} s (round ${round + 1} of ${retry.attempts})\n`,
+    );
+    await sleep(pauseMs);
+    pending = transient.map((f) => pending[f.index]);
+  }
 }
