@@ -21,7 +21,9 @@ export type ChangeListener = (change: { namespace: string; version: number }) =>
  * applied by re-reading just its documents. The poll is the fallback for what the feed misses (a
  * Redis outage, a process writing without Redis such as `pronto ingest`, an ANN index built
  * elsewhere): a namespace still behind on two polls in a row — one poll is the feed's grace — is
- * reloaded whole. Changes apply one at a time, so a document's later version never lands first.
+ * reloaded whole, and so is one another process created that this replica has not built yet. A
+ * namespace this replica created is never behind for being new: its writes are all it holds.
+ * Changes apply one at a time, so a document's later version never lands first.
  */
 export class IndexFollower {
   private applying: Promise<unknown> = Promise.resolve();
@@ -76,7 +78,7 @@ export class IndexFollower {
     this.polling = true;
     try {
       const { store } = this.options;
-      const unseen = (await store.namespaces()).filter((namespace) => !this.loaded.has(namespace));
+      const unseen = (await store.namespaces()).filter((namespace) => !this.built(namespace));
       const lagging = new Set([...(await store.laggingNamespaces()), ...unseen]);
       for (const namespace of lagging) {
         if (this.behind.has(namespace)) await this.serialised(() => this.reload(namespace));
@@ -97,7 +99,7 @@ export class IndexFollower {
 
   private async apply(change: IndexChange): Promise<void> {
     // A namespace this replica has not built yet (another process created it): all of it, once.
-    if (!this.loaded.has(change.namespace)) return this.reload(change.namespace);
+    if (!this.built(change.namespace)) return this.reload(change.namespace);
     const { store, sparse } = this.options;
     const chunks = await store.syncDocuments(change.namespace, change.docIds);
     const kept = new Set(chunks.map((chunk) => chunk.docId));
@@ -118,6 +120,14 @@ export class IndexFollower {
   private async load(namespace: string): Promise<void> {
     await this.options.sparse.replaceNamespace(namespace, this.options.store.scan(namespace));
     this.loaded.add(namespace);
+  }
+
+  /**
+   * This replica's BM25 holds all of the namespace: built from the store (at start or by a reload),
+   * or the table was created here, so every write to it was made here or heard of and applied.
+   */
+  private built(namespace: string): boolean {
+    return this.loaded.has(namespace) || this.options.store.createdHere(namespace);
   }
 
   private serialised(work: () => Promise<void>): Promise<void> {

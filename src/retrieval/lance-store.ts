@@ -78,6 +78,8 @@ export class LanceVectorStore implements VectorStore {
   private readonly indexing = new Set<string>();
   /** The in-memory mirror that serves exact search until a namespace has its ANN index. */
   private readonly exact = new ExactIndex();
+  /** Namespaces whose table this process created empty: each of their rows came through its own writes or the changes it applied. */
+  private readonly created = new Set<string>();
 
   constructor(private readonly options: LanceStoreOptions) {}
 
@@ -93,6 +95,14 @@ export class LanceVectorStore implements VectorStore {
   async namespaces(): Promise<string[]> {
     const names = await this.connection().tableNames();
     return names.map(namespaceOf).filter((ns): ns is string => ns !== undefined);
+  }
+
+  /**
+   * This process created the namespace's table (empty), so the writes it made and the changes it
+   * applied since are all there is: nothing in it needs reading back from the store.
+   */
+  createdHere(namespace: string): boolean {
+    return this.created.has(namespace);
   }
 
   async count(namespace: string): Promise<number> {
@@ -256,6 +266,7 @@ export class LanceVectorStore implements VectorStore {
     await Promise.allSettled([...this.writeQueues.values()]);
     for (const pending of this.states.values()) (await pending.catch(() => undefined))?.table.close();
     this.states.clear();
+    this.created.clear();
     this.exact.clear();
     this.db?.close();
     this.db = undefined;
@@ -341,6 +352,13 @@ export class LanceVectorStore implements VectorStore {
     const table = await this.connection().createEmptyTable(tableName(namespace), baseSchema(dimensions, this.options.embedder), {
       existOk: true,
     });
+    if ((await table.version()) > 1) {
+      // Another process created the table first and has committed to it since: open it as one
+      // that existed (its rows into the mirror, its metadata columns), not as an empty table.
+      table.close();
+      return this.stateForWrite(namespace, dimensions);
+    }
+    this.created.add(namespace);
     const state: TableState = {
       table,
       dimensions,
