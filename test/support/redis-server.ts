@@ -59,6 +59,8 @@ export async function startOwnRedis(): Promise<OwnRedis | undefined> {
     const until = Date.now() + 10_000;
     for (;;) {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      // Refused connections are expected while the server starts: connect() rejects with them.
+      probe.on('error', () => undefined);
       try {
         await Promise.race([probe.connect().then(() => probe.ping()), failed]);
         return;
