@@ -39,7 +39,7 @@ async function run(backend: Backend) {
   const jobs = createJobQueue(config, {
     metrics,
     logger: pino({ level: 'silent' }),
-    handlers: { infer: noop, chat: noop, embed: noop, ingest: noop },
+    handlers: { infer: noop, chat: noop, embed: noop, ingest: noop, flow: noop },
   });
   await jobs.startWorker();
   const app = await buildJobsApp(config, jobs);

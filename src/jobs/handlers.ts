@@ -1,13 +1,16 @@
 import type { JobsConfig } from '../config/jobs.js';
+import type { FlowsConfig } from '../config/flows.js';
 import type { PipelineConfig } from '../config/schema.js';
-import type { Pipeline } from '../pipeline/types.js';
+import type { Pipeline, StepEvent } from '../pipeline/types.js';
 import type { DocumentInput } from '../retrieval/types.js';
-import { answerInputFrom, collectAnswer, type AnswerRequestBody, type RequestDefaults } from '../api/answers.js';
+import { answerFor, answerInputFrom, collectAnswer, type AnswerRequestBody, type RequestDefaults } from '../api/answers.js';
+import { flowProgress } from './flow-progress.js';
 import { untilNotShed } from './shed-retry.js';
 import type { JobHandlers } from './types.js';
 
 /** Job inputs as POST /v1/jobs validates them (src/server/routes/jobs.ts holds the schemas). */
 export type AnswerJobInput = AnswerRequestBody;
+export type FlowJobInput = AnswerRequestBody & { flow: string };
 export interface EmbedJobInput {
   texts: string[];
   model?: string;
@@ -21,12 +24,14 @@ export interface IngestJobInput {
 export interface JobHandlersConfig extends RequestDefaults {
   pipeline: Pick<PipelineConfig, 'embedder'>;
   jobs: Pick<JobsConfig, 'embed_chunk_texts'>;
+  flows: FlowsConfig;
 }
 
 /**
  * Job kinds on the pipeline, with the same result shapes as the matching synchronous routes:
  * `infer`/`chat` the collected answer (as POST /v1/chat with stream:false), `embed` an
- * OpenAI-style embeddings list, `ingest` the per-document outcome.
+ * OpenAI-style embeddings list, `ingest` the per-document outcome, `flow` the collected answer
+ * of the flow with its `steps` (reported as they end, with the progress).
  */
 export function createJobHandlers(pipeline: Pipeline, config: JobHandlersConfig): JobHandlers {
   const answer = async (raw: unknown, ctx: Parameters<JobHandlers['chat']>[1]) => {
@@ -54,6 +59,17 @@ export function createJobHandlers(pipeline: Pipeline, config: JobHandlersConfig)
       }
       return { object: 'list', model, data, usage: { prompt_tokens: tokens, total_tokens: tokens } };
     },
+    async flow(raw, ctx, run) {
+      const input = raw as FlowJobInput;
+      const progress = flowProgress(config.flows[input.flow]?.steps ?? []);
+      const steps: StepEvent[] = [];
+      const onStep = (event: StepEvent) => {
+        steps.push(event);
+        run.reportProgress(progress(event), [...steps]);
+      };
+      const answer = await collectAnswer(answerFor(pipeline, input, config, ctx, onStep), ctx);
+      return { ...answer, steps };
+    },
     async ingest(raw, ctx) {
       const input = raw as IngestJobInput;
       const namespace = input.namespace ?? config.sample_corpus.namespace;
@@ -64,3 +80,4 @@ export function createJobHandlers(pipeline: Pipeline, config: JobHandlersConfig)
     },
   };
 }
+

@@ -148,6 +148,7 @@ class MemoryJobQueue implements JobQueue {
     job.attempts++;
     job.startedAt = Date.now();
     job.progress = undefined;
+    job.steps = undefined;
     const controller = new AbortController();
     job.controller = controller;
     const attempt = runAttempt(job.record, {
@@ -156,8 +157,10 @@ class MemoryJobQueue implements JobQueue {
       redact: this.redact,
       timeoutMs: this.jobsConfig.timeout_ms,
       signal: controller.signal,
-      onProgress: (fraction) => {
-        if (job.status === 'running') job.progress = fraction;
+      onProgress: (fraction, steps) => {
+        if (job.status !== 'running') return;
+        job.progress = fraction;
+        if (steps) job.steps = steps;
       },
     })
       .then(

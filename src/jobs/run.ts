@@ -4,7 +4,7 @@ import { ProntoError, isProntoError, isRetryable } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createRequestContext } from '../pipeline/context.js';
 import { redactDeep } from '../core/redact-deep.js';
-import type { JobError, JobHandlers, JobKind, JobStatus } from './types.js';
+import type { JobError, JobHandlers, JobKind, JobRunInfo, JobStatus } from './types.js';
 
 /** A job as both backends store it: the input is already redacted. */
 export interface JobRecord {
@@ -25,7 +25,7 @@ export interface AttemptOptions {
   timeoutMs: number;
   /** Aborts when the job is cancelled (or its worker shuts down). */
   signal: AbortSignal;
-  onProgress: (fraction: number) => void;
+  onProgress: JobRunInfo['reportProgress'];
 }
 
 /**
@@ -45,7 +45,11 @@ export async function runAttempt(record: JobRecord, options: AttemptOptions): Pr
   });
   try {
     const handler = options.handlers[record.kind];
-    const run = { jobId: record.id, reportProgress: options.onProgress };
+    const run: JobRunInfo = {
+      jobId: record.id,
+      // Steps carry the question's parts: redacted like the result before they are stored.
+      reportProgress: (fraction, steps) => options.onProgress(fraction, steps && (redactDeep(steps, options.redact) as typeof steps)),
+    };
     const result = await raceAbort(
       Promise.resolve().then(() => handler(record.input, ctx, run)),
       ctx.deadline.signal,

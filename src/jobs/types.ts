@@ -1,11 +1,11 @@
-import type { RequestContext } from '../pipeline/types.js';
+import type { RequestContext, StepEvent } from '../pipeline/types.js';
 
 /**
  * The jobs contract: what a client submits, what it polls, and the queue both backends (BullMQ
  * on Redis, in-process) implement with the same semantics.
  */
 
-export const JOB_KINDS = ['infer', 'chat', 'embed', 'ingest'] as const;
+export const JOB_KINDS = ['infer', 'chat', 'embed', 'ingest', 'flow'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -30,6 +30,8 @@ export interface JobView {
   result?: unknown;
   error?: JobError;
   progress?: number;
+  /** A flow job's steps so far, as `step` events (kept once the job is finished). */
+  steps?: StepEvent[];
   created_at: string;
   started_at?: string;
   finished_at?: string;
@@ -66,8 +68,11 @@ export interface JobQueue {
 
 export interface JobRunInfo {
   jobId: string;
-  /** Reports progress in [0, 1], shown as `progress` while the job runs. */
-  reportProgress(fraction: number): void;
+  /**
+   * Reports progress in [0, 1], shown as `progress` while the job runs, and (flow jobs) the
+   * steps so far, shown as `steps`.
+   */
+  reportProgress(fraction: number, steps?: StepEvent[]): void;
 }
 
 /** Runs one kind of job; the result must be JSON (it is stored and sent to callbacks). */

@@ -1,4 +1,5 @@
 import type { JobRecord } from './run.js';
+import type { StepEvent } from '../pipeline/types.js';
 import type { JobError, JobStatus, JobView } from './types.js';
 
 export interface JobState {
@@ -7,6 +8,7 @@ export interface JobState {
   result?: unknown;
   error?: JobError;
   progress?: number;
+  steps?: StepEvent[];
   /** Epoch milliseconds. */
   startedAt?: number;
   finishedAt?: number;
@@ -22,7 +24,8 @@ export function jobView(record: JobRecord, state: JobState): JobView {
     attempts: state.attempts,
     created_at: new Date(record.createdAt).toISOString(),
   };
-  if (state.progress !== undefined) view.progress = state.progress;
+  if (state.progress !== undefined && state.status === 'running') view.progress = state.progress;
+  if (state.steps !== undefined) view.steps = state.steps;
   if (state.startedAt !== undefined) view.started_at = new Date(state.startedAt).toISOString();
   if (state.finishedAt !== undefined) view.finished_at = new Date(state.finishedAt).toISOString();
   if (state.status === 'succeeded') view.result = state.result;

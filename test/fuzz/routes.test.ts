@@ -71,7 +71,7 @@ const filter = maybe(fc.oneof(fc.constant({ lang: 'en' }), fc.constant({ n: { gt
 /** A plausible body per route: valid often, wrong in one way or another just as often. */
 const BODIES: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   '/v1/infer': fc.record({ text: nastyString, namespace, top_k: maybe(fc.integer({ min: -1, max: 200 })), filter, user_id: maybe(nastyString), max_tokens: maybe(fc.integer({ min: 0, max: 4096 })) }),
-  '/v1/chat': fc.record({ messages: maybe(messages), text: maybe(nastyString), stream: maybe(fc.boolean()), namespace, top_k: maybe(fc.integer({ min: 0, max: 10 })) }),
+  '/v1/chat': fc.record({ messages: maybe(messages), text: maybe(nastyString), stream: maybe(fc.boolean()), namespace, top_k: maybe(fc.integer({ min: 0, max: 10 })), flow: maybe(fc.constantFrom('decompose', 'nope')) }),
   '/v1/search': fc.record({ query: nastyString, top_k: maybe(fc.integer({ min: -1, max: 200 })), namespace, filter, mode: maybe(fc.constantFrom('dense', 'sparse', 'hybrid', 'other')), rerank: maybe(fc.boolean()) }),
   '/v1/embeddings': fc.record({ input: fc.oneof(nastyString, fc.array(nastyString, { maxLength: 20 })), model: maybe(fc.constantFrom('use-lite', 'extractive', 'gpt-9')) }),
   '/v1/chat/completions': fc.record({ model: fc.constantFrom('extractive', 'use-lite', 'gpt-9'), messages, stream: maybe(fc.boolean()), max_tokens: maybe(fc.integer({ min: 0, max: 4096 })), temperature: maybe(fc.double({ min: -1, max: 3 })) }),
@@ -84,8 +84,8 @@ const BODIES: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   }),
   '/v1/feedback': fc.record({ request_id: nastyString, rating: fc.oneof(fc.integer({ min: -2, max: 6 }), fc.constantFrom('up', 'down')), comment: maybe(nastyString) }),
   '/v1/jobs': fc.record({
-    kind: fc.constantFrom('infer', 'chat', 'embed', 'ingest', 'mine'),
-    input: fc.oneof(fc.record({ text: nastyString }), fc.record({ texts: fc.array(nastyString, { maxLength: 3 }) }), fc.dictionary(nastyString, anyValue, { maxKeys: 3 })),
+    kind: fc.constantFrom('infer', 'chat', 'embed', 'ingest', 'flow', 'mine'),
+    input: fc.oneof(fc.record({ text: nastyString }), fc.record({ text: nastyString, flow: fc.constantFrom('decompose', 'nope', '') }), fc.record({ texts: fc.array(nastyString, { maxLength: 3 }) }), fc.dictionary(nastyString, anyValue, { maxKeys: 3 })),
     // Loopback literals and malformed URLs only: tests never point a callback anywhere else (the
     // private-address guard is tested by what it refuses, in callbacks.test.ts).
     callback_url: maybe(fc.constantFrom('http://127.0.0.1:9/cb', 'http://[::1]:9/x', 'ftp://127.0.0.1/', 'not a url', '')),

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { readSse, startTestServer, type TestServer } from '../support/server.js';
+import { metricValue, readSse, startTestServer, type TestServer } from '../support/server.js';
 
 /**
  * Multi-step flows (`flows` in config, `/v1/chat` with `flow`): the deterministic planner over the
- * sample corpus (pronto's own docs), step streaming over SSE and WebSocket, and a flow whose budget
- * runs out mid-step answering from what it found before.
+ * sample corpus (pronto's own docs), step streaming over SSE and WebSocket, a flow whose budget
+ * runs out mid-step answering from what it found before, and flows run as jobs (in-process queue;
+ * the BullMQ queue keeps steps the same way, test/jobs/support/contract.ts).
  */
 
 const TWO_HOP = 'What does status 429 mean and where do jobs run with REDIS_URL?';
@@ -135,6 +136,78 @@ describe('flows', () => {
       .join('');
     assert.match(answer, /429/, 'the first hop answers');
     assert.ok(done.citations.length > 0);
+  });
+
+  async function job(id: string): Promise<Record<string, any>> {
+    const res = await fetch(`${server.url}/v1/jobs/${id}`);
+    assert.equal(res.status, 200);
+    return res.json();
+  }
+  async function jobUntil(id: string, done: (view: Record<string, any>) => boolean): Promise<Record<string, any>> {
+    for (let i = 0; i < 600; i++) {
+      const view = await job(id);
+      if (done(view)) return view;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`job ${id} never got there: ${JSON.stringify(await job(id))}`);
+  }
+  const submitFlowJob = async (input: unknown) => {
+    const res = await server.post('/v1/jobs', { kind: 'flow', input });
+    assert.equal(res.status, 202, await res.clone().text());
+    return ((await res.json()) as { job_id: string }).job_id;
+  };
+
+  test('a flow job answers with its steps', async () => {
+    const id = await submitFlowJob({ text: TWO_HOP, flow: 'decompose' });
+    const view = await jobUntil(id, (v) => v.status !== 'queued' && v.status !== 'running');
+    assert.equal(view.status, 'succeeded', JSON.stringify(view));
+    assert.deepEqual(
+      view.steps.map((s: { name: string; part?: number }) => `${s.name}:${s.part ?? '-'}`),
+      ['rewrite:-', 'retrieve:0', 'retrieve:1', 'rerank:0', 'rerank:1', 'generate:-'],
+    );
+    assert.deepEqual(view.result.steps, view.steps);
+    assert.match(view.result.answer, /429/);
+    assert.ok(view.result.citations.length >= 2);
+  });
+
+  test('a flow job cancelled mid-step stops that step', async () => {
+    const id = await submitFlowJob({ text: 'What does status 429 mean?', flow: 'stalls' });
+    // The first hop is done (progress 1 of 3 steps) and the second is stalling.
+    const running = await jobUntil(id, (v) => v.steps?.length === 1);
+    assert.equal(running.status, 'running');
+    assert.equal(running.progress, 1 / 3);
+    assert.equal(running.steps[0].name, 'first_hop');
+    const labels = { flow: 'flow:stalls', stage: 'step.second_hop', outcome: 'aborted' };
+    const abortedBefore = await metricValue(server.url, 'pronto_stage_duration_seconds_count', labels);
+    const res = await fetch(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).status, 'cancelled');
+    const stopped = await job(id);
+    assert.equal(stopped.status, 'cancelled');
+    assert.equal(stopped.error.code, 'cancelled');
+    assert.deepEqual(
+      stopped.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`),
+      ['first_hop:ok'],
+    );
+    // The stalled step ends now (aborted), not when its 10-minute stall would have.
+    for (let i = 0; i < 100 && (await metricValue(server.url, 'pronto_stage_duration_seconds_count', labels)) === abortedBefore; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(await metricValue(server.url, 'pronto_stage_duration_seconds_count', labels), abortedBefore + 1);
+  });
+
+  test('a flow job naming an unknown flow is refused at submit', async () => {
+    const res = await server.post('/v1/jobs', { kind: 'flow', input: { text: 'anything', flow: 'nope' } });
+    assert.equal(res.status, 404);
+    const body = await res.json();
+    assert.equal(body.error.code, 'unknown_flow');
+    assert.equal(body.error.field, 'input.flow');
+    const missing = await server.post('/v1/jobs', { kind: 'flow', input: { text: 'anything' } });
+    assert.equal(missing.status, 400);
+    assert.equal((await missing.json()).error.field, 'input.flow');
+    const onChat = await server.post('/v1/jobs', { kind: 'chat', input: { text: 'anything', flow: 'decompose' } });
+    assert.equal(onChat.status, 400, 'a chat job does not run flows: kind flow does');
+    assert.equal((await onChat.json()).error.field, 'input.flow');
   });
 
   test('an unknown flow is a 404 naming the field', async () => {

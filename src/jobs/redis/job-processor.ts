@@ -35,7 +35,8 @@ export function createJobProcessor(store: RedisJobStore, deps: ProcessorDeps, st
         redact: store.redact,
         timeoutMs: store.config.timeout_ms,
         signal: controller.signal,
-        onProgress: (fraction) => void job.updateProgress(fraction).catch(() => undefined),
+        // A flow job's steps ride along with the fraction (BullMQ keeps any JSON as progress).
+        onProgress: (fraction, steps) => void job.updateProgress(steps ? { fraction, steps } : fraction).catch(() => undefined),
       });
       if (await cancelRequested(record.id)) throw cancelledError();
       await store.scheduleCallback(record);

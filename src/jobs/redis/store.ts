@@ -7,6 +7,7 @@ import type { JobQueueDeps } from '../deps.js';
 import { isJobId } from '../ids.js';
 import { cancelledError, toJobError, type JobRecord } from '../run.js';
 import { jobNotFound } from '../submission.js';
+import type { StepEvent } from '../../pipeline/types.js';
 import type { JobStatus, JobView } from '../types.js';
 import { isFinished, jobView } from '../view.js';
 import { parseJobError } from './failure.js';
@@ -38,6 +39,14 @@ export interface FoundJob {
 export interface CallbackData {
   jobId: string;
   url: string;
+}
+
+/** BullMQ's progress of a job as the processor writes it: a fraction, or a flow job's `{fraction, steps}`. */
+function progressOf(progress: unknown): { fraction?: number; steps?: StepEvent[] } {
+  if (typeof progress === 'number') return { fraction: progress };
+  if (typeof progress !== 'object' || progress === null) return {};
+  const { fraction, steps } = progress as { fraction?: unknown; steps?: unknown };
+  return { fraction: typeof fraction === 'number' ? fraction : undefined, steps: Array.isArray(steps) ? (steps as StepEvent[]) : undefined };
 }
 
 /** The keys pronto keeps next to BullMQ's, under the same prefix. */
@@ -126,12 +135,14 @@ export class RedisJobStore {
     else status = state === 'active' ? 'running' : 'queued';
     // A cancel that is still stopping the job already decides the outcome.
     if (cancelRequested && !isFinished(status)) status = 'cancelled';
+    const progress = progressOf(job.progress);
     return jobView(job.data, {
       status,
       attempts: job.attemptsStarted,
       result: job.returnvalue,
       error: isFinished(status) ? (error ?? (status === 'cancelled' ? toJobError(cancelledError(), this.redact) : undefined)) : undefined,
-      progress: status === 'running' && typeof job.progress === 'number' ? job.progress : undefined,
+      progress: status === 'running' ? progress.fraction : undefined,
+      steps: progress.steps,
       startedAt: job.processedOn,
       finishedAt: isFinished(status) ? (job.finishedOn ?? Date.now()) : undefined,
     });

@@ -67,7 +67,7 @@ export function createMethods(runtime: Runtime, wrap: Wrappers) {
     }),
 
     SubmitJob: wrap.unary<ProtoRequest, unknown>(path('SubmitJob'), async (request, _ctx, key) => ({
-      job_id: await submitJob(jobs, key, submission(request), runtime.config.sample_corpus.namespace),
+      job_id: await submitJob(jobs, key, submission(request), runtime.config),
     })),
 
     GetJob: wrap.unary<ProtoRequest, unknown>(path('GetJob'), async (request, _ctx, key) => jobMessage(await jobs.get(key.tenant, jobId(request).job_id))),
@@ -89,5 +89,9 @@ function hitMessage(hit: ReturnType<typeof presentHit>) {
 }
 
 function jobMessage(job: JobView) {
-  return { ...job, result: job.result === undefined ? undefined : valueFromJson(job.result) };
+  return {
+    ...job,
+    result: job.result === undefined ? undefined : valueFromJson(job.result),
+    steps: job.steps === undefined ? undefined : valueFromJson(job.steps),
+  };
 }

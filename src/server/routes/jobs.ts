@@ -4,7 +4,7 @@ import type { ApiKeyRecord } from '../../config/auth.js';
 import type { Config } from '../../config/schema.js';
 import { DEFAULT_PRIORITY, JOB_KINDS, type JobKind, type JobQueue } from '../../jobs/types.js';
 import { ProntoError, isProntoError } from '../../core/errors.js';
-import type { AnswerJobInput } from '../../jobs/handlers.js';
+import type { AnswerJobInput, FlowJobInput } from '../../jobs/handlers.js';
 import { conversationOf } from '../../api/answers.js';
 import { checkNamespace } from '../../pipeline/context.js';
 import { createSchemas, errorResponses, READ_ERRORS, type Schemas } from '../schemas.js';
@@ -38,7 +38,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
       },
     },
     async (request, reply) => {
-      const jobId = await submitJob(jobs, request.apiKey, request.body, config.sample_corpus.namespace);
+      const jobId = await submitJob(jobs, request.apiKey, request.body, config);
       return reply.status(202).header('location', `/v1/jobs/${jobId}`).send({ job_id: jobId });
     },
   );
@@ -77,7 +77,7 @@ export function jobSchemas(s: Schemas) {
     {
       kind: Type.Union(
         JOB_KINDS.map((kind) => Type.Literal(kind)),
-        { description: 'infer | chat (the full answer) | embed (many texts) | ingest (documents)' },
+        { description: 'infer | chat (the full answer) | embed (many texts) | ingest (documents) | flow (a configured multi-step flow, its steps as progress)' },
       ),
       input: Type.Object({}, { additionalProperties: true, description: 'The input of the kind (see the kind schemas)' }),
       callback_url: Type.Optional(
@@ -107,6 +107,11 @@ export function jobSchemas(s: Schemas) {
     result: Type.Optional(Type.Unknown({ description: 'When succeeded: the same shape as the synchronous route' })),
     error: Type.Optional(s.Error.properties.error),
     progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    steps: Type.Optional(
+      Type.Array(Type.Object({}, { additionalProperties: true }), {
+        description: "A flow job's steps so far, as /v1/chat's `step` events (name, kind, status, ms, part?, parts?, ids?)",
+      }),
+    ),
     created_at: Type.String({ format: 'date-time' }),
     started_at: Type.Optional(Type.String({ format: 'date-time' })),
     finished_at: Type.Optional(Type.String({ format: 'date-time' })),
@@ -118,12 +123,18 @@ export type JobSubmission = Static<ReturnType<typeof jobSchemas>['Body']>;
 
 /**
  * Submits a validated job for the caller's tenant. What a worker cannot check later is checked now:
- * a chat job's conversation, and the namespace against the caller's key (a worker knows only the
- * tenant).
+ * a chat or flow job's conversation, a flow job's flow (an unknown one is the request's error, not
+ * a failed job), and the namespace against the caller's key (a worker knows only the tenant).
  */
-export async function submitJob(jobs: JobQueue, caller: Pick<ApiKeyRecord, 'tenant' | 'namespaces'>, body: JobSubmission, defaultNamespace: string): Promise<string> {
-  if (body.kind === 'chat') checkConversation(body.input as AnswerJobInput);
-  if (body.kind !== 'embed') checkNamespace(caller.namespaces, (body.input as { namespace?: string }).namespace ?? defaultNamespace);
+export async function submitJob(
+  jobs: JobQueue,
+  caller: Pick<ApiKeyRecord, 'tenant' | 'namespaces'>,
+  body: JobSubmission,
+  config: Pick<Config, 'sample_corpus' | 'flows'>,
+): Promise<string> {
+  if (body.kind === 'chat' || body.kind === 'flow') checkConversation(body.input as AnswerJobInput);
+  if (body.kind === 'flow') checkFlow(config, (body.input as FlowJobInput).flow);
+  if (body.kind !== 'embed') checkNamespace(caller.namespaces, (body.input as { namespace?: string }).namespace ?? config.sample_corpus.namespace);
   const { jobId } = await jobs.submit({
     tenant: caller.tenant,
     kind: body.kind as JobKind,
@@ -138,13 +149,22 @@ export async function submitJob(jobs: JobQueue, caller: Pick<ApiKeyRecord, 'tena
 /** Each kind's input: the same fields and limits as the synchronous route it mirrors. */
 function jobInputSchemas(s: Schemas): Record<JobKind, TSchema> {
   const closed = { additionalProperties: false } as const;
-  const { stream: _stream, ...chat } = s.ChatRequest.properties;
+  // A chat job answers in one go; a flow job (kind `flow`, flow required) is the one that runs a flow.
+  const { stream: _stream, flow: _flow, ...chat } = s.ChatRequest.properties;
+  const { flow } = Type.Required(Type.Pick(s.ChatRequest, ['flow'])).properties;
   return {
     infer: s.InferRequest,
     chat: Type.Object(chat, closed),
     embed: s.EmbedRequest,
     ingest: s.DocumentBatch,
+    flow: Type.Object({ ...chat, flow }, closed),
   };
+}
+
+function checkFlow(config: Pick<Config, 'flows'>, flow: string): void {
+  if (!Object.hasOwn(config.flows, flow)) {
+    throw new ProntoError('unknown_flow', `flow "${flow}" is not configured`, { field: 'input.flow' });
+  }
 }
 
 /** A chat job needs messages or text ending with a user turn: refuse it now, not when it runs. */

@@ -107,6 +107,23 @@ export function jobQueueContract(backend: Backend): void {
       assert.equal((await queue.cancel('t', next.jobId)).status, 'succeeded');
     });
 
+    test("a flow job's steps show while it runs (redacted) and stay once it has finished", { skip }, async () => {
+      const queue = await start();
+      const { jobId } = await queue.submit({ tenant: 't', kind: 'flow', input: { behave: 'steps:s' } });
+      const running = await waitFor(async () => {
+        const view = await queue.get('t', jobId);
+        return view.steps ? view : undefined;
+      });
+      assert.equal(running.status, 'running');
+      assert.equal(running.progress, 0.25);
+      assert.deepEqual(running.steps, [{ name: 'rewrite', kind: 'rewrite', status: 'ok', ms: 1, parts: ['mail [EMAIL]', 'and then?'] }]);
+      script.open('s');
+      const done = await waitForStatus(queue, 't', jobId);
+      assert.equal(done.status, 'succeeded');
+      assert.equal(done.progress, undefined);
+      assert.deepEqual(done.steps, running.steps);
+    });
+
     test('higher priority (lower number) runs first; FIFO within a priority', { skip }, async () => {
       const queue = await start({ concurrency: 1 });
       const blocker = await queue.submit({ tenant: 't', kind: 'ingest', input: { behave: 'gate:p' } });

@@ -9,6 +9,7 @@ import type { JobHandler, JobHandlers } from '../../../src/jobs/types.js';
  * - `echo` (default): returns `{ echo: input }`
  * - `fail:<n>:<code>`: throws ProntoError(code) on the first n attempts, then echoes
  * - `gate:<name>`: waits until `open(name)` (or the job's signal aborts), then echoes
+ * - `steps:<name>`: reports a flow step (its parts hold an email) with progress 0.25, then as `gate`
  * - `ignore-abort`: waits 10 s whatever the signal says (the queue must still time it out)
  */
 export interface ScriptedHandlers {
@@ -48,16 +49,15 @@ export function scriptedHandlers(): ScriptedHandlers {
     signal.addEventListener('abort', () => aborted.set(run.jobId, (signal.reason as { code?: string })?.code ?? 'unknown'), { once: true });
     const [verb, arg, code] = behave.split(':');
     if (verb === 'fail' && attempt <= Number(arg)) throw new ProntoError(code as 'upstream_failed', `scripted failure ${attempt}`);
-    if (verb === 'gate') {
-      run.reportProgress(0.5);
-      await raceAbort(gate(arg).promise, signal);
-    }
+    if (verb === 'steps') run.reportProgress(0.25, [{ name: 'rewrite', kind: 'rewrite', status: 'ok', ms: 1, parts: ['mail jane@example.com', 'and then?'] }]);
+    if (verb === 'gate') run.reportProgress(0.5);
+    if (verb === 'gate' || verb === 'steps') await raceAbort(gate(arg).promise, signal);
     if (verb === 'ignore-abort') await new Promise((r) => setTimeout(r, 10_000).unref());
     return { echo: input, attempt };
   };
 
   return {
-    handlers: { infer: handler, chat: handler, embed: handler, ingest: handler },
+    handlers: { infer: handler, chat: handler, embed: handler, ingest: handler, flow: handler },
     starts,
     attempts,
     aborted,
