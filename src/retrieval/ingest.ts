@@ -127,7 +127,7 @@ function metadataTypeError(doc: DocumentInput, index: number, types: Map<string,
 }
 
 /** The embedding loop's view of the options: what share of the group's inputs is embedded so far. */
-type EmbedOptions = IngestOptions & { onEmbedded: (fraction: number) => void; pace: Pacer };
+export type EmbedOptions = IngestOptions & { onEmbedded: (fraction: number) => void; pace: Pacer };
 
 async function writeGroup(
   deps: IngestDeps,
@@ -154,7 +154,12 @@ async function writeGroup(
   }
 }
 
-async function chunkVectors(chunks: Chunk[], deps: IngestDeps, options: EmbedOptions): Promise<Float32Array[]> {
+/** A chunk's vector as ingest makes it (`passage` or pooled `sentences`); label-free tuning re-embeds chunks it changed. */
+export async function chunkVectors(
+  chunks: Chunk[],
+  deps: Pick<IngestDeps, 'vector' | 'embedBatchSize'>,
+  options: EmbedOptions,
+): Promise<Float32Array[]> {
   if (deps.vector.kind === 'passage') return embedAll(chunks.map(titledText), deps.embedBatchSize, options);
   const pieces: string[][] = [];
   for (const c of chunks) {

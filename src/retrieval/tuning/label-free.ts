@@ -1,0 +1,48 @@
+import type { RetrievalConfig } from '../../config/retrieval.js';
+import type { Embedder } from '../../models/types.js';
+import type { LanceVectorStore } from '../lance-store.js';
+import { configuredSetting, FusionScorer, summarize, WEIGHT_AND_GATE_GRID, type FusionSetting } from './fusion-grid.js';
+import { heldOutLists } from './held-out-lists.js';
+
+export interface LabelFreeFusion {
+  /** The grid's setting best on the pseudo-queries. */
+  chosen: FusionSetting;
+  /** What the pseudo-queries scored: BM25 alone, the configured fusion and the chosen one. */
+  report: Record<string, unknown>;
+}
+
+/**
+ * Fits hybrid fusion (dense weight and agreement gate) to a namespace without judged queries: its
+ * own sentences, held out of their documents, are the queries and their documents the answers.
+ */
+export async function fitFusionLabelFree(
+  source: { store: LanceVectorStore; namespace: string; rc: RetrievalConfig; embedder: Embedder },
+  pseudoQueries: number,
+  signal: AbortSignal,
+): Promise<LabelFreeFusion> {
+  const { lists } = await heldOutLists(source, pseudoQueries, signal);
+  if (lists.length === 0) throw new Error(`${source.namespace} has no document with two sentences or more to hold one out of`);
+  const scorer = new FusionScorer(lists, source.rc);
+  const chosen = scorer.best(WEIGHT_AND_GATE_GRID);
+  const configured = configuredSetting(source.rc);
+  return {
+    chosen,
+    report: {
+      pseudo_queries: lists.length,
+      bm25_alone: summarize(scorer.perQuery({ dense: 0 })),
+      configured: { ...configured, ...summarize(scorer.perQuery(configured)) },
+      chosen: { ...chosen, ...summarize(scorer.perQuery(chosen)) },
+    },
+  };
+}
+
+/** The `retrieval` config that applies a setting (weights summing to 1, the gate on or off). */
+export function settingAsConfig(setting: FusionSetting, rc: RetrievalConfig): { retrieval: Record<string, unknown> } {
+  return {
+    retrieval: {
+      fusion: 'weighted',
+      weights: { dense: setting.dense, sparse: Number((1 - setting.dense).toFixed(4)) },
+      agreement: setting.gate ? { enabled: true, ...setting.gate } : { ...rc.agreement, enabled: false },
+    },
+  };
+}
