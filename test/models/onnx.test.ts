@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { dot } from '../../src/core/vectors.js';
 import { modelConfig, never, sharedPath, startRuntime } from './helpers.js';
 import { isInstalled, OPTIONAL_PACKAGES } from '../../src/models/optional-package.js';
+import { writeTinyCrossEncoder } from './tiny-cross-encoder.js';
 
 const glove = sharedPath('models/glove-sif-100d');
 const skip = !glove
@@ -78,6 +79,25 @@ test('onnx embedder: a sentence-transformers directory sets pooling and normalis
     const [meanCat, meanMarket] = await runtime.embedder('st-mean').embed(['cat sleeps on the sofa', 'cat market prices'], { signal: never() });
     assert.notDeepEqual(meanCat, meanMarket);
     assert.ok(Math.abs(dot(meanCat, meanCat) - 1) < 1e-4);
+  } finally {
+    await runtime.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('onnx reranker: a cross-encoder directory scores query/document pairs through the runtime', { skip }, async () => {
+  // A generated cross-encoder-shaped model: its logit is the sum of per-token weights over the pair.
+  const dir = mkdtempSync(join(tmpdir(), 'pronto-cross-'));
+  writeTinyCrossEncoder(dir, glove!, { otters: 2, rivers: 1, stock: -3 });
+  const { runtime } = await startRuntime([
+    modelConfig({ name: 'cross', role: 'reranker', backend: 'onnx', options: { model: dir }, warmup: { batch_sizes: [1] } }),
+  ]);
+  try {
+    const documents = ['otters live along rivers', 'rivers flow to the sea', 'stock prices of otters fell', 'a page about nothing'];
+    const scores = await runtime.reranker('cross').rerank('where do otters live', documents, { signal: never() });
+    // sigmoid(query 2 + document's own weights): 2+2+1, 2+1, 2+2-3, 2.
+    const expected = [5, 3, 1, 2].map((logit) => 1 / (1 + Math.exp(-logit)));
+    scores.forEach((score, i) => assert.ok(Math.abs(score - expected[i]) < 1e-5, `${documents[i]}: ${score} vs ${expected[i]}`));
   } finally {
     await runtime.close();
     rmSync(dir, { recursive: true, force: true });
