@@ -59,3 +59,10 @@ test('abstains when no passage covers the question', () => {
   assert.equal(reading.answered, false);
   assert.equal(read('anything', [], 2).sentences.length, 0);
 });
+
+test('a sentence is not cut after an abbreviation or an initial, nor before its parenthesis', () => {
+  const actor = [{ title: 'Howard Rollins', text: 'Howard Ellsworth Rollins Jr. (October 17, 1950 – December 8, 1996) was an American actor. He played Virgil Tibbs.' }];
+  assert.equal(read('who was howard rollins', actor, 1).sentences[0].text, 'Howard Ellsworth Rollins Jr. (October 17, 1950 – December 8, 1996) was an American actor.');
+  const bacterium = [{ title: 'Escherichia coli', text: 'Escherichia coli (also known as E. Coli) is a bacterium. It lives in the gut.' }];
+  assert.equal(read('what is the full scientific name for e coli', bacterium, 1).sentences[0].text, 'Escherichia coli (also known as E. Coli) is a bacterium.');
+});

@@ -37,7 +37,17 @@ export interface Reading {
   passageOrder: number[];
 }
 
-export const READER_WEIGHTS = {
+export interface ReaderWeights {
+  sentence: number;
+  passage: number;
+  title: number;
+  rank: number;
+  type: number;
+  abstain: number;
+  support: number;
+}
+
+export const READER_WEIGHTS: ReaderWeights = {
   sentence: 1,
   passage: 0.25,
   title: 2,
@@ -68,14 +78,14 @@ function tokenize(text: string): Token[] {
 }
 
 /** Reads the passages for the question; `weights` other than the tuned ones are for tuning runs. */
-export function read(questionText: string, passages: ReaderPassage[], maxSentences: number, weights = READER_WEIGHTS): Reading {
+export function read(questionText: string, passages: ReaderPassage[], maxSentences: number, weights: ReaderWeights = READER_WEIGHTS): Reading {
   const question = analyzeQuestion(questionText);
   const candidates: Candidate[] = [];
   const passageTerms: Array<Set<string>> = [];
   const titleTerms: Array<Set<string>> = [];
   passages.forEach((passage, index) => {
     const inPassage = new Set<string>();
-    for (const text of splitSentences(passage.text)) {
+    for (const text of readerSentences(passage.text)) {
       const tokens = tokenize(text);
       const terms = new Set(tokens.map((t) => t.term).filter((t): t is string => t !== null));
       for (const term of terms) inPassage.add(term);
@@ -135,4 +145,17 @@ function bestSpan(sentence: Candidate, question: Question): Span | undefined {
     }
   }
   return best;
+}
+
+// A sentence end the plain splitter takes for one but is an abbreviation ("Howard Rollins Jr. (born…", "c. 497 BC", "E. coli").
+const ABBREVIATION = /(?:\b\p{Lu}|\b(?:Jr|Sr|St|Dr|Mr|Mrs|Ms|Prof|Gen|Col|Capt|Lt|No|vs|ca|c|approx|Inc|Ltd|Co|Mt|Ft))\.$/u;
+
+/** The passage's sentences, with the splits after abbreviations and before a parenthesis undone. */
+function readerSentences(text: string): string[] {
+  const out: string[] = [];
+  for (const part of splitSentences(text)) {
+    if (out.length > 0 && (ABBREVIATION.test(out[out.length - 1]) || part.startsWith('('))) out[out.length - 1] += ' ' + part;
+    else out.push(part);
+  }
+  return out;
 }
