@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { sharedPath } from '../models/helpers.js';
 import floors from './floors.json' with { type: 'json' };
+import { writeStaticConfig } from './static-config.js';
 
 const scifact = sharedPath('data/scifact');
 const BIN = join(import.meta.dirname, '../../bin/pronto.js');
@@ -41,20 +42,7 @@ const { subset, retrieval: floor } = floors.scifact_train_subset;
 before(() => {
   if (skip) return;
   writeSubset(join(dir, 'beir'), subset);
-  // The static embedder (use-lite distilled) keeps the ingest to seconds; its table is cached
-  // outside the run's data dir, keyed by use-lite's weights, so only the first CI run distills it.
-  writeFileSync(
-    config,
-    JSON.stringify({
-      models: [
-        { name: 'static', role: 'embedder', backend: 'static', options: { cache_dir: join(tmpdir(), 'pronto-static-table') } },
-        { name: 'extractive', role: 'generator', backend: 'extractive' },
-      ],
-      pipeline: { embedder: 'static' },
-      data_dir: join(dir, 'data'),
-      observability: { log_level: 'warn' },
-    }),
-  );
+  writeStaticConfig(config, join(dir, 'data'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
