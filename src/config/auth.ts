@@ -19,6 +19,17 @@ export const KeyLimitsSchema = Type.Object(
     concurrent_streams: Type.Optional(Type.Integer({ minimum: 1 })),
     /** Generated tokens per clock minute, counted when each answer ends. */
     tokens_per_minute: Type.Optional(Type.Integer({ minimum: 1 })),
+    /**
+     * Request shaping: caps on one request, below the global ones (a key can only narrow them).
+     * Body bytes of an HTTP request or WebSocket frame...
+     */
+    max_body_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** ...characters of each text a model reads (question, query, message, input to embed)... */
+    max_text_chars: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** ...passages asked for (`top_k`)... */
+    max_top_k: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** ...and tokens asked to generate (`max_tokens`, `max_completion_tokens`). */
+    max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false, default: {} },
 );

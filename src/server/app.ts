@@ -15,6 +15,7 @@ import { registerAuth } from './plugins/auth.js';
 import { MAX_PARAM_LENGTH, clientError, frameworkError, registerErrorHandler } from './plugins/errors.js';
 import { registerHttpMetrics } from './plugins/http-metrics.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
+import { registerKeyShaping } from './plugins/key-shaping.js';
 import { fallbackRateLimitStore } from './plugins/rate-limit-store.js';
 import { registerRequestContext, type VariantSeat } from './plugins/request-context.js';
 import { registerRequestId, requestIdGenerator } from './plugins/request-id.js';
@@ -109,6 +110,8 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   });
   // x-pronto-variant is honoured for keys with allow_variant_override (and for everyone while no keys are configured).
   const variants: VariantSeat = { router: runtime.variants, mayForce: (request) => request.apiKey.allow_variant_override };
+  // Before the request context opens: a request over its key's caps is refused untraced, as a bad body is.
+  registerKeyShaping(server);
   registerRequestContext(server, config, runtime.tracing, variants, limits);
   registerStreamLimit(server, limits);
   documentWebSocketRoutes(server);

@@ -75,6 +75,8 @@ export function createSchemas(config: Config) {
           field: Type.Optional(Type.String({ description: 'The request field at fault, as a JSON path (`messages[0].content`)' })),
           type: Type.Optional(Type.String({ description: "OpenAI-compatible routes only: OpenAI's error type" })),
           param: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'OpenAI-compatible routes only: the field, or null' })),
+          limit: Type.Optional(Type.String({ description: "Which limit refused the request: a rate (429) or the API key's request-shaping cap (400/413: `max_body_bytes`, `max_text_chars`, `max_top_k`, `max_tokens`)" })),
+          max: Type.Optional(Type.Integer({ description: "The API key's value of the cap named by `limit` (400/413)" })),
         },
         { additionalProperties: true },
       ),
@@ -157,10 +159,10 @@ export const BODY_ERRORS = [400, 401, 404, 413, 415, 429, 502, 503, 504];
 export const READ_ERRORS = [400, 401, 404, 429, 502, 503, 504];
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input: `field` names the field',
+  400: "Invalid input: `field` names the field (`top_k` or `max_tokens` over the API key's own cap: `limit` names it, `max` is the key's value)",
   401: 'Missing or invalid API key',
   404: 'Unknown model, namespace, job or document',
-  413: 'Body, text or list too large',
+  413: "Body, text or list too large (over the API key's own `max_body_bytes` or `max_text_chars`: `limit` names it, `max` is the key's value)",
   415: 'The body is not application/json',
   429: 'Rate limited or queue full: retry after Retry-After seconds',
   502: 'A model or store call failed',

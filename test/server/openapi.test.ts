@@ -131,4 +131,13 @@ describe('the OpenAPI document at /docs', () => {
     assert.ok(paths['/v1/jobs'].post.responses['202'].headers.location, 'jobs Location');
     assert.ok(paths['/v1/models/{id}'].get.responses['404'], 'model 404');
   });
+
+  test("documents the API key's request-shaping caps on the errors they cause", () => {
+    const error = (document.components.schemas as Json).Error.properties.error.properties;
+    assert.match(error.limit.description, /max_text_chars/);
+    assert.equal(error.max.type, 'integer');
+    const search = (document.paths as Json)['/v1/search'].post.responses;
+    assert.match(search['400'].description, /top_k.*API key's own cap/);
+    assert.match(search['413'].description, /max_body_bytes/);
+  });
 });

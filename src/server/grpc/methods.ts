@@ -1,8 +1,10 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import type { ApiKeyRecord } from '../../config/auth.js';
 import type { JobView } from '../../jobs/types.js';
 import { answerInputFrom, collectAnswer, presentHit, searchInputFrom, pipelineReport, type AnswerRequestBody, type SearchRequestBody } from '../../api/answers.js';
 import type { Runtime } from '../../runtime.js';
 import { answerEvents, startAnswer } from '../answer-stream.js';
+import { shapeRequest } from '../front/request-shaping.js';
 import { createBodyValidator } from '../front/validation.js';
 import { jobSchemas, submitJob, type JobSubmission } from '../routes/jobs.js';
 import { createSchemas } from '../schemas.js';
@@ -28,9 +30,14 @@ export function createMethods(runtime: Runtime, wrap: Wrappers) {
   const { config, pipeline, jobs } = runtime;
   const s = createSchemas(config);
   const compile = createBodyValidator();
+  // Validated as its HTTP twin's body, then shaped by the caller key's caps as the HTTP route's is.
   const bodyOf = <T>(schema: TSchema) => {
     const validate = compile<T>(schema);
-    return (request: ProtoRequest) => validate(jsonBody(request));
+    return (request: ProtoRequest, key: ApiKeyRecord) => {
+      const body = validate(jsonBody(request));
+      shapeRequest(key, body);
+      return body;
+    };
   };
   const infer = bodyOf<AnswerRequestBody>(s.InferRequest);
   const chat = bodyOf<AnswerRequestBody>(s.ChatRequest);
@@ -41,13 +48,13 @@ export function createMethods(runtime: Runtime, wrap: Wrappers) {
   const jobId = bodyOf<{ job_id: string }>(Type.Object({ job_id: Params.properties.id }, { additionalProperties: false }));
 
   return {
-    Infer: wrap.unary<ProtoRequest, unknown>(path('Infer'), async (request, ctx) => {
-      const answer = await collectAnswer(pipeline.answer(answerInputFrom(infer(request), config), ctx), ctx);
+    Infer: wrap.unary<ProtoRequest, unknown>(path('Infer'), async (request, ctx, key) => {
+      const answer = await collectAnswer(pipeline.answer(answerInputFrom(infer(request, key), config), ctx), ctx);
       return { ...answer, contexts: answer.contexts.map(hitMessage) };
     }),
 
-    Chat: wrap.serverStream<ProtoRequest, unknown>(path('Chat'), async (request, ctx, _key, send) => {
-      const answer = pipeline.answer(answerInputFrom(chat(request), config), ctx);
+    Chat: wrap.serverStream<ProtoRequest, unknown>(path('Chat'), async (request, ctx, key, send) => {
+      const answer = pipeline.answer(answerInputFrom(chat(request, key), config), ctx);
       for await (const event of answerEvents(await startAnswer(answer), ctx)) {
         if (event.type === 'error' && event.error) throw event.error;
         if (event.type === 'contexts') await send({ contexts: { contexts: (event.data.contexts as ReturnType<typeof presentHit>[]).map(hitMessage) } });
@@ -56,21 +63,21 @@ export function createMethods(runtime: Runtime, wrap: Wrappers) {
       }
     }),
 
-    Search: wrap.unary<ProtoRequest, unknown>(path('Search'), async (request, ctx) => {
-      const result = await pipeline.search(searchInputFrom(search(request), config), ctx);
+    Search: wrap.unary<ProtoRequest, unknown>(path('Search'), async (request, ctx, key) => {
+      const result = await pipeline.search(searchInputFrom(search(request, key), config), ctx);
       return { hits: result.hits.map((hit) => hitMessage(presentHit(hit))), ...pipelineReport(ctx) };
     }),
 
-    Embed: wrap.unary<ProtoRequest, unknown>(path('Embed'), async (request, ctx) => {
-      const result = await pipeline.embed(embed(request), ctx);
+    Embed: wrap.unary<ProtoRequest, unknown>(path('Embed'), async (request, ctx, key) => {
+      const result = await pipeline.embed(embed(request, key), ctx);
       return { embeddings: result.vectors.map((vector) => ({ values: Array.from(vector) })), model: result.model, tokens: result.tokens };
     }),
 
     SubmitJob: wrap.unary<ProtoRequest, unknown>(path('SubmitJob'), async (request, _ctx, key) => ({
-      job_id: await submitJob(jobs, key, submission(request), runtime.config),
+      job_id: await submitJob(jobs, key, submission(request, key), runtime.config),
     })),
 
-    GetJob: wrap.unary<ProtoRequest, unknown>(path('GetJob'), async (request, _ctx, key) => jobMessage(await jobs.get(key.tenant, jobId(request).job_id))),
+    GetJob: wrap.unary<ProtoRequest, unknown>(path('GetJob'), async (request, _ctx, key) => jobMessage(await jobs.get(key.tenant, jobId(request, key).job_id))),
   };
 }
 

@@ -5,6 +5,7 @@ import { ProntoError } from '../../core/errors.js';
 import { createRequestContext } from '../../pipeline/context.js';
 import type { RequestContext, StepEvent } from '../../pipeline/types.js';
 import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
+import { checkBodyBytes, shapeRequest } from '../front/request-shaping.js';
 import { fieldFromPointer } from '../front/validation.js';
 import { toProntoError } from '../plugins/errors.js';
 import { chooseVariant, type VariantSeat } from '../plugins/request-context.js';
@@ -49,7 +50,9 @@ export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineR
       queue = queue.then(async () => {
         let ctx: RequestContext | undefined;
         try {
+          checkBodyBytes(request.apiKey, raw.length);
           const body = parseFrame(raw, isBinary, check);
+          shapeRequest(request.apiKey, body);
           // Each frame is a request of its own: its variant is chosen as an HTTP chat request's.
           const variant = chooseVariant(request, deps.variants, body);
           current = ctx = createRequestContext({ logger: request.log, tenant: request.tenant, namespaces: request.apiKey.namespaces, tokenBudget: request.ctx?.tokenBudget, variant, deadlineMs: config.deadline.default_ms });
