@@ -1,15 +1,14 @@
 import type { CacheConfig } from '../config/cache.js';
 import { TieredCache, float32Codec, jsonCodec, type CacheCodec, type RedisLike } from '../core/cache.js';
-import { memoryIndexVersions, redisIndexVersions } from '../core/index-versions.js';
 import { createRedisGuard } from '../core/redis-guard.js';
 import type { Metrics } from '../observability/metrics.js';
-import { createResultCache, type CachedResult, type ResultCache } from './result-cache.js';
+import { createResultCache, type CachedResult, type ResultCache, type ResultVersions } from './result-cache.js';
 import { SemanticIndex } from './semantic-index.js';
 import type { UserFeatures } from './stages/features.js';
 
 /**
  * Every cache a pipeline uses, built from `cache` config; their Redis tiers share one guard.
- * Redis keys: `<prefix>:cache:<cache>:<key>` and `<prefix>:index-version:<tenant>/<namespace>`.
+ * Redis keys: `<prefix>:cache:<cache>:<key>`. Results are keyed by retrieval's index versions.
  */
 export interface PipelineCaches {
   embeddings: TieredCache<Float32Array>;
@@ -17,7 +16,7 @@ export interface PipelineCaches {
   features: TieredCache<UserFeatures>;
 }
 
-export function createCaches(config: CacheConfig, metrics: Metrics, redis?: RedisLike): PipelineCaches {
+export function createCaches(config: CacheConfig, metrics: Metrics, versions: ResultVersions, redis?: RedisLike): PipelineCaches {
   const guard = redis
     ? createRedisGuard({ timeoutMs: config.redis_timeout_ms, failureThreshold: config.redis_failures_to_open, halfOpenAfterMs: config.redis_retry_after_ms })
     : undefined;
@@ -39,7 +38,7 @@ export function createCaches(config: CacheConfig, metrics: Metrics, redis?: Redi
     features: cache('features', jsonCodec<UserFeatures>(), { ...config.features, redis: false }),
     results: createResultCache({
       cache: config.results.enabled ? cache('results', jsonCodec<CachedResult>(), config.results) : undefined,
-      versions: redis && guard ? redisIndexVersions(redis, guard, `${config.prefix}:index-version:`) : memoryIndexVersions(),
+      versions,
       semantic: config.semantic.enabled ? new SemanticIndex({ minCosine: config.semantic.min_cosine, maxQuestions: config.semantic.max_questions }) : undefined,
     }),
   };

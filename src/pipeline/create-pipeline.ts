@@ -27,7 +27,7 @@ export interface PipelineDeps {
   tracer: Tracer;
   /** The configured variants: a request runs the flows of its context's variant. */
   variants: VariantRouter;
-  /** The caches' shared tier and the index versions (all replicas), when REDIS_URL is set. */
+  /** The caches' shared tier (all replicas), when REDIS_URL is set. */
   redis?: RedisLike;
 }
 
@@ -40,8 +40,7 @@ export interface PipelineDeps {
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { config } = deps;
   // One set of caches for every variant: results are keyed by the variant, vectors by the model.
-  const caches = createCaches(config.cache, deps.metrics, deps.redis);
-  deps.retrieval.onChange(({ namespace }) => void caches.results.invalidateScoped(namespace));
+  const caches = createCaches(config.cache, deps.metrics, deps.retrieval, deps.redis);
   const shared = { features: cachedFeatureSource(deps.features, caches.features), embeddingCache: caches.embeddings, results: caches.results };
   const base = createFlows({ ...deps, ...shared });
   // Keyed by the variant's config object: a reload brings new objects, so new flows.

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { TieredCache } from '../core/cache.js';
-import type { IndexVersions } from '../core/index-versions.js';
 import type { TokenUsage } from '../models/types.js';
 import type { Hit } from '../retrieval/types.js';
 import { namespaceOf } from './context.js';
@@ -46,20 +45,24 @@ export interface ResultCache {
   similar(ctx: RequestContext, slot: ResultSlot<CachedAnswer>, vector: Float32Array): Promise<CachedAnswer | undefined>;
   /** Adds an answered question to the semantic index (no-op when it is off). */
   remember(slot: ResultSlot<CachedAnswer>, vector: Float32Array, question: string): void;
-  /** A write to the namespace: results built on its older documents are never served again. */
-  invalidate(ctx: RequestContext, namespace: string): Promise<void>;
-  /**
-   * This replica's indexes took in a change (another replica's write): results it computed while
-   * its indexes lagged were keyed by the new version, so the namespace gets a newer one again.
-   */
-  invalidateScoped(scopedNamespace: string): Promise<boolean>;
   readonly semantic: boolean;
+}
+
+/**
+ * The index versions results are keyed by: retrieval's (`indexVersion`, bumped by every committed
+ * write on any replica before the write returns, so a write needs no invalidation of its own).
+ */
+export interface ResultVersions {
+  /** The namespace's shared version; `undefined` when it cannot be known (Redis down). */
+  indexVersion(scopedNamespace: string): Promise<number | undefined>;
+  /** The version this replica's indexes hold: below the shared one, they lag another replica's write. */
+  heldVersion(scopedNamespace: string): number;
 }
 
 export interface ResultCacheDeps {
   /** Undefined when `cache.results.enabled` is false. */
   cache?: TieredCache<CachedResult>;
-  versions: IndexVersions;
+  versions: ResultVersions;
   semantic?: SemanticIndex;
 }
 
@@ -72,7 +75,7 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
     async lookup<V extends CachedResult>(ctx: RequestContext, kind: V['kind'], namespace: string, request: unknown): Promise<ResultSlot<V>> {
       if (!cache) return uncached;
       const scoped = namespaceOf(ctx, namespace);
-      const version = await versions.current(scoped);
+      const version = await versions.indexVersion(scoped);
       // Without the version (Redis unreachable) another replica's write could not be seen: no caching.
       if (version === undefined) {
         ctx.cache = { hit: false };
@@ -87,6 +90,12 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
         return { cached: found.value as V, fill: () => undefined, scope, key };
       }
       ctx.cache = { hit: false };
+      // A replica still taking in another's write computes from older documents than `version`
+      // says: it answers, but does not store its result under that version (nor index it).
+      if (versions.heldVersion(scoped) < version) {
+        found.fill(undefined);
+        return uncached;
+      }
       return { fill: found.fill as (value: V | undefined) => void, scope, key };
     },
 
@@ -110,14 +119,6 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
       if (semantic && slot.scope && slot.key) semantic.add(slot.scope, vector, question, slot.key);
     },
 
-    invalidateScoped: (scoped) => versions.bump(scoped),
-
-    async invalidate(ctx, namespace) {
-      const scoped = namespaceOf(ctx, namespace);
-      if (!(await versions.bump(scoped))) {
-        ctx.logger.error({ namespace: scoped }, 'the index version could not be bumped in Redis: other replicas may serve results of the older documents until cache.results.ttl_s');
-      }
-    },
   };
 }
 

@@ -22,8 +22,11 @@ export interface ChangeFeed {
   readonly origin: string;
   /** Bumps the namespace's version after a committed write and tells the other replicas. */
   publish(namespace: string, docIds: string[]): Promise<number>;
-  /** The namespace's current version (0 before its first write). */
-  version(namespace: string): Promise<number>;
+  /**
+   * The namespace's current version (0 before its first write); `undefined` while it cannot be
+   * read (Redis down): another replica's write could then not be seen, so nothing may rely on it.
+   */
+  version(namespace: string): Promise<number | undefined>;
   /** Calls `listener` with every other replica's change, from now until `close()`. */
   subscribe(listener: (change: IndexChange) => void): Promise<void>;
   close(): Promise<void>;
@@ -68,8 +71,6 @@ export class RedisChangeFeed implements ChangeFeed {
   private readonly client: Redis;
   private subscriber?: Redis;
   private readonly channel: string;
-  /** The last version seen per namespace: answers `version()` while Redis is down. */
-  private readonly lastSeen = new Map<string, number>();
 
   constructor(
     redis: Redis,
@@ -83,20 +84,17 @@ export class RedisChangeFeed implements ChangeFeed {
 
   async publish(namespace: string, docIds: string[]): Promise<number> {
     const version = await this.client.incr(this.versionKey(namespace));
-    this.remember(namespace, version);
     const change: IndexChange = { namespace, version, docIds, origin: this.origin };
     await this.client.publish(this.channel, JSON.stringify(change));
     return version;
   }
 
-  async version(namespace: string): Promise<number> {
+  async version(namespace: string): Promise<number | undefined> {
     try {
-      const version = Number((await this.client.get(this.versionKey(namespace))) ?? 0);
-      this.remember(namespace, version);
-      return version;
+      return Number((await this.client.get(this.versionKey(namespace))) ?? 0);
     } catch (err) {
-      this.options.logger.warn({ err, namespace }, 'index version read failed; using the last one seen');
-      return this.lastSeen.get(namespace) ?? 0;
+      this.options.logger.debug({ err, namespace }, 'index version read failed');
+      return undefined;
     }
   }
 
@@ -112,7 +110,6 @@ export class RedisChangeFeed implements ChangeFeed {
         this.options.logger.warn({ channel: this.channel }, 'ignored a malformed index change');
         return;
       }
-      this.remember(change.namespace, change.version);
       if (change.origin !== this.origin) listener(change);
     });
     await subscriber.subscribe(this.channel);
@@ -125,10 +122,6 @@ export class RedisChangeFeed implements ChangeFeed {
 
   private versionKey(namespace: string): string {
     return `${this.options.prefix}:pronto:index-version:${namespace}`;
-  }
-
-  private remember(namespace: string, version: number): void {
-    if (version > (this.lastSeen.get(namespace) ?? 0)) this.lastSeen.set(namespace, version);
   }
 }
 

@@ -74,6 +74,7 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
     namespaceExists: async (namespace) => (await store.count(namespace)) > 0,
     search: (request) => hybridSearch({ rc, store, sparse, queryAdapter, fuse: fuseWith }, request),
     indexVersion: (namespace) => follower.version(namespace),
+    heldVersion: (namespace) => follower.heldVersion(namespace),
     onChange: (listener) => follower.onChange(listener),
 
     async start() {

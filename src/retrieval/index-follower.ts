@@ -34,6 +34,8 @@ export class IndexFollower {
   /** Namespaces whose BM25 index was built from the store (at start or by a reload) and kept since. */
   private readonly loaded = new Set<string>();
   private readonly listeners = new Set<ChangeListener>();
+  /** The newest version of each namespace this replica's indexes are known to hold. */
+  private readonly held = new Map<string, number>();
 
   constructor(private readonly options: IndexFollowerOptions) {}
 
@@ -41,7 +43,7 @@ export class IndexFollower {
   async start(): Promise<void> {
     const started = performance.now();
     const namespaces = await this.options.store.namespaces();
-    for (const namespace of namespaces) await this.load(namespace);
+    for (const namespace of namespaces) await this.loadAtVersion(namespace);
     this.options.logger.info({ namespaces: namespaces.length, ms: Math.round(performance.now() - started) }, 'built the BM25 index from the store');
     await this.options.feed.subscribe((change) => void this.serialised(() => this.apply(change)));
     if (this.options.pollMs > 0) {
@@ -63,8 +65,17 @@ export class IndexFollower {
     }
   }
 
-  version(namespace: string): Promise<number> {
+  version(namespace: string): Promise<number | undefined> {
     return this.options.feed.version(namespace);
+  }
+
+  /**
+   * The newest version of the namespace this replica's indexes hold: at least what the version was
+   * when they were built or last took in a change. 0 when unknown (never built while the version
+   * could be read): a caller comparing it with `version()` then treats the replica as behind.
+   */
+  heldVersion(namespace: string): number {
+    return this.held.get(namespace) ?? 0;
   }
 
   onChange(listener: ChangeListener): () => void {
@@ -110,11 +121,27 @@ export class IndexFollower {
 
   private async reload(namespace: string): Promise<void> {
     const started = performance.now();
+    // Read first: a write committed while the store and BM25 are re-read may be in or not.
+    const version = await this.version(namespace);
     await this.options.store.reload(namespace);
     await this.load(namespace);
     this.behind.delete(namespace);
     this.options.logger.info({ namespace, ms: Math.round(performance.now() - started) }, 'reloaded a namespace another process changed');
-    this.notify(namespace, await this.version(namespace));
+    if (version !== undefined) this.notify(namespace, version);
+  }
+
+  /**
+   * Builds the namespace's BM25 index at start, holding the version read before it was: a write
+   * committed after that read may or may not be in, so no later version is claimed.
+   */
+  private async loadAtVersion(namespace: string): Promise<void> {
+    const version = await this.version(namespace);
+    await this.load(namespace);
+    if (version !== undefined) this.hold(namespace, version);
+  }
+
+  private hold(namespace: string, version: number): void {
+    if (version > this.heldVersion(namespace)) this.held.set(namespace, version);
   }
 
   private async load(namespace: string): Promise<void> {
@@ -137,6 +164,7 @@ export class IndexFollower {
   }
 
   private notify(namespace: string, version: number): void {
+    this.hold(namespace, version);
     for (const listener of this.listeners) listener({ namespace, version });
   }
 }

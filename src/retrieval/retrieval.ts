@@ -46,8 +46,15 @@ export interface Retrieval {
   /**
    * The namespace's version: bumped after every committed write by any replica (shared through
    * Redis when configured), so an answer computed at one version is stale at a later one.
+   * `undefined` while the shared version cannot be read (Redis down).
    */
-  indexVersion(namespace: string): Promise<number>;
+  indexVersion(namespace: string): Promise<number | undefined>;
+  /**
+   * The newest version this replica's indexes are known to hold (0: unknown). Below
+   * `indexVersion`, this replica has yet to take in another's write: what it computes now is of
+   * older documents than the version says.
+   */
+  heldVersion(namespace: string): number;
   /** Called once this replica's indexes hold a change (its own write or another replica's); returns the unsubscribe. */
   onChange(listener: ChangeListener): () => void;
   namespaceExists(namespace: string): Promise<boolean>;

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import { connectRedisOrSkip } from '../support/redis.js';
 import { TieredCache, float32Codec, type CacheResult, type RedisLike } from '../../src/core/cache.js';
 import { createRedisGuard } from '../../src/core/redis-guard.js';
-import { memoryIndexVersions, redisIndexVersions } from '../../src/core/index-versions.js';
 import { deferred } from '../../src/core/deferred.js';
 
 const RUN = `pronto:test-cache:${process.pid}:${Date.now()}:`;
@@ -110,34 +109,5 @@ test('a slow or failing Redis counts as a miss, never an error; after a run of f
     assert.deepEqual(await valueOf(cache, 'y'), Float32Array.of(1), 'memory still serves');
     assert.deepEqual(results, ['miss', 'miss', 'miss', 'miss', 'miss', 'miss', 'hit_memory']);
     assert.equal(calls, 3, 'the circuit opened after three failures: Redis was not called again');
-  }
-});
-
-test('index versions: a bump gives a new version; in Redis, every replica sees it; unreachable Redis: unknown', async (t) => {
-  const memory = memoryIndexVersions();
-  const before = await memory.current('t/ns');
-  assert.equal(await memory.bump('t/ns'), true);
-  assert.notEqual(await memory.current('t/ns'), before);
-  assert.equal(await memory.current('t/other'), before, 'other namespaces keep theirs');
-
-  const down = { get: async () => Promise.reject(new Error('down')), set: async () => Promise.reject(new Error('down')) };
-  const unreachable = redisIndexVersions(down, createRedisGuard({ timeoutMs: 5, failureThreshold: 3, halfOpenAfterMs: 60_000 }), RUN);
-  assert.equal(await unreachable.current('t/ns'), undefined);
-  assert.equal(await unreachable.bump('t/ns'), false);
-
-  const redis = await connectRedisOrSkip(t);
-  if (!redis) return;
-  try {
-    const guard = () => createRedisGuard({ timeoutMs: 1000, failureThreshold: 3, halfOpenAfterMs: 60_000 });
-    const [a, b] = [redisIndexVersions(redis, guard(), `${RUN}v:`), redisIndexVersions(redis, guard(), `${RUN}v:`)];
-    const first = await b.current('t/ns');
-    assert.equal(await a.bump('t/ns'), true);
-    const second = await b.current('t/ns');
-    assert.notEqual(second, first);
-    await a.bump('t/ns');
-    assert.notEqual(await b.current('t/ns'), second);
-  } finally {
-    await redis.del(`${RUN}v:t/ns`);
-    redis.disconnect();
   }
 });

@@ -114,8 +114,8 @@ describe('the results cache across two replicas sharing Redis', () => {
     if (!redis) return t.skip('no Redis');
     const question = 'What does the circuit breaker do?';
     assert.equal((await ask(a, '/v1/infer', { text: question })).header, 'miss');
-    // A replica that catches up on the other's start-up writes bumps the index version (by design),
-    // so the answer made just before may be stale once: ask again (bounded) until memory serves it.
+    // A replica still taking in the other's start-up writes stores no results (by design), so the
+    // answer made just before may not have been kept: ask again (bounded) until memory serves it.
     let header: string | null = null;
     for (let i = 0; i < 5 && header !== 'memory'; i++) header = (await ask(a, '/v1/infer', { text: question })).header;
     assert.equal(header, 'memory');

@@ -36,16 +36,15 @@ export function createIngestFlow(deps: FlowDeps): Pick<Pipeline, 'ingest' | 'del
       }));
       // The answer goes at the deadline: a store write in flight then (it cannot be cancelled) still
       // commits, and a retry replaces the same ids. Whatever was written, all or some, now or after
-      // the deadline, gives the namespace a new index version: no result cached before it is served.
-      const written = retrieval
-        .ingest(namespaceOf(ctx, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at })
-        .finally(() => deps.results.invalidate(ctx, namespace));
+      // the deadline, gives the namespace a new index version (retrieval announces each committed
+      // batch): no result cached before it is served.
+      const written = retrieval.ingest(namespaceOf(ctx, namespace), clean, { embedder, signal: ctx.deadline.signal, deadlineAt: ctx.deadline.at });
       return raceAbort(written, ctx.deadline.signal);
     },
 
     async deleteDocument(namespace, docId, ctx) {
+      // A delete gives the namespace a new index version too (retrieval announces it).
       const deleted = await retrieval.deleteDocument(namespaceOf(ctx, namespace), docId);
-      if (deleted > 0) await deps.results.invalidate(ctx, namespace);
       if (deleted === 0) {
         throw new ProntoError('not_found', `document "${docId}" does not exist in namespace "${namespace}"`, { field: 'id' });
       }
