@@ -91,6 +91,8 @@ export class RedisChangeFeed implements ChangeFeed {
 
   async version(namespace: string): Promise<number | undefined> {
     try {
+      // The connection is lazy: start-up reads the versions of the indexes it builds before it subscribes.
+      if (this.client.status === 'wait') await this.client.connect();
       return Number((await this.client.get(this.versionKey(namespace))) ?? 0);
     } catch (err) {
       this.options.logger.debug({ err, namespace }, 'index version read failed');
@@ -99,7 +101,8 @@ export class RedisChangeFeed implements ChangeFeed {
   }
 
   async subscribe(listener: (change: IndexChange) => void): Promise<void> {
-    await this.client.connect();
+    // Connected already when start-up could read a version; otherwise this connects (or throws while Redis is down).
+    if (this.client.status !== 'ready') await this.client.connect();
     // A subscribed connection can run nothing else; ioredis subscribes again after a reconnect.
     const subscriber = this.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
     this.subscriber = subscriber;

@@ -41,7 +41,7 @@ async function sharedPair(t: TestContext) {
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   });
-  return { one: one.retrieval, two };
+  return { one: one.retrieval, two, reopen: () => one.reopen() };
 }
 
 test('a document written by one replica is served by another, dense and sparse, and its delete too', async (t) => {
@@ -54,6 +54,7 @@ test('a document written by one replica is served by another, dense and sparse, 
   assert.deepEqual(await found(two, 'otters sleeping', 'sparse'), ['otters']);
   assert.deepEqual(await found(two, 'otters sleeping', 'dense'), ['otters']);
   assert.equal(await two.indexVersion(NS), 1, 'one version, shared');
+  assert.equal(two.heldVersion(NS), 1, "and the one its indexes hold (what the results cache's stores are gated by)");
 
   const replaced = applied(two, NS, 2);
   await one.ingest(NS, [{ id: 'otters', text: 'Sea otters use stones as tools to crack shells.' }], { embedder, signal });
@@ -67,6 +68,8 @@ test('a document written by one replica is served by another, dense and sparse, 
   assert.deepEqual(await found(two, 'stones tools shells', 'sparse'), []);
   assert.deepEqual(await found(two, 'stones tools shells', 'dense'), []);
   assert.equal(await one.indexVersion(NS), 3);
+  const started = await pair.reopen();
+  assert.equal(started.heldVersion(NS), 3, 'a replica started over the store holds the version it was built at');
 });
 
 test("without a change feed, a replica finds another process's write by polling table versions", async (t) => {
