@@ -7,16 +7,25 @@ import { ProntoError } from '../../core/errors.js';
 import type { RequestContext } from '../../pipeline/types.js';
 import type { Runtime } from '../../runtime.js';
 import type { FrontDoor } from '../app.js';
-import { PUBLIC_TENANT } from '../front/auth.js';
+import { OPEN_KEY, PUBLIC_TENANT } from '../front/auth.js';
 import { openRequest, requestDeadlineMs, type OpenRequest } from '../front/request-context.js';
-import { rateLimited, requestPolicy } from '../front/rate-limit.js';
+import { rateLimitHeaders, rateLimited, requestPolicy } from '../front/rate-limit.js';
+import { variantFor } from '../front/variant.js';
 import { logFailure, toProntoError } from '../plugins/errors.js';
+import { CACHE_HEADER, cacheHeader } from '../plugins/request-context.js';
 import { observeRequest } from '../plugins/request-observer.js';
 import { REQUEST_ID_HEADER, requestIdOf } from '../plugins/request-id.js';
 import { rememberRequest } from '../routes/feedback.js';
+import { VARIANT_HEADER } from '../../pipeline/variants/router.js';
 import type { StatusMapper } from './status.js';
 
 type GrpcFailure = ReturnType<StatusMapper>;
+
+/** How a method is served: whether it opens an answer stream, whether variants split it (as its HTTP twin). */
+export interface CallOptions {
+  stream?: boolean;
+  split?: boolean;
+}
 
 /** A method's work, given the request's pipeline context and the caller's key. */
 export type CallWork<Req, Res> = (request: Req, ctx: RequestContext, key: ApiKeyRecord) => Promise<Res>;
@@ -42,19 +51,26 @@ export function createCallWrappers(deps: CallDeps) {
   const { runtime, front, toStatus } = deps;
   const { config, metrics } = runtime;
 
+  /**
+   * Runs one call through the front door. What HTTP says in response headers goes in the trailing
+   * metadata, whatever the outcome: `ratelimit-policy` and `ratelimit`, `x-pronto-variant`,
+   * `x-pronto-cache` (the initial metadata leaves before the key, the limit or the variant are known).
+   */
   async function serve(
     path: string,
     call: AnyCall,
     work: (ctx: RequestContext, key: ApiKeyRecord) => Promise<void>,
-    stream = false,
-  ): Promise<GrpcFailure | undefined> {
+    options: CallOptions = {},
+  ): Promise<{ failure?: GrpcFailure; trailer: Metadata }> {
     const startedAt = performance.now();
     // The same id rules as HTTP (a PII-carrying id is replaced), sent back as HTTP's header is.
     const requestId = requestIdOf(first(call.metadata, REQUEST_ID_HEADER), runtime.redactor);
     const sent = new Metadata();
     sent.set(REQUEST_ID_HEADER, requestId);
     call.sendMetadata(sent);
+    const trailer = new Metadata();
     let key: ApiKeyRecord | undefined;
+    let variant: string | undefined;
     let release: (() => void) | undefined;
     let releaseStream: (() => void) | undefined;
     let opened: OpenRequest<Runtime['logger']> | undefined;
@@ -65,8 +81,9 @@ export function createCallWrappers(deps: CallDeps) {
       front.auth.authorizeRoute(key, path);
       if (front.lagging()) front.admission.refuseLagging();
       release = front.admission.admit();
-      await checkRateLimit(front.rateLimit, path, key, call.getPeer(), config.rate_limit);
-      if (stream) releaseStream = await front.limits.openStream(key);
+      await countRequest(front.rateLimit, { path, key, peer: call.getPeer(), config: config.rate_limit, trailer });
+      if (options.split) variant = grpcVariant(call, key);
+      if (options.stream) releaseStream = await front.limits.openStream(key);
       opened = openRequest(runtime.tracing, {
         name: path,
         carrier: call.metadata.getMap(),
@@ -76,6 +93,7 @@ export function createCallWrappers(deps: CallDeps) {
         tokenBudget: front.limits.tokenBudget(key),
         requestId,
         deadlineMs: requestDeadlineMs(config, askedDeadlineMs(call)),
+        variant,
       });
       const { ctx } = opened;
       (call as EventEmitter).once('cancelled', () => {
@@ -93,6 +111,11 @@ export function createCallWrappers(deps: CallDeps) {
       releaseStream?.();
       const status = failure?.status ?? 200;
       const ms = performance.now() - startedAt;
+      if (variant !== undefined) {
+        trailer.set(VARIANT_HEADER, variant);
+        runtime.variants.record(variant, status, ms / 1000);
+      }
+      if (opened?.ctx.cache) trailer.set(CACHE_HEADER, cacheHeader(opened.ctx.cache));
       metrics.requests.inc({ method: 'GRPC', route: path, status: String(status) });
       metrics.requestDuration.observe({ method: 'GRPC', route: path, status: String(status) }, ms / 1000);
       opened?.finish(failure && failure.status >= 500 ? String(failure.status) : 'ok', { 'rpc.grpc.status_code': failure?.grpcStatus ?? 'OK' });
@@ -109,26 +132,45 @@ export function createCallWrappers(deps: CallDeps) {
       });
       if (!failure && key !== undefined) rememberRequest(runtime.requests, { tenant: key.tenant, requestId, variant: opened?.ctx.variant ?? DEFAULT_VARIANT }, runtime.logger);
     }
-    return failure && toStatus(failure, requestId, opened?.ctx);
+    return { failure: failure && withTrailer(toStatus(failure, requestId, opened?.ctx), trailer), trailer };
+  }
+
+  /** The variant of a split call, chosen as its HTTP twin's: sticky per `user_id`, else key, else peer. */
+  function grpcVariant(call: AnyCall, key: ApiKeyRecord): string {
+    const userId = (call.request as { user_id?: unknown } | undefined)?.user_id;
+    return variantFor(runtime.variants, {
+      tenant: key.tenant,
+      userId,
+      // Open (no keys): every caller holds the one open key, so the peer tells callers apart.
+      keyId: key === OPEN_KEY ? undefined : key.id,
+      address: peerAddress(call.getPeer()),
+      forced: first(call.metadata, VARIANT_HEADER),
+      mayForce: key.allow_variant_override,
+    });
   }
 
   return {
-    unary<Req, Res>(path: string, work: CallWork<Req, Res>) {
+    unary<Req, Res>(path: string, work: CallWork<Req, Res>, options: CallOptions = {}) {
       return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
         let response: Res | undefined;
-        void serve(path, call as AnyCall, async (ctx, key) => {
-          response = await work(call.request, ctx, key);
-        }).then((failure) => (failure ? callback(failure) : callback(null, response)));
+        void serve(
+          path,
+          call as AnyCall,
+          async (ctx, key) => {
+            response = await work(call.request, ctx, key);
+          },
+          options,
+        ).then(({ failure, trailer }) => (failure ? callback(failure) : callback(null, response, trailer)));
       };
     },
-    serverStream<Req, Res>(path: string, work: StreamWork<Req, Res>) {
+    serverStream<Req, Res>(path: string, work: StreamWork<Req, Res>, options: CallOptions = {}) {
       return (call: ServerWritableStream<Req, Res>) => {
         const send = async (message: Res) => {
           if (call.cancelled) throw new ProntoError('cancelled');
           if (!call.write(message)) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
         };
-        void serve(path, call as AnyCall, (ctx, key) => work(call.request, ctx, key, send), true).then((failure) =>
-          failure ? call.emit('error', failure) : call.end(),
+        void serve(path, call as AnyCall, (ctx, key) => work(call.request, ctx, key, send), { ...options, stream: true }).then(({ failure, trailer }) =>
+          failure ? call.emit('error', failure) : call.end(trailer),
         );
       };
     },
@@ -159,12 +201,35 @@ function deadlinePassed(call: AnyCall): boolean {
   return at !== undefined && Date.now() >= at - DEADLINE_SLACK_MS;
 }
 
+/** The client's address from grpc-js's peer (`127.0.0.1:5555`, `[::1]:5555`). */
+function peerAddress(peer: string): string {
+  return peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+}
+
+/** Adds what the trailer says (rate limit, variant, cache) to a failed call's status metadata. */
+function withTrailer(failure: GrpcFailure, trailer: Metadata): GrpcFailure {
+  failure.metadata?.merge(trailer);
+  return failure;
+}
+
+interface CountedCall {
+  path: string;
+  key: ApiKeyRecord;
+  peer: string;
+  config: Config['rate_limit'];
+  /** Gets the IETF RateLimit headers' values, as HTTP sends them, when a limit applies. */
+  trailer: Metadata;
+}
+
 /** The HTTP request limit's check on its own store: the same policy, counter and budget. */
-async function checkRateLimit(check: FrontDoor['rateLimit'], path: string, key: ApiKeyRecord, peer: string, config: Config['rate_limit']): Promise<void> {
+async function countRequest(check: FrontDoor['rateLimit'], { path, key, peer, config, trailer }: CountedCall): Promise<void> {
   // What the limiter reads of a request: its key record and address (requestPolicy) and its route,
   // which is not operational (the allow-list), so the call is counted.
-  const ip = peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const ip = peerAddress(peer);
   const request = { apiKey: key, ip, routeOptions: { url: path, config: {} } };
   const limit = await check(request as unknown as Parameters<typeof check>[0]);
-  if (!limit.isAllowed && limit.isExceeded) throw rateLimited(requestPolicy(key, ip, config)!, limit.ttl);
+  if (limit.isAllowed) return;
+  const policy = requestPolicy(key, ip, config)!;
+  for (const [name, value] of Object.entries(rateLimitHeaders(policy, limit))) trailer.set(name, value);
+  if (limit.isExceeded) throw rateLimited(policy, limit.ttl);
 }

@@ -18,6 +18,9 @@ type ProtoRequest = Record<string, unknown>;
 export const SERVICE = 'pronto.v1.Pronto';
 const path = (method: string) => `/${SERVICE}/${method}`;
 
+/** The methods whose HTTP twins pipeline variants split (A/B, canary): they are split alike. */
+const SPLIT = { split: true } as const;
+
 /** Fields that are Structs on the wire and free-form JSON in the API. */
 const STRUCT_FIELDS = ['filter', 'input'];
 
@@ -48,10 +51,14 @@ export function createMethods(runtime: Runtime, wrap: Wrappers) {
   const jobId = bodyOf<{ job_id: string }>(Type.Object({ job_id: Params.properties.id }, { additionalProperties: false }));
 
   return {
-    Infer: wrap.unary<ProtoRequest, unknown>(path('Infer'), async (request, ctx, key) => {
-      const answer = await collectAnswer(pipeline.answer(answerInputFrom(infer(request, key), config), ctx), ctx);
-      return { ...answer, contexts: answer.contexts.map(hitMessage) };
-    }),
+    Infer: wrap.unary<ProtoRequest, unknown>(
+      path('Infer'),
+      async (request, ctx, key) => {
+        const answer = await collectAnswer(pipeline.answer(answerInputFrom(infer(request, key), config), ctx), ctx);
+        return { ...answer, contexts: answer.contexts.map(hitMessage) };
+      },
+      SPLIT,
+    ),
 
     Chat: wrap.serverStream<ProtoRequest, unknown>(path('Chat'), async (request, ctx, key, send) => {
       const answer = pipeline.answer(answerInputFrom(chat(request, key), config), ctx);
@@ -61,12 +68,16 @@ export function createMethods(runtime: Runtime, wrap: Wrappers) {
         if (event.type === 'token') await send({ token: event.data });
         if (event.type === 'done') await send({ done: event.data });
       }
-    }),
+    }, SPLIT),
 
-    Search: wrap.unary<ProtoRequest, unknown>(path('Search'), async (request, ctx, key) => {
-      const result = await pipeline.search(searchInputFrom(search(request, key), config), ctx);
-      return { hits: result.hits.map((hit) => hitMessage(presentHit(hit))), ...pipelineReport(ctx) };
-    }),
+    Search: wrap.unary<ProtoRequest, unknown>(
+      path('Search'),
+      async (request, ctx, key) => {
+        const result = await pipeline.search(searchInputFrom(search(request, key), config), ctx);
+        return { hits: result.hits.map((hit) => hitMessage(presentHit(hit))), ...pipelineReport(ctx) };
+      },
+      SPLIT,
+    ),
 
     Embed: wrap.unary<ProtoRequest, unknown>(path('Embed'), async (request, ctx, key) => {
       const result = await pipeline.embed(embed(request, key), ctx);

@@ -101,7 +101,8 @@ function deadlineFor(request: FastifyRequest, config: Config): number {
   return requestDeadlineMs(config, ms, budget);
 }
 
-function cacheHeader(cache: CacheReport): string {
+/** The `x-pronto-cache` value of a request's cache report (HTTP header, gRPC trailer). */
+export function cacheHeader(cache: CacheReport): string {
   if (!cache.hit) return 'miss';
   return cache.question === undefined ? (cache.tier ?? 'memory') : 'semantic';
 }
