@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 /**
  * The HTTP scenarios: which route each one hits and a request body per call. Every body differs
  * (a run id and a counter in the text) so the embedding cache cannot answer instead of the model,
- * in this run or the next.
+ * in this run or the next; except `infer-repeated`'s, which measures the results cache.
  */
 export interface HttpScenario {
   path: string;
@@ -35,6 +35,9 @@ export function httpScenario(name: string, options: ScenarioOptions = {}): HttpS
       return { path: '/v1/embeddings', body: (n) => ({ input: `benchmark sentence ${run} number ${n}`, ...(model ? { model } : {}) }) };
     case 'infer':
       return { path: '/v1/infer', body: (n) => ({ text: question(n) }) };
+    case 'infer-repeated':
+      // One question again and again: after the first, the results cache answers (cache.results).
+      return { path: '/v1/infer', body: () => ({ text: `${QUESTIONS[0]} (${run})` }) };
     case 'search':
       return {
         path: '/v1/search',

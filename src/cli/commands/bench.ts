@@ -7,8 +7,8 @@ export default function bench(): Command {
     .addArgument(
       new Argument(
         '<scenario>',
-        'embed | infer | search | chat: HTTP against --url; grpc: embed over gRPC against --url grpc://HOST:PORT; ingest: --corpus through POST /v1/documents, one request at a time; healthz: /healthz every 10 ms while one client POSTs a --document-chars document again and again; gateway: an in-process server with API key auth, a per-key limit and three variants off and on, in alternating rounds (what they add to p50); offline: the model in-process at each batch size',
-      ).choices(['embed', 'grpc', 'infer', 'search', 'chat', 'ingest', 'healthz', 'gateway', 'offline']),
+        'embed | infer | search | chat: HTTP against --url; infer-repeated: one /v1/infer question again and again (the results cache); grpc: embed over gRPC against --url grpc://HOST:PORT; ingest: --corpus through POST /v1/documents, one request at a time; healthz: /healthz every 10 ms while one client POSTs a --document-chars document again and again; gateway: an in-process server with API key auth, a per-key limit and three variants off and on, in alternating rounds (what they add to p50); offline: the model in-process at each batch size',
+      ).choices(['embed', 'grpc', 'infer', 'infer-repeated', 'search', 'chat', 'ingest', 'healthz', 'gateway', 'offline']),
     )
     .option('--url <url>', 'server to load', 'http://127.0.0.1:8080')
     .option('--connections <n>', 'closed loop: concurrent clients', wholeNumber(1), 64)
