@@ -5,26 +5,40 @@ import { ProntoError } from './errors.js';
  * store call. The signal aborts when the deadline passes or when the client goes away (`cancel`);
  * its `reason` is a ProntoError (`deadline_exceeded` or `cancelled`) so whoever sees it can tell
  * the two apart. Stage budgets are child scopes: they abort on their own timer or their parent.
+ * A scope (or child deadline) whose budget reaches its parent's end follows the parent, with no
+ * timer of its own: two timers for the same instant would let whichever the event loop ran first
+ * decide whether a stage overran or the request ended (a flow step read as skipped, not aborted).
  */
 export class Deadline {
   /** Absolute time (performance.now() clock) at which the deadline passes. */
   readonly at: number;
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer?: NodeJS.Timeout;
 
-  constructor(budgetMs: number, parent?: AbortSignal) {
-    this.at = performance.now() + budgetMs;
+  /** `follows` (see `following`): the parent's end; no timer of its own, it ends when `parent` aborts. */
+  constructor(budgetMs: number, parent?: AbortSignal, follows?: { at: number }) {
+    this.at = follows?.at ?? performance.now() + budgetMs;
     this.signal = this.controller.signal;
-    this.timer = setTimeout(() => this.expire(), Math.max(0, budgetMs));
+    if (!follows) this.timer = setTimeout(() => this.expire(), Math.max(0, budgetMs));
     if (parent) {
       if (parent.aborted) this.abortWith(parent.reason);
       else parent.addEventListener('abort', () => this.abortWith(parent.reason), { once: true });
     }
   }
 
+  /** A deadline that ends exactly when `parent` does: it aborts with it, and has no timer of its own. */
+  static following(parent: { signal: AbortSignal; at: number }): Deadline {
+    return new Deadline(0, parent.signal, parent);
+  }
+
   remainingMs(): number {
     return Math.max(0, this.at - performance.now());
+  }
+
+  /** A deadline for part of this request: ends after `budgetMs` or with this one, whichever is first. */
+  child(budgetMs: number): Deadline {
+    return budgetMs >= this.remainingMs() ? Deadline.following(this) : new Deadline(budgetMs, this.signal);
   }
 
   get expired(): boolean {
@@ -36,9 +50,9 @@ export class Deadline {
     this.abortWith(new ProntoError('cancelled'));
   }
 
-  /** A scope for one stage: aborts after `budgetMs` or when this deadline aborts. */
+  /** A scope for one stage: aborts after `budgetMs` or when this deadline aborts, whichever is first. */
   scope(budgetMs: number): StageScope {
-    return new StageScope(Math.min(budgetMs, this.remainingMs()), this.signal);
+    return budgetMs >= this.remainingMs() ? new StageScope(0, this.signal, this) : new StageScope(budgetMs, this.signal);
   }
 
   /** Releases the timer once the request is done. */
@@ -61,17 +75,20 @@ export class StageScope {
   readonly signal: AbortSignal;
   readonly at: number;
   private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer?: NodeJS.Timeout;
   private timedOut = false;
   private readonly detach: () => void;
 
-  constructor(budgetMs: number, parent: AbortSignal) {
-    this.at = performance.now() + budgetMs;
+  /** `follows`: the parent's end; no timer of its own, so it can never overrun. */
+  constructor(budgetMs: number, parent: AbortSignal, follows?: { at: number }) {
+    this.at = follows?.at ?? performance.now() + budgetMs;
     this.signal = this.controller.signal;
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.controller.abort(new ProntoError('deadline_exceeded', 'The stage overran its budget'));
-    }, Math.max(0, budgetMs));
+    if (!follows) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        this.controller.abort(new ProntoError('deadline_exceeded', 'The stage overran its budget'));
+      }, Math.max(0, budgetMs));
+    }
     const onParent = () => {
       clearTimeout(this.timer);
       this.controller.abort(parent.reason);

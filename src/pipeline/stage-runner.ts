@@ -1,5 +1,5 @@
 import type { DeadlineConfig, FaultsConfig, StageName } from '../config/schema.js';
-import { raceAbort, sleep } from '../core/deadline.js';
+import { raceAbort, sleep, type StageScope } from '../core/deadline.js';
 import { ProntoError } from '../core/errors.js';
 import type { Tracer } from '@opentelemetry/api';
 import type { Metrics } from '../observability/metrics.js';
@@ -21,12 +21,15 @@ export interface StageRunner {
    * request aborted (deadline or client gone) it always rethrows: no fallback can help then.
    */
   run<T>(ctx: RequestContext, stage: StageName, work: (signal: AbortSignal) => Promise<T>, fallback?: Fallback<T>): Promise<T>;
-  /** `run` with a budget of the caller's (a flow's step, named in config), not a stage's. */
+  /**
+   * `run` with a budget of the caller's (a flow's step, named in config), not a stage's. The work
+   * also gets the scope, to hand its end on to the stages it runs (`Deadline.following`).
+   */
   runWithin<T>(
     ctx: RequestContext,
     stage: string,
     budgetMs: number,
-    work: (signal: AbortSignal) => Promise<T>,
+    work: (signal: AbortSignal, scope: StageScope) => Promise<T>,
     fallback?: Fallback<T>,
   ): Promise<T>;
   /** Records a degradation that did not come from a stage failure (e.g. a model fallback chain). */
@@ -72,14 +75,14 @@ export function createStageRunner(config: StageRunnerConfig, metrics: Metrics, t
     ctx: RequestContext,
     stage: string,
     budgetMs: number,
-    work: (signal: AbortSignal) => Promise<T>,
+    work: (signal: AbortSignal, scope: StageScope) => Promise<T>,
     fallback?: Fallback<T>,
   ): Promise<T> {
     const startedAt = performance.now();
     const scope = ctx.deadline.scope(budgetMs);
     let outcome = 'ok';
     try {
-      const faulted = injectFault(stage, scope.signal).then(() => work(scope.signal));
+      const faulted = injectFault(stage, scope.signal).then(() => work(scope.signal, scope));
       return await raceAbort(faulted, scope.signal);
     } catch (err) {
       if (ctx.deadline.expired) {

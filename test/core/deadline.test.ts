@@ -43,3 +43,57 @@ test('racing a promise against an already aborted signal leaves no unhandled rej
     process.off('unhandledRejection', record);
   }
 });
+
+/** Waits for the signal to abort and answers its reason's code. */
+const abortCode = (signal: AbortSignal) =>
+  new Promise<string>((resolve) => {
+    const code = () => resolve((signal.reason as ProntoError).code);
+    if (signal.aborted) code();
+    else signal.addEventListener('abort', code, { once: true });
+  });
+
+test("a stage scope whose budget reaches the request's end follows the request: it never overruns", async () => {
+  // Scopes made at different points of a short deadline, each asking for more than is left: with
+  // a timer of their own for (about) the same instant as the request's, some fired first and read
+  // as a stage overrun. Following the request, every one ends as the request does.
+  const deadline = new Deadline(200);
+  const scopes = [];
+  for (let i = 0; i < 8 && deadline.remainingMs() > 10; i++) {
+    scopes.push(deadline.scope(60_000), deadline.scope(deadline.remainingMs()));
+    await sleep(3);
+  }
+  const ends = await Promise.all(scopes.map((scope) => abortCode(scope.signal)));
+  assert.equal(deadline.expired, true);
+  assert.deepEqual(
+    scopes.map((scope) => scope.overran),
+    scopes.map(() => false),
+  );
+  assert.deepEqual(ends, ends.map(() => 'deadline_exceeded'));
+  for (const scope of scopes) assert.equal(scope.at, deadline.at, 'it ends where the request does');
+});
+
+test('a child deadline shorter than its parent has its own end; one reaching it follows the parent', async () => {
+  const parent = new Deadline(60_000);
+  const short = parent.child(5);
+  assert.ok(short.at < parent.at);
+  assert.equal(await abortCode(short.signal), 'deadline_exceeded');
+  assert.equal(parent.expired, false);
+
+  const long = parent.child(Infinity);
+  assert.equal(long.at, parent.at);
+  parent.cancel();
+  assert.equal(long.signal.aborted, true);
+  assert.equal((long.signal.reason as ProntoError).code, 'cancelled');
+  parent.dispose();
+});
+
+test('a following deadline ends with its parent scope, whatever the scope ends by', async () => {
+  const request = new Deadline(60_000);
+  const scope = request.scope(5);
+  const inner = Deadline.following(scope);
+  assert.equal(inner.at, scope.at);
+  assert.equal(await abortCode(inner.signal), 'deadline_exceeded');
+  assert.equal(scope.overran, true, 'the scope ran out; the inner deadline had no timer to race it');
+  request.dispose();
+  scope.dispose();
+});

@@ -43,10 +43,8 @@ export async function runStepsBeforeAnswer(
 ): Promise<FlowState> {
   const state: FlowState = { question, parts: [question], contexts: [[]] };
   // A job's flow may use what is left of the job's deadline, as its stages may (ctx.stageBudgets).
-  const budgetMs = ctx.stageBudgets
-    ? ctx.deadline.remainingMs()
-    : Math.min(flow.budget_ms ?? FLOW_DEFAULTS.budget_ms, ctx.deadline.remainingMs());
-  const flowDeadline = new Deadline(budgetMs, ctx.deadline.signal);
+  const budgetMs = ctx.stageBudgets ? Infinity : (flow.budget_ms ?? FLOW_DEFAULTS.budget_ms);
+  const flowDeadline = ctx.deadline.child(budgetMs);
   const flowCtx: RequestContext = { ...ctx, deadline: flowDeadline };
   try {
     for (const step of flow.steps) {
@@ -99,12 +97,6 @@ async function runStep(
       report('aborted');
       throw new FlowBudgetExhausted();
     }
-    if (outcome === 'skipped' && flowCtx.deadline.remainingMs() < 1) {
-      // The step's budget ran to the flow's own end, and its timer fired before the flow's: that
-      // is the flow's budget running out, whichever of the two timers the event loop ran first.
-      report('aborted');
-      throw new FlowBudgetExhausted();
-    }
     if (outcome === 'skipped') report('skipped');
     else report(ctx.degraded.length > degradedBefore ? 'degraded' : 'ok', outcome);
   }
@@ -124,13 +116,12 @@ async function runBounded(
   onFailure: 'skip' | 'fail',
   work: (stepCtx: RequestContext) => Promise<StepOutcome>,
 ): Promise<StepOutcome> {
-  const budgetMs = Math.min(step.budget_ms ?? Infinity, flowCtx.deadline.remainingMs());
   const result = await runner.runWithin<StepOutcome | { refused: unknown }>(
     flowCtx,
     stage,
-    budgetMs,
-    async (signal) => {
-      const stepDeadline = new Deadline(flowCtx.deadline.remainingMs(), signal);
+    step.budget_ms ?? Infinity,
+    async (signal, scope) => {
+      const stepDeadline = Deadline.following(scope);
       try {
         return await work({ ...flowCtx, deadline: stepDeadline });
       } catch (err) {
