@@ -4,8 +4,8 @@
  * weight × agreement gate) is fused with the real `fuse()`. Each fold picks the setting best on the
  * other folds and scores its own queries with it, so the "held out" figures never saw their
  * queries. With `--label-free N`, also the setting `pronto tune` fits from N pseudo-queries (held-out
- * sentences of the corpus, no qrels), scored on every judged query. Prints JSON: BM25 alone, the
- * configured fusion, and the held-out figures.
+ * sentences of the corpus, no qrels) and the query adapter it trains on them, scored on every judged
+ * query. Prints JSON: BM25 alone, the configured fusion, and the held-out figures.
  *
  *   node --import tsx bench/fusion-cv.ts ../shared/data/scifact --split train --config bench/static.yaml [--folds 5] [--label-free 500]
  *
@@ -40,12 +40,15 @@ await withEvalIndex({ dir: positionals[0], split: values.split!, configFile: val
   const signal = new AbortController().signal;
   const rc = index.config.retrieval;
   const lists: QueryLists[] = [];
+  const vectors: Float32Array[] = [];
+  const denseSearch = (query: string, vector: Float32Array) =>
+    index.retrieval.search({ query, vector, mode: 'dense', namespace: index.namespace, topK: rc.candidates, embedder: index.embedder, signal });
   for (const query of index.dataset.queries) {
     const vector = (await index.embedder.embed([query.text], { signal }))[0];
-    const request = { query: query.text, vector, namespace: index.namespace, topK: rc.candidates, embedder: index.embedder, signal };
-    const dense = await index.retrieval.search({ ...request, mode: 'dense' });
-    const sparse = await index.retrieval.search({ ...request, mode: 'sparse' });
+    const dense = await denseSearch(query.text, vector);
+    const sparse = await index.retrieval.search({ query: query.text, mode: 'sparse', namespace: index.namespace, topK: rc.candidates, embedder: index.embedder, signal });
     lists.push({ dense, sparse, judged: index.dataset.qrels.get(query.id)! });
+    vectors.push(vector);
   }
   const scorer = new FusionScorer(lists, rc);
   const heldOut = (grid: FusionSetting[]) => {
@@ -60,8 +63,20 @@ await withEvalIndex({ dir: positionals[0], split: values.split!, configFile: val
     return { ...summarize(picked), chosen_per_fold: chosen };
   };
   const labelFree = async (pseudoQueries: number) => {
-    const fitted = await fitFusionLabelFree({ store: index.store, namespace: index.namespace, rc, embedder: index.embedder }, pseudoQueries, signal);
-    return { ...fitted.chosen, ...summarize(scorer.perQuery(fitted.chosen)), pseudo: fitted.report };
+    const source = { store: index.store, namespace: index.namespace, rc, embedder: index.embedder };
+    const fitted = await fitFusionLabelFree(source, pseudoQueries, signal, { adapter: true });
+    const adapted: QueryLists[] = [];
+    for (const [i, query] of index.dataset.queries.entries()) {
+      adapted.push({ ...lists[i], dense: await denseSearch(query.text, fitted.adapter!.apply(vectors[i])) });
+    }
+    const withAdapter = new FusionScorer(adapted, rc);
+    return {
+      ...fitted.chosen,
+      ...summarize(scorer.perQuery(fitted.chosen)),
+      dense_alone: summarize(scorer.perQuery({ dense: 1 })),
+      with_adapter: { dense_alone: summarize(withAdapter.perQuery({ dense: 1 })), chosen: summarize(withAdapter.perQuery(fitted.chosen)) },
+      pseudo: fitted.report,
+    };
   };
   const configured = configuredSetting(rc);
   console.log(

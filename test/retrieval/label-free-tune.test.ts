@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import type { LanceVectorStore } from '../../src/retrieval/lance-store.js';
+import { QueryAdapter } from '../../src/retrieval/query-adapter.js';
 import { WEIGHT_AND_GATE_GRID } from '../../src/retrieval/tuning/fusion-grid.js';
 import { heldOutLists } from '../../src/retrieval/tuning/held-out-lists.js';
 import { fitFusionLabelFree, settingAsConfig } from '../../src/retrieval/tuning/label-free.js';
@@ -85,8 +86,10 @@ describe('label-free fusion on an ingested namespace', () => {
     assert.ok(stored[0].text.includes(queries[0].text));
   });
 
-  test('the chosen setting is one of the grid, and the config it prints loads', async () => {
-    const fitted = await fitFusionLabelFree({ store, namespace: 'public/topics', rc: t.config.retrieval, embedder }, 12, signal);
+  test('the chosen setting is one of the grid, the config it prints loads, and an adapter trains on the pseudo-queries', async () => {
+    const fitted = await fitFusionLabelFree({ store, namespace: 'public/topics', rc: t.config.retrieval, embedder }, 12, signal, { adapter: true });
+    assert.equal(fitted.adapter!.info.training.queries, 12);
+    assert.equal(fitted.adapter!.info.dimensions, embedder.dimensions);
     assert.ok(WEIGHT_AND_GATE_GRID.some((s) => JSON.stringify(s) === JSON.stringify(fitted.chosen)));
     assert.equal(fitted.report.pseudo_queries, 12);
     const config = loadConfig({ env: {}, overrides: settingAsConfig(fitted.chosen, t.config.retrieval) as never });
@@ -108,11 +111,14 @@ test('pronto tune NAMESPACE prints the pseudo-query scores and the retrieval con
     const bin = join(import.meta.dirname, '../../bin/pronto.js');
     const run = (...args: string[]) => promisify(execFile)(process.execPath, [bin, ...args], { env, timeout: 120_000 });
     await run('ingest', file, '--namespace', 'topics');
-    const tuned = JSON.parse((await run('tune', 'topics', '--queries', '10')).stdout);
+    const adapter = join(dir, 'adapter.json');
+    const tuned = JSON.parse((await run('tune', 'topics', '--queries', '10', '--adapter-out', adapter)).stdout);
     assert.equal(tuned.namespace, 'public/topics');
     assert.equal(tuned.pseudo_queries, 10);
     assert.ok(tuned.chosen['ndcg@10'] >= tuned.bm25_alone['ndcg@10']);
     assert.equal(tuned.config.retrieval.weights.dense, tuned.chosen.dense);
+    assert.equal(tuned.config.retrieval.query_adapter, adapter);
+    assert.equal((await QueryAdapter.load(adapter)).info.training.queries, 10);
     await assert.rejects(run('tune', 'missing'), (err: { code?: number; stderr?: string }) => err.code === 2 && /public\/missing does not exist/.test(err.stderr ?? ''));
   } finally {
     rmSync(dir, { recursive: true, force: true });

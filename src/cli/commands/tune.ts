@@ -7,6 +7,7 @@ export default function tune(): Command {
     .argument('<namespace>', 'namespace of the local index (as ingested)')
     .option('--tenant <tenant>', 'tenant owning the namespace', 'public')
     .option('--queries <n>', 'pseudo-queries: sentences held out of this many documents', wholeNumber(10), 500)
+    .option('--adapter-out <file>', 'also train a query adapter on the pseudo-queries and write it here (for retrieval.query_adapter)')
     .option('-c, --config <file>', 'YAML or JSON config file (default: PRONTO_CONFIG, else the embedded defaults)')
     .action(async (namespace: string, options: import('../tune.js').TuneCliOptions) => {
       const { runTune } = await import('../tune.js');

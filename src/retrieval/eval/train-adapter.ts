@@ -45,7 +45,7 @@ export async function embedQueries(embedder: Embedder, queries: BeirDataset['que
  */
 export function trainQueryAdapter(
   corpus: AdapterCorpus,
-  dataset: BeirDataset,
+  dataset: Pick<BeirDataset, 'qrels'>,
   queries: BeirDataset['queries'],
   queryVectors: Map<string, Float32Array>,
   options: AdapterTrainingOptions & { embedder: string; source: string },

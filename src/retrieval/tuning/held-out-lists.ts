@@ -1,7 +1,7 @@
 import type { RetrievalConfig } from '../../config/retrieval.js';
 import { createPacer } from '../../core/pace.js';
 import type { Embedder } from '../../models/types.js';
-import { embedQueries } from '../eval/train-adapter.js';
+import { embedQueries, type AdapterCorpus } from '../eval/train-adapter.js';
 import { ExactIndex } from '../exact-index.js';
 import { chunkVectors } from '../ingest.js';
 import type { LanceVectorStore } from '../lance-store.js';
@@ -9,6 +9,14 @@ import { Bm25Index } from '../sparse.js';
 import type { Chunk } from '../types.js';
 import type { QueryLists } from './fusion-grid.js';
 import { heldOutSentences, withoutSentence, type PseudoQuery } from './pseudo-queries.js';
+
+/** Pseudo-queries with their lists, and what an adapter trains on: the copy's chunk vectors and the query vectors (by document id). */
+export interface HeldOut {
+  queries: PseudoQuery[];
+  lists: QueryLists[];
+  corpus: AdapterCorpus;
+  queryVectors: Map<string, Float32Array>;
+}
 
 /** The in-memory copy's name (the indexes here hold nothing else). */
 const COPY = 'held-out';
@@ -23,7 +31,7 @@ export async function heldOutLists(
   source: { store: LanceVectorStore; namespace: string; rc: RetrievalConfig; embedder: Embedder },
   count: number,
   signal: AbortSignal,
-): Promise<{ queries: PseudoQuery[]; lists: QueryLists[] }> {
+): Promise<HeldOut> {
   const { store, namespace, rc, embedder } = source;
   const rows: Array<{ chunk: Chunk; vector: Float32Array }> = [];
   for await (const batch of store.scanVectors(namespace)) rows.push(...batch);
@@ -63,5 +71,7 @@ export async function heldOutLists(
       judged: new Map([[query.docId, 1]]),
     });
   }
-  return { queries, lists };
+  const corpus: AdapterCorpus = { vectors, rowsOfDocument: new Map() };
+  chunks.forEach((chunk, row) => corpus.rowsOfDocument.set(chunk.docId, [...(corpus.rowsOfDocument.get(chunk.docId) ?? []), row]));
+  return { queries, lists, corpus, queryVectors };
 }
