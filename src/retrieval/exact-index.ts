@@ -46,6 +46,11 @@ export class ExactIndex {
     if (rows) this.deleteFrom(rows, docId);
   }
 
+  /** A copy of every chunk the namespace's mirror holds (none when it has no mirror). */
+  chunks(namespace: string): Chunk[] {
+    return [...(this.namespaces.get(namespace)?.chunks ?? [])];
+  }
+
   /** Drops a namespace's mirror (once its ANN index serves searches instead). */
   drop(namespace: string): void {
     this.namespaces.delete(namespace);
