@@ -1,6 +1,7 @@
-/** One request's outcome under load: its status (0: no response at all) and latency. */
+/** One request's outcome under load: its status (0: no response at all), when it was sent (`performance.now()`) and its latency. */
 export interface Outcome {
   status: number;
+  at: number;
   ms: number;
 }
 
@@ -9,9 +10,9 @@ const post = async (url: string, body: unknown): Promise<Outcome> => {
   try {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await res.arrayBuffer();
-    return { status: res.status, ms: performance.now() - started };
+    return { status: res.status, at: started, ms: performance.now() - started };
   } catch {
-    return { status: 0, ms: performance.now() - started };
+    return { status: 0, at: started, ms: performance.now() - started };
   }
 };
 
@@ -33,7 +34,7 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Statuses and their counts, e.g. `{ "200": 812, "503": 40 }`. */
-export function tally(outcomes: Outcome[]): Record<string, number> {
+export function tally(outcomes: Array<Pick<Outcome, 'status'>>): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const { status } of outcomes) counts[status] = (counts[status] ?? 0) + 1;
   return counts;
