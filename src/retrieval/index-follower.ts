@@ -92,7 +92,7 @@ export class IndexFollower {
       const unseen = (await store.namespaces()).filter((namespace) => !this.built(namespace));
       const lagging = new Set([...(await store.laggingNamespaces()), ...unseen]);
       for (const namespace of lagging) {
-        if (this.behind.has(namespace)) await this.serialised(() => this.reload(namespace));
+        if (this.behind.has(namespace)) await this.serialised(() => this.reload(namespace, 'reloaded a namespace another process changed'));
       }
       this.behind = lagging;
     } catch (err) {
@@ -110,7 +110,7 @@ export class IndexFollower {
 
   private async apply(change: IndexChange): Promise<void> {
     // A namespace this replica has not built yet (another process created it): all of it, once.
-    if (!this.built(change.namespace)) return this.reload(change.namespace);
+    if (!this.built(change.namespace)) return this.reload(change.namespace, 'read a namespace another process created, on its change message');
     const { store, sparse } = this.options;
     const chunks = await store.syncDocuments(change.namespace, change.docIds);
     const kept = new Set(chunks.map((chunk) => chunk.docId));
@@ -119,14 +119,15 @@ export class IndexFollower {
     this.notify(change.namespace, change.version);
   }
 
-  private async reload(namespace: string): Promise<void> {
+  /** Reads the namespace whole from its latest version; `why` is what the log says (the poll's reloads are the ones to watch). */
+  private async reload(namespace: string, why: string): Promise<void> {
     const started = performance.now();
     // Read first: a write committed while the store and BM25 are re-read may be in or not.
     const version = await this.version(namespace);
     await this.options.store.reload(namespace);
     await this.load(namespace);
     this.behind.delete(namespace);
-    this.options.logger.info({ namespace, ms: Math.round(performance.now() - started) }, 'reloaded a namespace another process changed');
+    this.options.logger.info({ namespace, ms: Math.round(performance.now() - started) }, why);
     if (version !== undefined) this.notify(namespace, version);
   }
 
