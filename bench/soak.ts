@@ -105,6 +105,31 @@ function windowStats(samples: Sample[]) {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
+/** The error lines (pino level 50 and up) of every pronto process, counted by message. */
+function serverErrorKinds(cluster: Cluster): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const member of [...cluster.apis, ...cluster.workers]) {
+    for (const line of member.output().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) < 50) continue;
+      const kind = `${entry.msg ?? ''}${entry.err?.message ? `: ${entry.err.message.slice(0, 160)}` : ''}`;
+      kinds[kind] = (kinds[kind] ?? 0) + 1;
+    }
+  }
+  return kinds;
+}
+
+/** nginx's error log, counted by message (what a 502 came from: a reset, a refused connect...). */
+function nginxErrorKinds(log: string): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const line of log.split('\n')) {
+    const kind = /\[(?:error|warn)\] [^*]*\*\d+ (.*?)(?:, client:|$)/.exec(line)?.[1];
+    if (kind) kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
+}
+
 async function main(): Promise<void> {
   const unavailable = clusterUnavailable();
   if (unavailable) throw new Error(unavailable);
@@ -154,6 +179,8 @@ async function main(): Promise<void> {
           processes: growth,
           bounds: { rssMb: Number(values['rss-mb']), fds: Number(values.fds) },
           leaks: leaks.map((l) => l.name),
+          nginxErrors: nginxErrorKinds(cluster.nginxErrors()),
+          serverErrors: serverErrorKinds(cluster),
         },
       }),
     );
