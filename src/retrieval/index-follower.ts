@@ -44,7 +44,10 @@ export class IndexFollower {
     const started = performance.now();
     const namespaces = await this.options.store.namespaces();
     for (const namespace of namespaces) await this.loadAtVersion(namespace);
-    this.options.logger.info({ namespaces: namespaces.length, ms: Math.round(performance.now() - started) }, 'built the BM25 index from the store');
+    this.options.logger.info(
+      { namespaces: namespaces.length, ms: Math.round(performance.now() - started) },
+      'built the BM25 index from the store',
+    );
     await this.options.feed.subscribe((change) => void this.serialised(() => this.apply(change)));
     if (this.options.pollMs > 0) {
       this.timer = setInterval(() => void this.poll(), this.options.pollMs);
@@ -110,7 +113,8 @@ export class IndexFollower {
 
   private async apply(change: IndexChange): Promise<void> {
     // A namespace this replica has not built yet (another process created it): all of it, once.
-    if (!this.built(change.namespace)) return this.reload(change.namespace, 'read a namespace another process created, on its change message');
+    if (!this.built(change.namespace))
+      return this.reload(change.namespace, 'read a namespace another process created, on its change message');
     const { store, sparse } = this.options;
     const chunks = await store.syncDocuments(change.namespace, change.docIds);
     const kept = new Set(chunks.map((chunk) => chunk.docId));
@@ -159,7 +163,9 @@ export class IndexFollower {
   }
 
   private serialised(work: () => Promise<void>): Promise<void> {
-    const next = this.applying.then(work).catch((err) => this.options.logger.warn({ err }, 'applying an index change failed; the poll retries'));
+    const next = this.applying
+      .then(work)
+      .catch((err) => this.options.logger.warn({ err }, 'applying an index change failed; the poll retries'));
     this.applying = next;
     return next;
   }
