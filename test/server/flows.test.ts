@@ -117,6 +117,25 @@ describe('flows', () => {
     );
   });
 
+  test('WebSocket: a step goes out as it ends, while the next step still runs', async () => {
+    const labels = { flow: 'flow:stalls', stage: 'step.second_hop' };
+    const before = await metricValue(server.url, 'pronto_stage_duration_seconds_count', labels);
+    const { default: WebSocket } = await import('ws');
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/v1/chat/ws`);
+    await new Promise((resolve) => socket.once('open', resolve));
+    try {
+      const first = await new Promise<Event>((resolve) => {
+        socket.once('message', (raw) => resolve(JSON.parse(String(raw)) as Event));
+        socket.send(JSON.stringify({ text: 'What does status 429 mean?', flow: 'stalls' }));
+      });
+      assert.equal(`${first.type}:${first.name}:${first.status}`, 'step:first_hop:ok');
+      // The second hop (stalling until the flow's budget ends) has not finished yet.
+      assert.equal(await metricValue(server.url, 'pronto_stage_duration_seconds_count', labels), before);
+    } finally {
+      socket.close();
+    }
+  });
+
   test('a flow whose budget runs out mid-step answers from what it found, flagged', async () => {
     const events = await chatOverSse(server, { text: 'What does status 429 mean?', flow: 'stalls' });
     assertStepsFirst(events);

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ProntoError } from '../../core/errors.js';
 import { createRequestContext } from '../../pipeline/context.js';
-import type { RequestContext, StepEvent } from '../../pipeline/types.js';
+import type { RequestContext } from '../../pipeline/types.js';
 import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
 import { checkBodyBytes, shapeRequest } from '../front/request-shaping.js';
 import { fieldFromPointer } from '../front/validation.js';
@@ -56,9 +56,9 @@ export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineR
           // Each frame is a request of its own: its variant is chosen as an HTTP chat request's.
           const variant = chooseVariant(request, deps.variants, body);
           current = ctx = createRequestContext({ logger: request.log, tenant: request.tenant, namespaces: request.apiKey.namespaces, tokenBudget: request.ctx?.tokenBudget, variant, deadlineMs: config.deadline.default_ms });
-          const steps: StepEvent[] = [];
-          const answer = answerFor(pipeline, body, config, ctx, (step) => steps.push(step));
-          for await (const event of answerEvents(await startAnswer(answer), ctx, steps)) send(event);
+          // A socket has no status line to hold back: each step goes out as it ends (SSE buffers them).
+          const answer = answerFor(pipeline, body, config, ctx, (step) => send({ type: 'step', data: { ...step } }));
+          for await (const event of answerEvents(await startAnswer(answer), ctx)) send(event);
         } catch (err) {
           send({ type: 'error', data: toProntoError(err).toBody() });
         } finally {
