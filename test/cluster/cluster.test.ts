@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import { sleep } from '../../src/core/deadline.js';
 import { waitFor } from '../jobs/support/queues.js';
 import { clusterUnavailable, crash, startCluster, type Cluster } from './support/cluster.js';
@@ -73,7 +74,7 @@ test('a document posted to replica 1 is found by a search on replica 2 within 1 
   assert.ok(goneMs < 1000, `gone after ${goneMs.toFixed(0)} ms`);
 });
 
-test('kill -9 of a worker mid-job and a Redis restart mid-run: every accepted job finishes once, one callback each, its documents on both replicas', { skip }, async (t) => {
+test('kill -9 of a worker mid-job and a Redis restart mid-run: every accepted job finishes once, its callback under one delivery id and no attempt sent twice, its documents on both replicas', { skip }, async (t) => {
   const run = randomUUID().slice(0, 8);
   const jobs: Array<{ id: string; word: string }> = [];
   for (let i = 0; i < 20; i++) {
@@ -118,17 +119,30 @@ test('kill -9 of a worker mid-job and a Redis restart mid-run: every accepted jo
   await sleep(3000);
   const deliveries = (id: string) => cluster.receiver.deliveries.filter((d) => d.headers['x-pronto-job-id'] === id && d.status === 200);
   const lost = views.filter((view) => view.status !== 'succeeded');
-  const duplicates = jobs.filter((job) => deliveries(job.id).length > 1);
+  // A delivery is recorded in Redis after the receiver's 200: a worker killed (or a Redis restart
+  // that costs the delivery its lock) between the two sends it again, as the next attempt of the
+  // same delivery id, which a receiver drops (docs/API.md). What must never happen is the same
+  // attempt twice (the issue's "both attempt 1") or two ids for one job's outcome.
+  const sent = (id: string) => deliveries(id).map((d) => `${d.headers['x-pronto-delivery-id']}#${d.headers['x-pronto-delivery-attempt']}`);
+  const duplicates = jobs.filter((job) => new Set(sent(job.id)).size < sent(job.id).length);
+  const twoIds = jobs.filter((job) => new Set(deliveries(job.id).map((d) => d.headers['x-pronto-delivery-id'])).size !== 1);
+  const repeats = jobs.filter((job) => deliveries(job.id).length > 1);
   t.diagnostic(
     `jobs accepted ${jobs.length}, succeeded ${jobs.length - lost.length}, lost ${lost.length}, ` +
-      `callbacks ${cluster.receiver.deliveries.length}, duplicate callbacks ${duplicates.length}, ` +
+      `callbacks ${cluster.receiver.deliveries.length}, duplicate callbacks (same attempt) ${duplicates.length}, ` +
+      `later attempts of a delivered callback ${repeats.length}, ` +
       `attempts ${JSON.stringify(tally(views.map((v) => ({ status: v.attempts }))))}`,
   );
   assert.deepEqual(lost, []);
   assert.deepEqual(duplicates, []);
-  for (const job of jobs) assert.equal(deliveries(job.id).length, 1, `one callback for ${job.id}`);
+  assert.deepEqual(twoIds, []);
+  // Every replica finds every job's document: at once through the change feed, or (a message lost
+  // to the Redis restart) by its table-version poll, two polls and a reload later.
   for (const i of [0, 1]) {
-    for (const job of jobs) assert.deepEqual(await docIdsFound(cluster.apiUrl(i), job.word), [`job-${run}-${jobs.indexOf(job)}`]);
+    for (const job of jobs) {
+      const expected = [`job-${run}-${jobs.indexOf(job)}`];
+      await waitFor(async () => (isDeepStrictEqual(await docIdsFound(cluster.apiUrl(i), job.word), expected) ? true : undefined), 15_000, `${job.id}'s document on replica ${i + 1}`);
+    }
   }
 });
 
