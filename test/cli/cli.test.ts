@@ -61,7 +61,7 @@ describe('pronto CLI', () => {
     await assertUsageError(['ingest'], /missing required argument 'path'/);
     await assertUsageError(['eval'], /missing required argument 'beir-dir'/);
     await assertUsageError(['bench'], /missing required argument 'scenario'/);
-    await assertUsageError(['bench', 'nonsense'], /value 'nonsense' is invalid for argument 'scenario'\. Allowed choices are embed, (\w+, )*offline\./);
+    await assertUsageError(['bench', 'nonsense'], /value 'nonsense' is invalid for argument 'scenario'\. Allowed choices are embed, ([\w-]+, )*offline\./);
     await assertUsageError(['serve', '--port'], /option '-p, --port <n>' argument missing/);
     await assertUsageError(['serve', '--port', 'eighty'], /argument 'eighty' is invalid/);
     await assertUsageError(['serve', '--rol', 'api'], /unknown option '--rol' \(Did you mean --role\?\)/);
