@@ -445,7 +445,8 @@ export class LanceVectorStore implements VectorStore {
   }
 }
 
-function baseSchema(dimensions: number, embedder: string | undefined): Schema {
+/** The columns every namespace table starts with; metadata columns are added as fields appear. */
+export function baseSchema(dimensions: number, embedder: string | undefined): Schema {
   return new Schema(
     [
       new Field('id', new Utf8(), false),

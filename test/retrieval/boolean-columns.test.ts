@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
-import { Bool, Field, FixedSizeList, Float32, Schema, Utf8, Int32 } from 'apache-arrow';
+import { Bool, Field, Schema } from 'apache-arrow';
 import { metadataColumn } from '../../src/retrieval/filter.js';
+import { baseSchema } from '../../src/retrieval/lance-store.js';
 import { tableName } from '../../src/retrieval/namespace.js';
 import type { Metadata, SearchMode } from '../../src/retrieval/types.js';
 import { HashEmbedder, openRetrieval, signal, type TestRetrieval } from './helpers.js';
@@ -55,19 +56,9 @@ test('a table written with Bool columns (before TINYINT) is migrated by its next
   await t.retrieval.close();
   const db = await lancedb.connect(join(t.dir, 'lancedb'));
   const wet = metadataColumn('wet');
-  const schema = new Schema(
-    [
-      new Field('id', new Utf8(), false),
-      new Field('doc_id', new Utf8(), false),
-      new Field('idx', new Int32(), false),
-      new Field('text', new Utf8(), false),
-      new Field('title', new Utf8(), true),
-      new Field('metadata', new Utf8(), false),
-      new Field('vector', new FixedSizeList(16, new Field('item', new Float32(), true)), false),
-      new Field(wet, new Bool(), true),
-    ],
-    new Map([['pronto.embedder', t.config.pipeline.embedder]]),
-  );
+  // The table as pronto wrote it before booleans were TINYINT: its base columns and a Bool one.
+  const base = baseSchema(16, t.config.pipeline.embedder);
+  const schema = new Schema([...base.fields, new Field(wet, new Bool(), true)], base.metadata);
   const [vector] = await embedder.embed(['otters live by rivers old'], { signal });
   const rows = [true, false].map((value) => ({ id: `old-${value}#0`, doc_id: `old-${value}`, idx: 0, text: 'otters live by rivers', title: null, metadata: JSON.stringify({ wet: value }), vector: Array.from(vector), [wet]: value }));
   const table = await db.createTable(tableName('acme/b'), lancedb.makeArrowTable(rows, { schema }));
