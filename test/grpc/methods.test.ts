@@ -1,23 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { errorDetails, prontoClient, STREAM_MODELS, unary, withKey } from '../support/grpc.js';
-import { metricValue, startTestServer, type TestServer } from '../support/server.js';
+import { errorDetails, type ProntoClient, startGrpcTestServer, STREAM_MODELS, unary, withKey } from '../support/grpc.js';
+import { metricValue, type TestServer } from '../support/server.js';
 
 const KEYS = { acme: 'acme-key-123456', globex: 'globex-key-123456' };
 
 describe('gRPC: pronto.v1.Pronto over a real grpc-js client', () => {
   let server: TestServer;
-  let client: ReturnType<typeof prontoClient>;
+  let client: ProntoClient;
   const acme = () => withKey(KEYS.acme);
   before(async () => {
-    server = await startTestServer({
+    ({ server, client } = await startGrpcTestServer({
       models: STREAM_MODELS,
       pipeline: { embedder: 'sim', generator: 'extractive' },
-      server: { grpc_port: 0 },
       auth: { api_keys: Object.entries(KEYS).map(([tenant, key]) => ({ tenant, key })) },
-    });
-    client = prontoClient(server.grpc!.port);
+    }));
   });
   after(async () => {
     client?.close();

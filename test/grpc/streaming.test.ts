@@ -1,22 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { errorDetails, prontoClient, STREAM_MODELS, unary } from '../support/grpc.js';
-import { cancelledGenerations, expectOneMoreCancelledGeneration, metricValue, startTestServer, type TestServer } from '../support/server.js';
+import { errorDetails, type ProntoClient, startGrpcTestServer, STREAM_MODELS, unary } from '../support/grpc.js';
+import { cancelledGenerations, expectOneMoreCancelledGeneration, metricValue, type TestServer } from '../support/server.js';
 
 describe('gRPC: Chat streaming, deadlines and cancellation', () => {
   let server: TestServer;
-  let client: ReturnType<typeof prontoClient>;
+  let client: ProntoClient;
   before(async () => {
-    server = await startTestServer({
+    ({ server, client } = await startGrpcTestServer({
       models: STREAM_MODELS,
       pipeline: { embedder: 'sim', generator: 'slow-gen' },
-      server: { grpc_port: 0 },
       // Retrieval waits 400 ms on its way; the deadline tests rely on it, the others do not mind.
       faults: { retrieve: { mode: 'delay', delay_ms: 400 } },
       deadline: { max_ms: 20_000, budgets: { retrieve: 10_000 } },
-    });
-    client = prontoClient(server.grpc!.port);
+    }));
   });
   after(async () => {
     client?.close();
@@ -79,14 +77,12 @@ describe('gRPC: Chat streaming, deadlines and cancellation', () => {
   });
 
   test('deadline.max_ms caps a longer gRPC deadline; DEADLINE_EXCEEDED says what was done', async () => {
-    const capped = await startTestServer({
+    const { server: capped, client: cappedClient } = await startGrpcTestServer({
       models: STREAM_MODELS,
       pipeline: { embedder: 'sim', generator: 'extractive' },
-      server: { grpc_port: 0 },
       faults: { retrieve: { mode: 'delay', delay_ms: 5000 } },
       deadline: { max_ms: 200, budgets: { retrieve: 10_000 } },
     });
-    const cappedClient = prontoClient(capped.grpc!.port);
     try {
       const err = await unary(cappedClient, 'Search', { query: 'anything', namespace: 'default' }, new grpc.Metadata(), { deadline: Date.now() + 30_000 }).catch((e) => e);
       assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);

@@ -3,8 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../../src/config/schema.js';
 import { createKey } from '../../src/config/keys.js';
-import { prontoClient, STREAM_MODELS, withKey } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { type ProntoClient, startGrpcTestServer, STREAM_MODELS, withKey } from '../support/grpc.js';
+import { type TestServer } from '../support/server.js';
 
 const VARIANTS = [
   { name: 'control', weight: 1 },
@@ -43,17 +43,15 @@ describe('gRPC trailers: rate limit, variant and cache outcome, as the HTTP head
   const chooser = createKey({ tenant: 'trailers', id: 'chooser', allow_variant_override: true });
   const plain = createKey({ tenant: 'trailers', id: 'plain' });
   let server: TestServer;
-  let client: ReturnType<typeof prontoClient>;
+  let client: ProntoClient;
 
   before(async () => {
-    server = await startTestServer({
+    ({ server, client } = await startGrpcTestServer({
       models: STREAM_MODELS,
       pipeline: { embedder: 'sim', generator: 'extractive' },
-      server: { grpc_port: 0 },
       variants: VARIANTS,
       auth: { keys: [limited.record, chooser.record, plain.record] },
-    });
-    client = prontoClient(server.grpc!.port);
+    }));
   });
   after(async () => {
     client?.close();

@@ -5,8 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
 import { createKey } from '../../src/config/keys.js';
-import { errorDetails, prontoClient, STREAM_MODELS, unary, withKey } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { errorDetails, type ProntoClient, startGrpcTestServer, STREAM_MODELS, unary, withKey } from '../support/grpc.js';
+import { type TestServer } from '../support/server.js';
 
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 const LIMITS = { max_body_bytes: 600, max_text_chars: 40, max_top_k: 3, max_tokens: 20 };
@@ -17,16 +17,14 @@ describe('per-key request shaping (limits.max_*)', () => {
   const shaped = createKey({ tenant: 'shaping', id: 'shaped', limits: LIMITS });
   const free = createKey({ tenant: 'shaping', id: 'free' });
   let server: TestServer;
-  let client: ReturnType<typeof prontoClient>;
+  let client: ProntoClient;
 
   before(async () => {
-    server = await startTestServer({
+    ({ server, client } = await startGrpcTestServer({
       models: STREAM_MODELS,
       pipeline: { embedder: 'sim', generator: 'extractive' },
       auth: { keys: [shaped.record, free.record] },
-      server: { grpc_port: 0 },
-    });
-    client = prontoClient(server.grpc!.port);
+    }));
   });
   after(async () => {
     client.close();

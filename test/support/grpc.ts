@@ -1,8 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import type { DeepPartial } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { PROTO_DIR } from '../../src/server/grpc/proto.js';
+import { startTestServer, type TestServer } from './server.js';
 
 /** A sim embedder (fast, no weights), the extractive generator, and a generator slow enough to watch: 40 tokens, 25 ms apart. */
 export const STREAM_MODELS = [
@@ -16,6 +18,14 @@ export function prontoClient(port: number): grpc.Client & Record<string, any> {
   const definition = protoLoader.loadSync('pronto/v1/pronto.proto', { keepCase: true, defaults: false, oneofs: true, includeDirs: [PROTO_DIR] });
   const Pronto = (grpc.loadPackageDefinition(definition) as any).pronto.v1.Pronto as typeof grpc.Client;
   return new Pronto(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+}
+
+export type ProntoClient = ReturnType<typeof prontoClient>;
+
+/** A test server with its gRPC front on an ephemeral port, and a client of it; close the client before the server. */
+export async function startGrpcTestServer(overrides: DeepPartial<Config>): Promise<{ server: TestServer; client: ProntoClient }> {
+  const server = await startTestServer({ ...overrides, server: { ...overrides.server, grpc_port: 0 } });
+  return { server, client: prontoClient(server.grpc!.port) };
 }
 
 /** Calls a unary method; resolves with the response or rejects with the ServiceError. */
