@@ -16,21 +16,35 @@ export function storedValue(value: unknown): unknown {
   return typeof value === 'boolean' ? Number(value) : value;
 }
 
-/** The Bool metadata columns a table written before this change still has. */
+/** Where a column's TINYINT copy is built; not a metadata column name (filter.ts), so reads never show it. */
+const staging = (column: string) => `${column}_tinyint`;
+
+/**
+ * The metadata columns to migrate: Bool ones a table written before this change still has, and
+ * any whose migration a crash left between its steps (only the staging copy is left).
+ */
 export function legacyBooleanColumns(schema: Schema): string[] {
-  return schema.fields.filter((f) => metadataField(f.name) !== undefined && String(f.type) === 'Bool').map((f) => f.name);
+  const names = new Set(schema.fields.map((f) => f.name));
+  const bool = schema.fields.filter((f) => metadataField(f.name) !== undefined && String(f.type) === 'Bool').map((f) => f.name);
+  const halfDone = schema.fields.map((f) => f.name.replace(/_tinyint$/, '')).filter((name) => metadataField(name) !== undefined && !names.has(name));
+  return [...bool, ...halfDone];
 }
 
 /**
  * Rewrites each legacy Bool metadata column as TINYINT (LanceDB cannot cast Bool to Int8 in place):
- * a new column computed from the old, the old dropped, the new renamed. Run under the table's
- * write lock, before a write that could need a null in it.
+ * a new column computed from the old, the old dropped, the new renamed. Each step is a commit of
+ * its own, so a crash between two leaves a state this resumes from on the next write. Run under
+ * the table's write lock, on the latest version, before a write that could need a null in it.
  */
 export async function migrateBooleanColumns(table: lancedb.Table, columns: string[]): Promise<void> {
+  const names = new Set((await table.schema()).fields.map((f) => f.name));
   for (const column of columns) {
-    const staging = `${column}_tinyint`;
-    await table.addColumns([{ name: staging, valueSql: `CAST(${column} AS TINYINT)` }]);
-    await table.dropColumns([column]);
-    await table.alterColumns([{ path: staging, rename: column }]);
+    if (names.has(column)) {
+      // A copy a crash left before the drop may be of an older version of the column: redo it.
+      if (names.has(staging(column))) await table.dropColumns([staging(column)]);
+      await table.addColumns([{ name: staging(column), valueSql: `CAST(${column} AS TINYINT)` }]);
+      await table.dropColumns([column]);
+    }
+    await table.alterColumns([{ path: staging(column), rename: column }]);
   }
 }
