@@ -15,6 +15,7 @@ export class Deadline {
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
   private readonly timer?: NodeJS.Timeout;
+  private detach?: () => void;
 
   /** `follows` (see `following`): the parent's end; no timer of its own, it ends when `parent` aborts. */
   constructor(budgetMs: number, parent?: AbortSignal, follows?: { at: number }) {
@@ -23,7 +24,13 @@ export class Deadline {
     if (!follows) this.timer = setTimeout(() => this.expire(), Math.max(0, budgetMs));
     if (parent) {
       if (parent.aborted) this.abortWith(parent.reason);
-      else parent.addEventListener('abort', () => this.abortWith(parent.reason), { once: true });
+      else {
+        const onParent = () => this.abortWith(parent.reason);
+        parent.addEventListener('abort', onParent, { once: true });
+        // A disposed deadline must not stay subscribed to a parent that outlives it (a flow's
+        // steps on its request, a job's attempts on a worker's signal): one listener each, kept.
+        this.detach = () => parent.removeEventListener('abort', onParent);
+      }
     }
   }
 
@@ -55,9 +62,10 @@ export class Deadline {
     return budgetMs >= this.remainingMs() ? new StageScope(0, this.signal, this) : new StageScope(budgetMs, this.signal);
   }
 
-  /** Releases the timer once the request is done. */
+  /** Releases the timer and the parent's listener once the request is done. */
   dispose(): void {
     clearTimeout(this.timer);
+    this.detach?.();
   }
 
   private expire(): void {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { Deadline, raceAbort, sleep } from '../../src/core/deadline.js';
 import { ProntoError } from '../../src/core/errors.js';
@@ -96,4 +97,22 @@ test('a following deadline ends with its parent scope, whatever the scope ends b
   assert.equal(scope.overran, true, 'the scope ran out; the inner deadline had no timer to race it');
   request.dispose();
   scope.dispose();
+});
+
+test('a disposed deadline leaves no listener on its parent signal, however many were made on it', () => {
+  const parent = new AbortController();
+  const request = new Deadline(60_000);
+  for (let i = 0; i < 100; i++) {
+    new Deadline(1_000, parent.signal).dispose();
+    request.child(1_000).dispose();
+    Deadline.following(request).dispose();
+  }
+  assert.equal(getEventListeners(parent.signal, 'abort').length, 0);
+  assert.equal(getEventListeners(request.signal, 'abort').length, 0);
+  // A live one still follows its parent.
+  const live = new Deadline(1_000, parent.signal);
+  parent.abort(new ProntoError('cancelled'));
+  assert.equal((live.signal.reason as ProntoError).code, 'cancelled');
+  live.dispose();
+  request.dispose();
 });
