@@ -39,6 +39,12 @@ export const JobsSchema = Type.Object(
         /** First redelivery delay after a non-2xx answer; doubles on each further attempt. */
         backoff_ms: Type.Integer({ minimum: 0, default: 1000 }),
         timeout_ms: Type.Integer({ minimum: 1, default: 5000 }),
+        /**
+         * How long a delivered callback's record is retried while Redis is unreachable before the
+         * delivery counts as failed (and is sent again). A rerun of a delivery whose send has no
+         * recorded outcome waits up to timeout_ms + this for that record before sending again.
+         */
+        record_retry_ms: Type.Integer({ minimum: 0, default: 10000 }),
         /** Allow callbacks to loopback, link-local and private addresses (tests, trusted networks). */
         allow_private: Type.Boolean({ default: false }),
       },

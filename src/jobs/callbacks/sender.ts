@@ -30,7 +30,7 @@ export interface CallbackSender {
   close(): Promise<void>;
 }
 
-export function createCallbackSender(config: JobsConfig['callbacks']): CallbackSender {
+export function createCallbackSender(config: Pick<JobsConfig['callbacks'], 'secret' | 'timeout_ms' | 'allow_private'>): CallbackSender {
   // One agent whose connections only ever go to addresses the guard accepted.
   const agent = new Agent({ connect: { lookup: guardedLookup(config.allow_private) } });
   return {

@@ -57,6 +57,8 @@ function storeKeys(prefix: string) {
     /** A callback's delivery record (set once the receiver said 2xx) and its attempt counter. */
     delivered: (id: string) => `${prefix}:pronto:delivered:${id}`,
     deliveryAttempt: (id: string) => `${prefix}:pronto:delivery-attempt:${id}`,
+    /** A send of the callback whose outcome is not recorded yet (see callback-processor.ts). */
+    deliveryPending: (id: string) => `${prefix}:pronto:delivery-pending:${id}`,
     cancelChannel: `${prefix}:pronto:cancel`,
   };
 }

@@ -21,7 +21,8 @@ export async function startRedisWorkers(store: RedisJobStore, deps: JobQueueDeps
   const handlers = requireHandlers(deps);
   await store.connected;
   // Unlike the request path, a worker waits out a Redis outage: its commands queue until the
-  // connection is back, so a finished delivery is recorded rather than lost.
+  // connection is back. (A delivered callback's record is retried on the store's fail-fast
+  // connection instead, within a bound: callback-processor.ts.)
   const commands = new Redis(store.url, { maxRetriesPerRequest: null });
   const logRedisError = (err: Error) => deps.logger.warn({ err: err.message }, 'job store (Redis) error');
   commands.on('error', logRedisError);
@@ -44,7 +45,7 @@ export async function startRedisWorkers(store: RedisJobStore, deps: JobQueueDeps
     // A job may lose its worker twice (a crash, then a Redis restart) before BullMQ fails it.
     maxStalledCount: 2,
   });
-  const callbackWorker = new Worker<CallbackData>(CALLBACKS_QUEUE, createCallbackProcessor(store, commands, sender), {
+  const callbackWorker = new Worker<CallbackData>(CALLBACKS_QUEUE, createCallbackProcessor(store, { commands, record: store.redis }, sender, deps.logger), {
     ...options,
     concurrency: 8,
   });
