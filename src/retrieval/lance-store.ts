@@ -404,9 +404,15 @@ export class LanceVectorStore implements VectorStore {
   private async afterWrite(namespace: string, state: TableState): Promise<void> {
     state.writesSinceOptimize++;
     if (state.writesSinceOptimize >= (this.options.optimizeEvery ?? 50)) {
-      state.writesSinceOptimize = 0;
       // Many small commits leave many small fragments, which slows every scan: compact them.
-      await state.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      // The write has committed by now: a compaction that loses to another process's commit
+      // (LanceDB refuses it as a retryable conflict) must not fail it; the next write tries again.
+      try {
+        await state.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+        state.writesSinceOptimize = 0;
+      } catch (err) {
+        this.options.logger.warn({ err, namespace }, 'compacting the table failed; the next write tries again');
+      }
     }
     if (!state.indexed && !this.indexing.has(namespace)) {
       const rows = await state.table.countRows();
