@@ -40,6 +40,8 @@ export interface RequestContext {
   features?: Record<string, string>;
   /** Set by flows that consult the result cache: whether the result came from it, and whence. */
   cache?: CacheReport;
+  /** A multi-step flow's step events so far, in order (the dashboard's request view draws them). */
+  steps?: StepEvent[];
 }
 
 /** Whether a result was served from the cache (the `cache` body field and `X-Pronto-Cache` header). */
@@ -111,12 +113,16 @@ export interface StepEvent {
    */
   status: 'ok' | 'degraded' | 'skipped' | 'aborted' | 'running';
   ms: number;
+  /** When the step started: ms from the request's start (`ms` later it ended; the waterfall). */
+  start_ms: number;
   /** The part of the question the step worked on (0-based), for per-part steps. */
   part?: number;
   /** rewrite: the parts of the question. */
   parts?: string[];
   /** retrieve, rerank: the context ids, best first. */
   ids?: string[];
+  /** The fallbacks taken during the step (the `degraded` entries it added), when any. */
+  degraded?: Degradation[];
 }
 
 export interface AnswerStream {

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { deferred } from '../core/deferred.js';
 import type { ProntoError } from '../core/errors.js';
 import type { AnswerStream, RequestContext, StepEvent } from '../pipeline/types.js';
 import { toProntoError } from './plugins/errors.js';
@@ -15,13 +16,13 @@ export interface AnswerEvent {
 }
 
 /**
- * The events of an answer in order: for a flow, a `step` per step as it ended (reported into
- * `steps`, which this drains); `contexts` (once retrieval is done), a `token` per piece of text as
- * the model produces it, then `done` with timings, degradations and usage. A failure after the
- * stream started becomes an `error` event (the status line has gone already).
+ * The events of a started answer in order: the `step`s still in `steps` (which this drains, also
+ * before each token), `contexts` (once retrieval is done), a `token` per piece of text as the model
+ * produces it, then `done` with timings, degradations and usage. A failure after the stream
+ * started becomes an `error` event (the status line has gone already).
  */
 export async function* answerEvents(answer: StartedAnswer, ctx: RequestContext, steps: StepEvent[] = []): AsyncGenerator<AnswerEvent> {
-  const stepEvents = () => steps.splice(0).map((step): AnswerEvent => ({ type: 'step', data: { ...step } }));
+  const stepEvents = () => steps.splice(0).map(stepEvent);
   yield* stepEvents();
   yield { type: 'contexts', data: { contexts: answer.contexts.map(presentHit) } };
   try {
@@ -35,10 +36,79 @@ export async function* answerEvents(answer: StartedAnswer, ctx: RequestContext, 
       data: { ...pipelineReport(ctx), trace_id: traceIdOf(ctx.trace), usage: done.usage, model: done.model, citations: done.citations },
     };
   } catch (err) {
-    if (ctx.deadline.signal.aborted && (ctx.deadline.signal.reason as { code?: string })?.code === 'cancelled') return;
-    const error = toProntoError(err);
-    yield { type: 'error', data: { ...error.toBody(), ...pipelineReport(ctx) }, error };
+    const event = errorEvent(err, ctx);
+    if (event) yield event;
   }
+}
+
+/**
+ * An answer's events as they happen, for every streaming transport (SSE, WebSocket, the OpenAI
+ * route): `begin` starts the answer with an `onStep` callback, and each flow step goes out as it
+ * ends, while later steps still run; then, once retrieval is done and the first token is there,
+ * the events of `answerEvents`. A failure before the first event throws (so a route can still
+ * answer with its status: 404 namespace, 504 deadline...); after it, it is an `error` event. A
+ * request without steps therefore holds its first event, and a stream's status line, until its
+ * first token, as before; a flow's goes out with its first step.
+ */
+export async function* liveAnswerEvents(
+  begin: (onStep: (step: StepEvent) => void) => AnswerStream,
+  ctx: RequestContext,
+): AsyncGenerator<AnswerEvent> {
+  const steps: StepEvent[] = [];
+  let wake = deferred<void>();
+  const answer = begin((step) => {
+    steps.push(step);
+    wake.resolve();
+  });
+  let outcome: { started: StartedAnswer } | { failed: unknown } | undefined;
+  void startAnswer(answer)
+    .then(
+      (started) => (outcome = { started }),
+      (failed: unknown) => (outcome = { failed }),
+    )
+    .finally(() => wake.resolve());
+  let sentAny = false;
+  while (outcome === undefined) {
+    const step = steps.shift();
+    if (step) {
+      sentAny = true;
+      yield stepEvent(step);
+      continue;
+    }
+    await wake.promise;
+    wake = deferred<void>();
+  }
+  if ('started' in outcome) return yield* answerEvents(outcome.started, ctx, steps);
+  if (!sentAny) throw outcome.failed;
+  yield* steps.splice(0).map(stepEvent);
+  const event = errorEvent(outcome.failed, ctx);
+  if (event) yield event;
+}
+
+/**
+ * Resolves once the stream's first event is there (a failure before it rejects, so the caller can
+ * answer it with a status): the stream, that event first.
+ */
+export async function primed<T>(events: AsyncGenerator<T>): Promise<AsyncGenerator<T>> {
+  const first = await events.next();
+  return (async function* () {
+    try {
+      if (first.done) return;
+      yield first.value;
+      yield* events;
+    } finally {
+      await events.return(undefined);
+    }
+  })();
+}
+
+const stepEvent = (step: StepEvent): AnswerEvent => ({ type: 'step', data: { ...step } });
+
+/** A failure once streaming began, as an `error` event; none when the client went away (nobody reads it). */
+function errorEvent(err: unknown, ctx: RequestContext): AnswerEvent | undefined {
+  if (ctx.deadline.signal.aborted && (ctx.deadline.signal.reason as { code?: string })?.code === 'cancelled') return undefined;
+  const error = toProntoError(err);
+  return { type: 'error', data: { ...error.toBody(), ...pipelineReport(ctx) }, error };
 }
 
 export interface StartedAnswer {

@@ -68,8 +68,24 @@ describe('flows', () => {
             { kind: 'generate' },
           ],
         },
+        // Its second step fails (test fault) and may not be skipped: the request fails after a step.
+        fails_late: {
+          steps: [
+            { kind: 'retrieve', name: 'first_hop', mode: 'sparse' },
+            { kind: 'retrieve', name: 'must', mode: 'sparse', on_failure: 'fail' },
+            { kind: 'generate' },
+          ],
+        },
+        // Its second step fails (test fault) and is skipped, flagged.
+        skips: {
+          steps: [
+            { kind: 'retrieve', name: 'first_hop', mode: 'sparse' },
+            { kind: 'retrieve', name: 'flaky', mode: 'sparse' },
+            { kind: 'generate' },
+          ],
+        },
       },
-      faults: { 'step.second_hop': { mode: 'delay', delay_ms: 600_000 } },
+      faults: { 'step.flaky': { mode: 'throw' }, 'step.second_hop': { mode: 'delay', delay_ms: 600_000 }, 'step.must': { mode: 'throw' } },
     });
   });
   after(() => server.close());
@@ -108,13 +124,72 @@ describe('flows', () => {
     assert.ok(steps[2].ids.every((id: string) => contexts.includes(id)), 'and the second');
   });
 
-  test('WebSocket: the same step events come before the answer', async () => {
-    const events = await chatOverWebSocket(server, { text: TWO_HOP, flow: 'decompose' });
-    assertStepsFirst(events);
+  test('WebSocket: the same step events, in the same order, come before the answer', async () => {
+    const overWs = await chatOverWebSocket(server, { text: TWO_HOP, flow: 'decompose' });
+    const overSse = await chatOverSse(server, { text: TWO_HOP, flow: 'decompose' });
+    assertStepsFirst(overWs);
+    const order = (events: Event[]) => events.filter((e) => e.type === 'step').map((s) => `${s.name}:${s.part ?? '-'}:${s.status}`);
+    assert.deepEqual(order(overWs), ['rewrite:-:ok', 'retrieve:0:ok', 'retrieve:1:ok', 'rerank:0:skipped', 'rerank:1:skipped', 'generate:-:running']);
+    assert.deepEqual(order(overSse), order(overWs));
+  });
+
+  test('a step event says when it started: steps follow one another from the request start', async () => {
+    const steps = (await chatOverSse(server, { text: TWO_HOP, flow: 'decompose' })).filter((e) => e.type === 'step');
+    let end = 0;
+    for (const step of steps) {
+      assert.ok(step.start_ms >= end - 0.2, `${step.name} starts after the step before ended: ${JSON.stringify(steps)}`);
+      end = step.start_ms + step.ms;
+    }
+    assert.ok(steps[0].start_ms > 0, 'sanitize ran before the first step');
+    assert.ok(steps.every((step) => step.degraded === undefined), 'nothing fell back');
+  });
+
+  test('a step that fails and is skipped carries the fallback it took', async () => {
+    const events = await chatOverSse(server, { text: 'What does status 429 mean?', flow: 'skips' });
+    const flaky = events.find((e) => e.type === 'step' && e.name === 'flaky')!;
+    assert.equal(flaky.status, 'skipped');
     assert.deepEqual(
-      events.filter((e) => e.type === 'step').map((s) => s.name),
-      ['rewrite', 'retrieve', 'retrieve', 'rerank', 'rerank', 'generate'],
+      flaky.degraded.map((d: { stage: string; fallback: string }) => `${d.stage}->${d.fallback}`),
+      ['step.flaky->skipped'],
     );
+    assert.equal(events.at(-1)!.type, 'done');
+  });
+
+  test('SSE: a step goes out as it ends, while the next step still runs (the status line with it)', async () => {
+    const labels = { flow: 'flow:stalls', stage: 'step.second_hop' };
+    const before = await metricValue(server.url, 'pronto_stage_duration_seconds_count', labels);
+    const client = new AbortController();
+    const res = await fetch(`${server.url}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'What does status 429 mean?', flow: 'stalls' }),
+      signal: client.signal,
+    });
+    try {
+      assert.equal(res.status, 200);
+      const { value: first } = await readSse(res)[Symbol.asyncIterator]().next();
+      assert.equal(`${first.event}:${first.data.name}:${first.data.status}`, 'step:first_hop:ok');
+      // The second hop (stalling until the flow's budget ends) has not finished yet.
+      assert.equal(await metricValue(server.url, 'pronto_stage_duration_seconds_count', labels), before);
+    } finally {
+      client.abort();
+    }
+  });
+
+  test('SSE and WebSocket: a failure after the first step is an error event with its catalogue code', async () => {
+    for (const events of [
+      await chatOverSse(server, { text: 'What does status 429 mean?', flow: 'fails_late' }),
+      await chatOverWebSocket(server, { text: 'What does status 429 mean?', flow: 'fails_late' }),
+    ]) {
+      assert.deepEqual(
+        events.map((e) => (e.type === 'step' ? `step:${e.name}:${e.status}` : e.type)),
+        ['step:first_hop:ok', 'error'],
+      );
+      assert.equal(events[1].error.code, 'upstream_failed');
+    }
+    // Before any step (an unknown namespace fails the first retrieve): still the real status.
+    const res = await server.post('/v1/chat', { text: 'anything', flow: 'fails_late', namespace: 'no-such-namespace' });
+    assert.equal(res.status, 404, await res.clone().text());
   });
 
   test('WebSocket: a step goes out as it ends, while the next step still runs', async () => {

@@ -7,7 +7,7 @@ import { createStageRunner } from '../stage-runner.js';
 import { createGenerateStage } from '../stages/generate.js';
 import { extractCitations } from '../stages/postprocess.js';
 import { createRerankStage } from '../stages/rerank.js';
-import type { AnswerStream, FlowInput, Pipeline, RequestContext } from '../types.js';
+import type { AnswerStream, FlowInput, Pipeline, RequestContext, StepEvent } from '../types.js';
 import { createContextRetriever, sanitizeMessages } from './common.js';
 import type { FlowDeps } from './deps.js';
 
@@ -40,10 +40,16 @@ export function createOrchestratedFlows(deps: FlowDeps): Pick<Pipeline, 'flow'> 
       if (!entry) throw new ProntoError('unknown_flow', `flow "${input.flow}" is not configured`, { field: 'flow' });
       const { flow, runner, tools, generate } = entry;
       const generateStep = flow.steps[flow.steps.length - 1];
+      // Each step is kept on the request (its view on the dashboard) as well as reported.
+      const steps: StepEvent[] = (ctx.steps ??= []);
+      const onStep = (event: StepEvent) => {
+        steps.push(event);
+        input.onStep?.(event);
+      };
       const prepared = (async () => {
         const messages = await sanitizeMessages(deps, runner, ctx, input.messages);
         const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-        const state = await runStepsBeforeAnswer(tools, flow, input, question, ctx);
+        const state = await runStepsBeforeAnswer(tools, flow, { ...input, onStep }, question, ctx);
         ctx.transcript.input = question;
         return { messages, state, contexts: interleaveContexts(state.contexts) };
       })();
@@ -53,7 +59,8 @@ export function createOrchestratedFlows(deps: FlowDeps): Pick<Pipeline, 'flow'> 
       async function* tokens(): AsyncGenerator<string> {
         try {
           const { messages, state, contexts } = await prepared;
-          input.onStep?.({ name: generateStep.name ?? 'generate', kind: 'generate', status: 'running', ms: 0, parts: state.parts });
+          const startMs = Math.round((performance.now() - ctx.startedAt) * 10) / 10;
+          onStep({ name: generateStep.name ?? 'generate', kind: 'generate', status: 'running', ms: 0, start_ms: startMs, parts: state.parts });
           let text = '';
           const usage = { prompt_tokens: 0, completion_tokens: 0 };
           let model = config.pipeline.generator;

@@ -82,8 +82,10 @@ async function runStep(
         name,
         kind: step.kind,
         status,
-        ms: Math.round((performance.now() - startedAt) * 10) / 10,
+        ms: roundMs(performance.now() - startedAt),
+        start_ms: roundMs(startedAt - ctx.startedAt),
         ...(part === undefined ? {} : { part }),
+        ...(ctx.degraded.length > degradedBefore ? { degraded: ctx.degraded.slice(degradedBefore) } : {}),
         ...detail,
       });
     let outcome: StepOutcome;
@@ -186,6 +188,8 @@ async function stepWork(
       return 'skipped';
   }
 }
+
+const roundMs = (ms: number) => Math.round(ms * 10) / 10;
 
 /** `first` then the hits of `second` it does not hold yet. */
 function mergeById(first: Hit[], second: Hit[]): Hit[] {

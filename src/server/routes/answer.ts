@@ -2,8 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { PipelineRouteDeps } from '../route-deps.js';
 import { answerFor, answerInputFrom, collectAnswer } from '../../api/answers.js';
-import type { StepEvent } from '../../pipeline/types.js';
-import { answerEvents, startAnswer, toSse } from '../answer-stream.js';
+import { liveAnswerEvents, primed, toSse } from '../answer-stream.js';
 import { contextOf } from '../request-context-of.js';
 import { SPLIT_BY_VARIANT } from '../plugins/request-context.js';
 import { errorResponses, type Schemas } from '../schemas.js';
@@ -66,9 +65,10 @@ function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineR
       schema: {
         summary: 'Chat with the documents (RAG), streamed as server-sent events',
         description:
-          'Events: with `flow`, first a `step` {name, kind, status, ms, part?, parts?, ids?} per step of the flow as it ended (docs/FLOWS.md); ' +
+          'Events: with `flow`, first a `step` {name, kind, status, ms, start_ms, part?, parts?, ids?, degraded?} per step of the flow, each sent as its step ends (docs/FLOWS.md); ' +
           'then `contexts` {contexts}, then `token` {text} per piece of the answer (a cached answer comes as one token), then `done` {timings, degraded, usage, citations, latency_ms, cache, trace_id (when the request is traced)}; ' +
-          '`error` {error} if the answer fails after streaming began. With `stream: false` the answer comes as one JSON body.',
+          '`error` {error} if the answer fails after streaming began. The status line goes out with the first event (a flow\'s first step, else the first token): ' +
+          'a failure after it is an `error` event carrying the catalogue error, not a status. With `stream: false` the answer comes as one JSON body.',
         tags: ['answers'],
         body: ChatBody,
         response: {
@@ -90,15 +90,14 @@ function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineR
     },
     async (request, reply) => {
       const ctx = contextOf(request);
-      const steps: StepEvent[] = [];
-      const answer = answerFor(pipeline, request.body, config, ctx, (step) => steps.push(step));
-      if (request.body.stream === false) return collectAnswer(answer, ctx);
-      const started = await startAnswer(answer);
+      if (request.body.stream === false) return collectAnswer(answerFor(pipeline, request.body, config, ctx), ctx);
+      // The status line goes out with the first event: a flow's first step, else the first token.
+      const events = await primed(liveAnswerEvents((onStep) => answerFor(pipeline, request.body, config, ctx, onStep), ctx));
       return reply
         .header('content-type', 'text/event-stream; charset=utf-8')
         .header('cache-control', 'no-cache')
         .header('x-accel-buffering', 'no')
-        .send(toSse(answerEvents(started, ctx, steps)));
+        .send(toSse(events));
     },
   );
 }

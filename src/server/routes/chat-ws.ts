@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import { ProntoError } from '../../core/errors.js';
 import { createRequestContext } from '../../pipeline/context.js';
 import type { RequestContext } from '../../pipeline/types.js';
-import { answerEvents, startAnswer, type AnswerEvent } from '../answer-stream.js';
+import { liveAnswerEvents, type AnswerEvent } from '../answer-stream.js';
 import { checkBodyBytes, shapeRequest } from '../front/request-shaping.js';
 import { fieldFromPointer } from '../front/validation.js';
 import { toProntoError } from '../plugins/errors.js';
@@ -55,10 +55,10 @@ export function registerChatWebSocketRoute(app: FastifyInstance, deps: PipelineR
           shapeRequest(request.apiKey, body);
           // Each frame is a request of its own: its variant is chosen as an HTTP chat request's.
           const variant = chooseVariant(request, deps.variants, body);
-          current = ctx = createRequestContext({ logger: request.log, tenant: request.tenant, namespaces: request.apiKey.namespaces, tokenBudget: request.ctx?.tokenBudget, variant, deadlineMs: config.deadline.default_ms });
-          // A socket has no status line to hold back: each step goes out as it ends (SSE buffers them).
-          const answer = answerFor(pipeline, body, config, ctx, (step) => send({ type: 'step', data: { ...step } }));
-          for await (const event of answerEvents(await startAnswer(answer), ctx)) send(event);
+          const frameCtx = createRequestContext({ logger: request.log, tenant: request.tenant, namespaces: request.apiKey.namespaces, tokenBudget: request.ctx?.tokenBudget, variant, deadlineMs: config.deadline.default_ms });
+          current = ctx = frameCtx;
+          // A socket has no status line to hold back: each step goes out as it ends, as over SSE.
+          for await (const event of liveAnswerEvents((onStep) => answerFor(pipeline, body, config, frameCtx, onStep), frameCtx)) send(event);
         } catch (err) {
           send({ type: 'error', data: toProntoError(err).toBody() });
         } finally {

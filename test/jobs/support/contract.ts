@@ -116,7 +116,7 @@ export function jobQueueContract(backend: Backend): void {
       });
       assert.equal(running.status, 'running');
       assert.equal(running.progress, 0.25);
-      assert.deepEqual(running.steps, [{ name: 'rewrite', kind: 'rewrite', status: 'ok', ms: 1, parts: ['mail [EMAIL]', 'and then?'] }]);
+      assert.deepEqual(running.steps, [{ name: 'rewrite', kind: 'rewrite', status: 'ok', ms: 1, start_ms: 0, parts: ['mail [EMAIL]', 'and then?'] }]);
       script.open('s');
       const done = await waitForStatus(queue, 't', jobId);
       assert.equal(done.status, 'succeeded');

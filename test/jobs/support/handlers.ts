@@ -49,7 +49,7 @@ export function scriptedHandlers(): ScriptedHandlers {
     signal.addEventListener('abort', () => aborted.set(run.jobId, (signal.reason as { code?: string })?.code ?? 'unknown'), { once: true });
     const [verb, arg, code] = behave.split(':');
     if (verb === 'fail' && attempt <= Number(arg)) throw new ProntoError(code as 'upstream_failed', `scripted failure ${attempt}`);
-    if (verb === 'steps') run.reportProgress(0.25, [{ name: 'rewrite', kind: 'rewrite', status: 'ok', ms: 1, parts: ['mail jane@example.com', 'and then?'] }]);
+    if (verb === 'steps') run.reportProgress(0.25, [{ name: 'rewrite', kind: 'rewrite', status: 'ok', ms: 1, start_ms: 0, parts: ['mail jane@example.com', 'and then?'] }]);
     if (verb === 'gate') run.reportProgress(0.5);
     if (verb === 'gate' || verb === 'steps') await raceAbort(gate(arg).promise, signal);
     if (verb === 'ignore-abort') await new Promise((r) => setTimeout(r, 10_000).unref());
