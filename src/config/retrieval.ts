@@ -109,6 +109,19 @@ export const RetrievalSchema = Type.Object(
       },
       { default: {} },
     ),
+    /**
+     * LanceDB's caches in each process (native memory, outside the V8 heap). Its defaults (6 GB
+     * of index, 1 GB of metadata) let the metadata of every table version a process commits or
+     * checks out pile up (about 20 KB a version): the replicas of the soak grew 14 MB a minute
+     * (docs/BENCHMARKS.md). The index cache holds ANN index pages; size it to the ANN indexes searched.
+     */
+    lance_cache: Type.Object(
+      {
+        index_bytes: Type.Integer({ minimum: 0, default: 256 * 1024 * 1024 }),
+        metadata_bytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+      },
+      { default: {} },
+    ),
     /** Tuned on SciFact train (docs/BENCHMARKS.md): k1 1.5, b 0.75, plain BM25 (d 0) over title + text as one field. */
     bm25: Type.Object(
       {

@@ -93,10 +93,11 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
 
 /** The LanceDB store (`retrieval.index_uri`, or `${data_dir}/lancedb`), with its ANN settings and write lease. */
 function createStore(config: RetrievalSettings, deps: RetrievalDeps, logger: Logger): LanceVectorStore {
-  const { ann, index_uri } = config.retrieval;
+  const { ann, index_uri, lance_cache } = config.retrieval;
   const dir = index_uri ?? join(config.data_dir, 'lancedb');
   return new LanceVectorStore({
     dir,
+    cache: { indexBytes: lance_cache.index_bytes, metadataBytes: lance_cache.metadata_bytes },
     lease: writeLease(config.retrieval, dir, deps, logger),
     logger,
     embedder: config.pipeline.embedder,

@@ -33,6 +33,8 @@ export interface LanceStoreOptions {
   embedder?: string;
   /** Where several processes must not commit at once (docs/OPERATIONS.md), every commit holds it. */
   lease?: WriteLease;
+  /** LanceDB's cache sizes (retrieval.lance_cache); unset: LanceDB's own defaults. */
+  cache?: { indexBytes: number; metadataBytes: number };
 }
 
 /** The table (schema) metadata key holding the embedder that built a namespace. */
@@ -73,6 +75,7 @@ const RESULT_COLUMNS = [...CHUNK_COLUMNS, '_distance'];
  */
 export class LanceVectorStore implements VectorStore {
   private db?: lancedb.Connection;
+  private session?: lancedb.Session;
   private readonly states = new Map<string, Promise<TableState | undefined>>();
   private readonly writeQueues = new Map<string, Promise<unknown>>();
   private readonly indexing = new Set<string>();
@@ -84,7 +87,16 @@ export class LanceVectorStore implements VectorStore {
   constructor(private readonly options: LanceStoreOptions) {}
 
   async open(): Promise<void> {
-    this.db ??= await lancedb.connect(this.options.dir);
+    const { cache } = this.options;
+    // Bounded caches: with LanceDB's defaults each committed or checked-out version's metadata
+    // stays cached, and a replica that follows a stream of writes grows without levelling off.
+    this.session ??= cache && new lancedb.Session(BigInt(cache.indexBytes), BigInt(cache.metadataBytes));
+    this.db ??= await lancedb.connect(this.options.dir, { session: this.session });
+  }
+
+  /** What LanceDB's caches hold now, in bytes (undefined with LanceDB's default session). */
+  cacheBytes(): number | undefined {
+    return this.session && Number(this.session.sizeBytes());
   }
 
   private connection(): lancedb.Connection {
