@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { TOOL_NAMES } from './flow-tools.js';
 
 /**
  * Flows as data (`flows` in config; docs/FLOWS.md): a named list of steps the orchestrator runs
@@ -61,7 +62,91 @@ const GenerateStep = Type.Object(
   { additionalProperties: false },
 );
 
-export const FlowStepSchema = Type.Union([RewriteStep, RetrieveStep, RerankStep, GenerateStep]);
+const ToolName = Type.Union(TOOL_NAMES.map((name) => Type.Literal(name)));
+
+/**
+ * Calls one registered tool (src/pipeline/tools/) with these arguments, checked against the
+ * tool's schema when the config loads; string arguments may hold TOOL_PLACEHOLDERS. What it finds
+ * joins the contexts the answer is written from.
+ */
+const ToolStep = Type.Object(
+  {
+    kind: Type.Literal('tool'),
+    ...StepCommon,
+    tool: ToolName,
+    arguments: Type.Record(Type.String(), Type.Unknown()),
+    on_failure: OnFailure,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Repeats retrieve -> draft answer until the draft cites `min_citations` contexts or `max_rounds`
+ * ran; each round asks for `top_k` more contexts than the last. The last draft is the answer when
+ * nothing after the loop adds contexts (else the `generate` step writes it again).
+ */
+const LoopStep = Type.Object(
+  {
+    kind: Type.Literal('loop'),
+    ...StepCommon,
+    /** Default 3. */
+    max_rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 8 })),
+    /** Default 2. */
+    min_citations: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    namespace: Type.Optional(Type.String({ minLength: 1 })),
+    mode: Type.Optional(Type.Union([Type.Literal('dense'), Type.Literal('sparse'), Type.Literal('hybrid')])),
+    filter: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** Contexts added per round; the request's `top_k` when not given. */
+    top_k: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    /** Tokens per draft; the flow's generate step's when not given. */
+    max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+    on_failure: OnFailure,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * What a `branch` tests, one key: the best context's score so far below a number (no context:
+ * true); fewer contexts than a number; whether the latest draft (a loop's) abstained; the
+ * question's type (`multi_part`: it splits into parts; `yes_no`; `open`: anything else).
+ */
+const BranchCondition = Type.Union([
+  Type.Object({ top_score_below: Type.Number() }, { additionalProperties: false }),
+  Type.Object({ contexts_below: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+  Type.Object({ abstained: Type.Boolean() }, { additionalProperties: false }),
+  Type.Object(
+    { question_type: Type.Union([Type.Literal('multi_part'), Type.Literal('yes_no'), Type.Literal('open')]) },
+    { additionalProperties: false },
+  ),
+]);
+
+/** The steps a branch may take: any but `generate` and another `branch` (branches do not nest). */
+const BranchedStep = Type.Union([RewriteStep, RetrieveStep, RerankStep, ToolStep, LoopStep]);
+
+/** Runs `then` when the condition holds, else `else` (nothing when absent). */
+const BranchStep = Type.Object(
+  {
+    kind: Type.Literal('branch'),
+    ...StepCommon,
+    if: BranchCondition,
+    then: Type.Array(BranchedStep, { minItems: 1, maxItems: 16 }),
+    else: Type.Optional(Type.Array(BranchedStep, { maxItems: 16 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Each step's schema by its kind (config/flow-checks.ts names a bad step's problem from it). */
+export const STEP_SCHEMAS = {
+  rewrite: RewriteStep,
+  retrieve: RetrieveStep,
+  rerank: RerankStep,
+  generate: GenerateStep,
+  tool: ToolStep,
+  loop: LoopStep,
+  branch: BranchStep,
+};
+
+export const FlowStepSchema = Type.Union([RewriteStep, RetrieveStep, RerankStep, GenerateStep, ToolStep, LoopStep, BranchStep]);
 
 export const FlowSchema = Type.Object(
   {
@@ -81,7 +166,13 @@ export const FlowSchema = Type.Object(
  * Defaults of the optional step and flow settings. (TypeBox's Value.Default does not reach into
  * the members of a record of unions, so the orchestrator applies these where it reads them.)
  */
-export const FLOW_DEFAULTS = { budget_ms: 4000, max_parts: 4, on_failure: 'skip' } as const;
+export const FLOW_DEFAULTS = {
+  budget_ms: 4000,
+  max_parts: 4,
+  on_failure: 'skip',
+  max_rounds: 3,
+  min_citations: 2,
+} as const;
 
 /** The embedded default: the deterministic planner (split, retrieve per part, answer each with citations). */
 const DEFAULT_FLOWS = {
@@ -96,4 +187,6 @@ export const FlowsSchema = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]{
 
 export type FlowConfig = Static<typeof FlowSchema>;
 export type FlowStepConfig = Static<typeof FlowStepSchema>;
+export type BranchConditionConfig = Static<typeof BranchCondition>;
+export type StepKind = FlowStepConfig['kind'];
 export type FlowsConfig = Static<typeof FlowsSchema>;

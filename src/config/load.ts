@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../core/errors.js';
+import { flowProblems, flowSchemaProblems } from './flow-checks.js';
 import { ConfigSchema, LOG_LEVELS, type Config } from './schema.js';
 import { variantConfig } from './variant-config.js';
 
@@ -26,7 +27,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const fromFile = file ? readConfigFile(file) : {};
   const merged = deepMerge(deepMerge(fromFile, fromEnv(env)), options.overrides ?? {});
   const withDefaults = Value.Default(ConfigSchema, Value.Clone(merged));
-  const problems = [...unknownKeys(merged), ...schemaProblems(withDefaults)];
+  // A bad flow step is named by its own kind's schema: the generic check only sees a failed union.
+  const flowSchema = flowSchemaProblems((withDefaults as { flows?: unknown }).flows);
+  const generic = schemaProblems(withDefaults).filter((p) => flowSchema.length === 0 || !p.key.startsWith('flows.'));
+  const problems = [...unknownKeys(merged), ...generic, ...flowSchema];
   if (problems.length === 0) problems.push(...referenceProblems(withDefaults as Config));
   if (problems.length > 0) throw ConfigError.of(problems);
   return withDefaults as Config;
@@ -121,6 +125,7 @@ function referenceProblems(config: Config): ConfigProblem[] {
     problems.push(...pipelineReferenceProblems(variantConfig(config, variant).pipeline, byName, `variants.${i}.pipeline`));
   });
   problems.push(...variantProblems(config.variants));
+  problems.push(...flowProblems(config.flows, byName, config.pipeline.generator));
   config.models.forEach((model, i) => {
     if (model.fallback === undefined) return;
     const next = byName.get(model.fallback);

@@ -12,7 +12,7 @@ export function flowProgress(configured: FlowStepConfig[]): (event: StepEvent) =
   let parts = 1;
   let fraction = 0;
   return (event) => {
-    const index = configured.findIndex((step, i) => i >= at && (step.name ?? step.kind) === event.name);
+    const index = configured.findIndex((step, i) => i >= at && step.kind === event.kind && (step.name ?? step.kind) === event.name);
     if (index === -1) return fraction;
     at = index;
     if (event.parts) parts = event.parts.length;

@@ -3,6 +3,7 @@ import type { BaseLogger } from 'pino';
 
 /** The logging a stage needs; both pino and Fastify's request logger provide it. */
 export type ContextLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
+import type { StepKind } from '../config/flows.js';
 import type { StageName } from '../config/schema.js';
 import type { Deadline } from '../core/deadline.js';
 import type { Transcript } from '../observability/request-log.js';
@@ -105,7 +106,8 @@ export interface FlowInput extends AnswerInput {
 export interface StepEvent {
   /** The step's name in the flow (its kind unless named). */
   name: string;
-  kind: 'rewrite' | 'retrieve' | 'rerank' | 'generate';
+  /** A tool call the model planner made is reported as a `tool` event named after its `plan` step. */
+  kind: StepKind;
   /**
    * `ok`; `degraded` (a fallback served, see `degraded`); `skipped` (failed and `on_failure:
    * skip`, or nothing to do); `aborted` (the flow's budget ran out during it); `running` (generate,
@@ -119,10 +121,25 @@ export interface StepEvent {
   part?: number;
   /** rewrite: the parts of the question. */
   parts?: string[];
-  /** retrieve, rerank: the context ids, best first. */
+  /** retrieve, rerank: the context ids, best first; tool, loop: the contexts they added. */
   ids?: string[];
   /** The fallbacks taken during the step (the `degraded` entries it added), when any. */
   degraded?: Degradation[];
+  /** tool: the tool called. */
+  tool?: string;
+  /** tool: its arguments, every string through the redactor. */
+  arguments?: Record<string, unknown>;
+  /** A planner's tool call that failed: the error's code (the planner read it and went on). */
+  error?: string;
+  /** loop: the rounds that wrote a draft. */
+  rounds?: number;
+  /** loop: the contexts its last draft cites. */
+  cited?: number;
+  /** branch: the way taken (`none`: the condition failed and there is no `else`). */
+  branch?: 'then' | 'else' | 'none';
+  /** plan: the tool calls it made, and the tokens its model calls used. */
+  calls?: number;
+  tokens?: number;
 }
 
 export interface AnswerStream {

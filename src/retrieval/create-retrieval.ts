@@ -71,6 +71,7 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
       if (removed > 0) await announce(namespace, [docId]);
       return removed;
     },
+    getDocument: (namespace, docId, signal) => store.getDocument(namespace, docId, signal),
     namespaceExists: async (namespace) => (await store.count(namespace)) > 0,
     search: (request) => hybridSearch({ rc, store, sparse, queryAdapter, fuse: fuseWith }, request),
     indexVersion: (namespace) => follower.version(namespace),

@@ -178,6 +178,15 @@ export class LanceVectorStore implements VectorStore {
     return rows.map(toHit);
   }
 
+  /** One document's chunks, read from the table (the mirrors may not hold it: the ANN path drops them). */
+  async getDocument(namespace: string, docId: string, signal: AbortSignal): Promise<Chunk[]> {
+    throwIfAborted(signal);
+    const state = await this.state(namespace);
+    if (!state) return [];
+    const rows = await raceAbort(state.table.query().where(`doc_id = ${quote(docId)}`).select(CHUNK_COLUMNS).toArray(), signal);
+    return rows.map((row: Record<string, unknown>) => toChunk(row)).sort((a: Chunk, b: Chunk) => a.index - b.index);
+  }
+
   /**
    * Every chunk of a namespace without vectors, in batches: the sparse index rebuilds from it.
    * Below the ANN threshold the exact mirror holds every chunk of the version it reflects, and they

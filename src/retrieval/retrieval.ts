@@ -2,7 +2,7 @@ import type { Embedder } from '../models/types.js';
 import type { ChangeListener } from './index-follower.js';
 import type { IngestOptions } from './ingest.js';
 import type { QueryAdapter } from './query-adapter.js';
-import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode, SparseIndex, VectorStore } from './types.js';
+import type { Chunk, DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode, SparseIndex, VectorStore } from './types.js';
 
 /** One search as the pipeline and `pronto eval` run it (rerank is a separate stage). */
 export interface SearchRequest {
@@ -43,6 +43,8 @@ export interface Retrieval {
    */
   search(request: SearchRequest): Promise<Hit[]>;
   deleteDocument(namespace: string, docId: string): Promise<number>;
+  /** One document's chunks in order, from the namespace (already scoped to the tenant) only. */
+  getDocument(namespace: string, docId: string, signal: AbortSignal): Promise<Chunk[]>;
   /**
    * The namespace's version: bumped after every committed write by any replica (shared through
    * Redis when configured), so an answer computed at one version is stale at a later one.

@@ -57,6 +57,8 @@ export interface VectorStore {
   upsert(namespace: string, chunks: Chunk[], vectors: Float32Array[]): Promise<void>;
   deleteDocument(namespace: string, docId: string): Promise<number>;
   search(vector: Float32Array, options: SearchOptions): Promise<Hit[]>;
+  /** One document's chunks in order (none when the namespace or the document does not exist). */
+  getDocument(namespace: string, docId: string, signal: AbortSignal): Promise<Chunk[]>;
   /** Chunks of the namespace, or 0 when it does not exist. */
   count(namespace: string): Promise<number>;
   namespaces(): Promise<string[]>;

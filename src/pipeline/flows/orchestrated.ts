@@ -1,8 +1,8 @@
-import type { FlowConfig } from '../../config/flows.js';
 import { deferred } from '../../core/deferred.js';
-import { ConfigError, ProntoError } from '../../core/errors.js';
+import { ProntoError } from '../../core/errors.js';
 import type { Hit } from '../../retrieval/types.js';
-import { interleaveContexts, runStepsBeforeAnswer, type StepTools } from '../orchestrator/run-steps.js';
+import { allContexts, type Draft, type StepTools } from '../orchestrator/flow-state.js';
+import { runStepsBeforeAnswer } from '../orchestrator/run-steps.js';
 import { createStageRunner } from '../stage-runner.js';
 import { createGenerateStage } from '../stages/generate.js';
 import { extractCitations } from '../stages/postprocess.js';
@@ -21,15 +21,15 @@ export function createOrchestratedFlows(deps: FlowDeps): Pick<Pipeline, 'flow'> 
   const { config, models } = deps;
   const flows = new Map(
     Object.entries(config.flows).map(([name, flow]) => {
-      checkFlow(name, flow);
       const runner = createStageRunner(config, deps.metrics, deps.tracer, `flow:${name}`);
+      const generate = createGenerateStage({ config, metrics: deps.metrics, runner, flow: `flow:${name}` });
       const tools: StepTools = {
         deps,
         runner,
         retrieveContexts: createContextRetriever(deps, runner),
         rerank: createRerankStage({ runner }),
+        generate,
       };
-      const generate = createGenerateStage({ config, metrics: deps.metrics, runner, flow: `flow:${name}` });
       return [name, { flow, runner, tools, generate }] as const;
     }),
   );
@@ -51,22 +51,30 @@ export function createOrchestratedFlows(deps: FlowDeps): Pick<Pipeline, 'flow'> 
         const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
         const state = await runStepsBeforeAnswer(tools, flow, { ...input, onStep }, question, ctx);
         ctx.transcript.input = question;
-        return { messages, state, contexts: interleaveContexts(state.contexts) };
+        const contexts = allContexts(state);
+        return { messages, state, contexts, draft: reusableDraft(state.draft, state.parts, contexts) };
       })();
       prepared.catch(() => undefined);
       const done = deferred<Awaited<AnswerStream['done']>>();
 
       async function* tokens(): AsyncGenerator<string> {
         try {
-          const { messages, state, contexts } = await prepared;
+          const { messages, state, contexts, draft } = await prepared;
           const startMs = Math.round((performance.now() - ctx.startedAt) * 10) / 10;
           onStep({ name: generateStep.name ?? 'generate', kind: 'generate', status: 'running', ms: 0, start_ms: startMs, parts: state.parts });
           let text = '';
           const usage = { prompt_tokens: 0, completion_tokens: 0 };
           let model = config.pipeline.generator;
+          if (draft) {
+            // A loop's last draft, written from exactly these contexts, is the answer.
+            text = draft.text;
+            yield draft.text;
+            Object.assign(usage, draft.usage);
+            model = draft.model;
+          }
           // Each part answered on its own (the reader and the prompt answer one question), all
           // from the same contexts: `[n]` means the same context in every part of the answer.
-          for (const [i, part] of state.parts.entries()) {
+          for (const [i, part] of (draft ? [] : state.parts).entries()) {
             if (i > 0) {
               text += '\n';
               yield '\n';
@@ -111,10 +119,11 @@ export function createOrchestratedFlows(deps: FlowDeps): Pick<Pipeline, 'flow'> 
   };
 }
 
-/** A flow answers once, at its end: exactly one `generate` step, the last (checked at start). */
-function checkFlow(name: string, flow: FlowConfig): void {
-  const generates = flow.steps.filter((step) => step.kind === 'generate').length;
-  if (generates !== 1 || flow.steps[flow.steps.length - 1].kind !== 'generate') {
-    throw new ConfigError(`flows.${name}.steps`, 'a flow ends with one generate step (and has no other)');
-  }
+/**
+ * A loop's draft serves as the answer when it answered the whole question (one part) from the
+ * very contexts the answer would be written from: writing it again would give the same answer.
+ */
+function reusableDraft(draft: Draft | undefined, parts: string[], contexts: Hit[]): Draft | undefined {
+  if (!draft || parts.length !== 1 || draft.contextIds.length !== contexts.length) return undefined;
+  return draft.contextIds.every((id, i) => id === contexts[i].id) ? draft : undefined;
 }

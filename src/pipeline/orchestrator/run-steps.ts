@@ -1,28 +1,14 @@
 import { FLOW_DEFAULTS, type FlowConfig, type FlowStepConfig } from '../../config/flows.js';
 import { Deadline } from '../../core/deadline.js';
 import { isProntoError } from '../../core/errors.js';
-import type { Hit } from '../../retrieval/types.js';
-import type { createContextRetriever } from '../flows/common.js';
-import type { FlowDeps } from '../flows/deps.js';
 import type { StageRunner } from '../stage-runner.js';
-import type { RerankStage } from '../stages/rerank.js';
 import type { FlowInput, RequestContext, StepEvent } from '../types.js';
+import { conditionHolds } from './branch.js';
 import { decomposeQuestion } from './decompose.js';
+import { mergeById, type FlowState, type StepTools } from './flow-state.js';
+import { runLoop } from './loop.js';
+import { runToolStep } from './tool-step.js';
 
-/** What the steps before the answer build up: the question's parts and each part's contexts. */
-export interface FlowState {
-  question: string;
-  parts: string[];
-  /** contexts[i]: the contexts found for parts[i], best first. */
-  contexts: Hit[][];
-}
-
-export interface StepTools {
-  deps: FlowDeps;
-  runner: StageRunner;
-  retrieveContexts: ReturnType<typeof createContextRetriever>;
-  rerank: RerankStage;
-}
 
 /** The flow's budget ran out mid-step: the answer is written from what was found before it. */
 class FlowBudgetExhausted extends Error {}
@@ -41,7 +27,7 @@ export async function runStepsBeforeAnswer(
   question: string,
   ctx: RequestContext,
 ): Promise<FlowState> {
-  const state: FlowState = { question, parts: [question], contexts: [[]] };
+  const state: FlowState = { question, parts: [question], contexts: [[]], extra: [] };
   // A job's flow may use what is left of the job's deadline, as its stages may (ctx.stageBudgets).
   const budgetMs = ctx.stageBudgets ? Infinity : (flow.budget_ms ?? FLOW_DEFAULTS.budget_ms);
   const flowDeadline = ctx.deadline.child(budgetMs);
@@ -61,6 +47,27 @@ export async function runStepsBeforeAnswer(
 }
 
 type StepOutcome = Partial<StepEvent> | 'skipped';
+type BranchStep = Extract<FlowStepConfig, { kind: 'branch' }>;
+
+/**
+ * A `branch` decides at once (its time, metric and span recorded like any step's), reports the
+ * way it took, then runs that way's steps as steps of the flow.
+ */
+async function runBranch(tools: StepTools, step: BranchStep, state: FlowState, input: FlowInput, flowCtx: RequestContext, ctx: RequestContext) {
+  const startedAt = performance.now();
+  const holds = conditionHolds(step.if, state);
+  const taken = holds ? step.then : (step.else ?? []);
+  tools.runner.record(ctx, `step.${step.name ?? step.kind}`, startedAt, 'ok');
+  input.onStep?.({
+    name: step.name ?? step.kind,
+    kind: 'branch',
+    status: 'ok',
+    ms: roundMs(performance.now() - startedAt),
+    start_ms: roundMs(startedAt - ctx.startedAt),
+    branch: holds ? 'then' : step.else ? 'else' : 'none',
+  });
+  for (const inner of taken) await runStep(tools, inner, state, input, flowCtx, ctx);
+}
 
 async function runStep(
   tools: StepTools,
@@ -70,6 +77,7 @@ async function runStep(
   flowCtx: RequestContext,
   ctx: RequestContext,
 ) {
+  if (step.kind === 'branch') return runBranch(tools, step, state, input, flowCtx, ctx);
   const perPart = step.kind === 'retrieve' || step.kind === 'rerank';
   const targets = perPart ? state.parts.map((_, i) => i) : [undefined];
   const name = step.name ?? step.kind;
@@ -184,28 +192,14 @@ async function stepWork(
       );
       return { ids: state.contexts[i].map((hit) => hit.id) };
     }
+    case 'tool':
+      return runToolStep(tools, step, state, input, stepCtx);
+    case 'loop':
+      return runLoop(tools, step, state, input, stepCtx);
     case 'generate':
+    case 'branch':
       return 'skipped';
   }
 }
 
 const roundMs = (ms: number) => Math.round(ms * 10) / 10;
-
-/** `first` then the hits of `second` it does not hold yet. */
-function mergeById(first: Hit[], second: Hit[]): Hit[] {
-  const seen = new Set(first.map((hit) => hit.id));
-  return [...first, ...second.filter((hit) => !seen.has(hit.id))];
-}
-
-/**
- * The parts' contexts as one list, taking each part's best in turn (so the first few contexts a
- * model reads cover every part), each context once: one numbering for every part's citations.
- */
-export function interleaveContexts(perPart: Hit[][]): Hit[] {
-  const merged = new Map<string, Hit>();
-  const longest = Math.max(0, ...perPart.map((hits) => hits.length));
-  for (let rank = 0; rank < longest; rank++) {
-    for (const hits of perPart) if (hits[rank] && !merged.has(hits[rank].id)) merged.set(hits[rank].id, hits[rank]);
-  }
-  return [...merged.values()];
-}

@@ -109,7 +109,7 @@ export function jobSchemas(s: Schemas) {
     progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     steps: Type.Optional(
       Type.Array(Type.Object({}, { additionalProperties: true }), {
-        description: "A flow job's steps so far, as /v1/chat's `step` events (name, kind, status, ms, part?, parts?, ids?)",
+        description: "A flow job's steps so far, as /v1/chat's `step` events (name, kind, status, ms, and the kind's fields: part, parts, ids, tool, arguments, error, rounds, cited, branch, calls, tokens; docs/API.md)",
       }),
     ),
     created_at: Type.String({ format: 'date-time' }),
