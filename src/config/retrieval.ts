@@ -110,15 +110,17 @@ export const RetrievalSchema = Type.Object(
       { default: {} },
     ),
     /**
-     * LanceDB's caches in each process (native memory, outside the V8 heap). Its defaults (6 GB
-     * of index, 1 GB of metadata) let the metadata of every table version a process commits or
-     * checks out pile up (about 20 KB a version): the replicas of the soak grew 14 MB a minute
-     * (docs/BENCHMARKS.md). The index cache holds ANN index pages; size it to the ANN indexes searched.
+     * LanceDB's caches in each process (native memory, outside the V8 heap). With its defaults (6 GB
+     * of index, 1 GB of metadata) the metadata of every table version a process commits or checks
+     * out piles up, 20–90 KB a version: a replica following the soak's writes cached 10 MB more a
+     * minute and its RSS grew 14 MB a minute (docs/BENCHMARKS.md). The latest versions are what
+     * reads need; raise metadata_bytes for many busy namespaces, and size index_bytes to the ANN
+     * indexes searched.
      */
     lance_cache: Type.Object(
       {
         index_bytes: Type.Integer({ minimum: 0, default: 256 * 1024 * 1024 }),
-        metadata_bytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+        metadata_bytes: Type.Integer({ minimum: 0, default: 16 * 1024 * 1024 }),
       },
       { default: {} },
     ),
