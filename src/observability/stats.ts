@@ -70,7 +70,13 @@ export function createStatsRecorder(
 ): StatsRecorder {
   const windowSeconds = options.windowSeconds ?? 60;
   const capacity = Math.max(options.seconds ?? 300, windowSeconds);
-  const ring: Array<{ point: StatsPoint; delta: Samples; gauges: Samples }> = [];
+  const ring: StatsPoint[] = [];
+  // The raw change of each second is kept only while it is in the window: it is taken away from
+  // the window's sum when it leaves. Kept for the whole ring (every sample of every series that
+  // moved, each second), it held 32 MB of a replica's heap in the soak; 300 points of 7 routes
+  // took 28 MB with the raw changes and 7 MB without.
+  const inWindow: Samples[] = [];
+  let gauges: Samples = new Map();
   let previous: Samples | undefined;
   const layouts: Layouts = new Map();
   let reading: Promise<void> | undefined;
@@ -83,12 +89,13 @@ export function createStatsRecorder(
     const current = await read(registry);
     learnLayouts(current, layouts);
     if (previous) {
-      const { delta, gauges } = diff(previous, current);
-      ring.push({ point: summarise(Date.now(), delta, gauges, layouts), delta, gauges });
-      addInto(windowSum, delta, 1);
-      const left = ring.at(-windowSeconds - 1);
-      if (left) addInto(windowSum, left.delta, -1);
+      const change = diff(previous, current);
+      gauges = change.gauges;
+      ring.push(summarise(Date.now(), change.delta, gauges, layouts));
       if (ring.length > capacity) ring.shift();
+      addInto(windowSum, change.delta, 1);
+      inWindow.push(change.delta);
+      if (inWindow.length > windowSeconds) addInto(windowSum, inWindow.shift()!, -1);
       windowPoint = undefined;
     }
     previous = current;
@@ -99,9 +106,9 @@ export function createStatsRecorder(
   timer.unref();
 
   return {
-    points: (since = 0) => ring.filter((e) => e.point.t > since).map((e) => e.point),
+    points: (since = 0) => ring.filter((point) => point.t > since),
     window() {
-      windowPoint ??= summarise(Date.now(), windowSum, ring.at(-1)?.gauges ?? new Map(), layouts, Math.max(1, Math.min(ring.length, windowSeconds)));
+      windowPoint ??= summarise(Date.now(), windowSum, gauges, layouts, Math.max(1, inWindow.length));
       return windowPoint;
     },
     windowSeconds,
