@@ -54,6 +54,26 @@ export function createSchemas(config: Config) {
     Type.Object({ stage: Type.String(), reason: Type.String(), fallback: Type.String() }),
     { title: 'Degradations', description: 'Stages that ran their fallback; empty when everything ran as configured' },
   );
+  const Step = Type.Object(
+    {
+      name: Type.String({ description: "The step's name in the flow (its kind unless named)" }),
+      kind: Type.String({ description: 'rewrite, retrieve, rerank, generate, tool, loop, branch (docs/FLOWS.md)' }),
+      status: Type.String({ description: 'ok, degraded, skipped, aborted, or running (generate: the answer starts)' }),
+      ms: Type.Number({ description: "The step's time" }),
+      start_ms: Type.Number({ description: "When the step started, in ms from the request's start" }),
+      part: Type.Optional(Type.Integer({ description: 'The part of the question a per-part step worked on (0-based)' })),
+      parts: Type.Optional(Type.Array(Type.String(), { description: "rewrite, generate: the question's parts" })),
+      ids: Type.Optional(Type.Array(Type.String(), { description: 'retrieve, rerank: the context ids, best first; tool, loop: the contexts they added' })),
+      degraded: Type.Optional(Degraded),
+    },
+    {
+      title: 'FlowStep',
+      description:
+        'One step of a flow, as it ended (docs/FLOWS.md); `degraded`: the fallbacks it took. Other kinds add their fields: ' +
+        'tool `tool`, `arguments` (redacted), `error`; loop `rounds`, `cited`; branch `branch`; plan `calls`, `tokens` (docs/API.md)',
+      additionalProperties: true,
+    },
+  );
   const Usage = Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer() }, { title: 'TokenUsage' });
   const Cache = Type.Object(
     {
@@ -148,7 +168,7 @@ export function createSchemas(config: Config) {
     { additionalProperties: false, title: 'DocumentBatch' },
   );
 
-  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Variant, Timings, Degraded, Usage, Cache, Error, UserId, AnswerOptions, ChatRequest, InferRequest, SearchRequest, EmbedRequest, Document, DocumentBatch };
+  return { Text, Namespace, TopK, Filter, Message, Metadata, Hit, Variant, Timings, Degraded, Step, Usage, Cache, Error, UserId, AnswerOptions, ChatRequest, InferRequest, SearchRequest, EmbedRequest, Document, DocumentBatch };
 }
 
 export type Schemas = ReturnType<typeof createSchemas>;

@@ -35,6 +35,17 @@ describe('@langchain/openai against pronto', () => {
     assert.match(whole, /moon/);
   });
 
+  test('a flow by its model alias streams the same answer as invoke (its step chunks carry no content)', async () => {
+    const flow = new ChatOpenAI({ model: 'pronto-flow:decompose', apiKey: 'unused', maxRetries: 0, configuration: { baseURL: `${server.url}/v1` } });
+    const question = 'What do glaciers carve and what raises ocean tides?';
+    const whole = String((await flow.invoke(question)).content);
+    const pieces: string[] = [];
+    for await (const chunk of await flow.stream(question)) pieces.push(String(chunk.content));
+    assert.equal(pieces.join(''), whole);
+    assert.match(whole, /valleys/);
+    assert.match(whole, /moon/);
+  });
+
   test('batch answers each input', async () => {
     const replies = await chat.batch(['What do glaciers carve?', 'What erupts from volcanoes?']);
     assert.equal(replies.length, 2);

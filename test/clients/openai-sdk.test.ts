@@ -30,7 +30,7 @@ describe('the openai SDK against pronto', () => {
 
   test('models.list and models.retrieve; an unknown model is a NotFoundError', async () => {
     const ids = (await client.models.list()).data.map((m) => m.id);
-    assert.deepEqual(ids.sort(), ['extractive', 'pronto-rag', 'sim']);
+    assert.deepEqual(ids.sort(), ['extractive', 'pronto-flow:decompose', 'pronto-rag', 'sim']);
     const model = await client.models.retrieve('pronto-rag');
     assert.equal(model.id, 'pronto-rag');
     assert.equal(model.object, 'model');
@@ -73,6 +73,47 @@ describe('the openai SDK against pronto', () => {
     }
     assert.equal(text, completion.choices[0].message.content);
     assert.ok(usage && usage.total_tokens === usage.prompt_tokens + usage.completion_tokens);
+  });
+
+  test('a flow by its model alias: steps ride in empty-delta chunks the SDK passes over', async () => {
+    const messages = [{ role: 'user' as const, content: 'What do glaciers carve and what raises ocean tides?' }];
+    const model = 'pronto-flow:decompose';
+    const completion = await client.chat.completions.create({ model, messages });
+    const answer = completion.choices[0].message.content ?? '';
+    assert.match(answer, /valleys/);
+    assert.match(answer, /moon/);
+    const report = (completion as unknown as { pronto: { steps: Array<{ name: string }> } }).pronto;
+    const order = ['rewrite', 'retrieve', 'retrieve', 'rerank', 'rerank', 'generate'];
+    assert.deepEqual(report.steps.map((step) => step.name), order);
+
+    // Streamed as users read it: content from each chunk's first choice, steps ignored.
+    const stream = await client.chat.completions.create({ model, messages, stream: true });
+    let text = '';
+    const steps: Array<{ name: string; status: string }> = [];
+    const kinds: string[] = [];
+    for await (const chunk of stream) {
+      assert.equal(chunk.model, model);
+      text += chunk.choices[0].delta.content ?? '';
+      const step = (chunk as unknown as { pronto?: { step?: { name: string; status: string } } }).pronto?.step;
+      if (step) {
+        assert.deepEqual(chunk.choices[0].delta, {}, 'a step chunk carries no content');
+        steps.push(step);
+      }
+      kinds.push(step ? 'step' : chunk.choices[0].delta.content ? 'content' : 'other');
+    }
+    assert.equal(text, answer);
+    assert.deepEqual(steps.map((step) => step.name), order);
+    assert.ok(kinds.lastIndexOf('step') < kinds.indexOf('content'), `the steps come before the answer: ${kinds.join(',')}`);
+
+    // The SDK's accumulating helper builds the same message.
+    const final = await client.chat.completions.stream({ model, messages }).finalChatCompletion();
+    assert.equal(final.choices[0].message.content, answer);
+
+    await rejects(client.chat.completions.create({ model: 'pronto-flow:nope', messages }), OpenAI.NotFoundError, {
+      code: 'unknown_model',
+      type: 'not_found_error',
+      param: 'model',
+    });
   });
 
   test('what pronto cannot honour is a BadRequestError naming the parameter', async () => {

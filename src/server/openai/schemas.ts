@@ -19,6 +19,7 @@ export function openAISchemas(s: Schemas) {
       timings: s.Timings,
       degraded: s.Degraded,
       variant: s.Variant,
+      steps: Type.Optional(Type.Array(s.Step, { description: 'With a `pronto-flow:NAME` model: the flow\'s steps' })),
     },
     { title: 'ProntoCompletionReport', description: "pronto's extras: not part of OpenAI's shape" },
   );
@@ -56,12 +57,15 @@ export function openAISchemas(s: Schemas) {
         }),
       ),
       usage: Type.Optional(Usage),
-      pronto: Type.Optional(ProntoExtras),
+      pronto: Type.Optional(
+        Type.Union([ProntoExtras, Type.Object({ step: s.Step }, { title: 'ProntoStepChunk', description: 'A flow step, in a chunk whose delta is empty' })]),
+      ),
     },
     {
       title: 'ChatCompletionChunk',
       description:
-        'One `data:` line of the stream; the stream ends with `data: [DONE]`. A failure after streaming began is a `data:` line holding {error}.',
+        'One `data:` line of the stream; the stream ends with `data: [DONE]`. With a `pronto-flow:NAME` model, each step of the flow comes first as it ends, ' +
+        'in a chunk with an empty `delta` and the step in `pronto.step` (OpenAI clients skip it). A failure after streaming began is a `data:` line holding {error}.',
     },
   );
   const Model = Type.Object(
@@ -70,7 +74,7 @@ export function openAISchemas(s: Schemas) {
       object: Type.Literal('model'),
       created: Type.Integer(),
       owned_by: Type.String(),
-      role: Type.String({ description: 'embedder, reranker, generator, or rag (the whole pipeline)' }),
+      role: Type.String({ description: 'embedder, reranker, generator, rag (the whole pipeline) or flow (`pronto-flow:NAME`: a configured flow)' }),
       backend: Type.String(),
     },
     { title: 'Model' },

@@ -4,11 +4,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { PipelineRouteDeps } from '../route-deps.js';
 import type { Config } from '../../config/schema.js';
-import type { AnswerStream, RequestContext } from '../../pipeline/types.js';
-import { startAnswer, type StartedAnswer } from '../answer-stream.js';
-import { toProntoError } from '../plugins/errors.js';
-import { collectAnswer, conversationOf, pipelineReport } from '../../api/answers.js';
-import { RAG_MODEL } from '../../api/openai.js';
+import type { AnswerStream, RequestContext, StepEvent } from '../../pipeline/types.js';
+import type { TokenUsage } from '../../models/types.js';
+import { ProntoError } from '../../core/errors.js';
+import { liveAnswerEvents, primed, type AnswerEvent } from '../answer-stream.js';
+import { collectAnswer, conversationOf } from '../../api/answers.js';
+import { flowOfModel, RAG_MODEL } from '../../api/openai.js';
 import { contextOf } from '../request-context-of.js';
 import { SPLIT_BY_VARIANT } from '../plugins/request-context.js';
 import { errorResponses, type Schemas } from '../schemas.js';
@@ -19,8 +20,9 @@ import { refuseUnsupported, type OpenAIChatOptions } from '../openai/unsupported
 
 /**
  * `POST /v1/chat/completions`, shaped as OpenAI's (the `openai` npm client works unchanged).
- * `model` is a generator from GET /v1/models (plain generation) or `pronto-rag` (answers from the
- * default namespace's documents). `model` in the reply is the one asked for; the generator that
+ * `model` is a generator from GET /v1/models (plain generation), `pronto-rag` (answers from the
+ * default namespace's documents) or `pronto-flow:NAME` (answers with that flow, its steps streamed
+ * in chunks OpenAI clients skip). `model` in the reply is the one asked for; the generator that
  * answered (a fallback, when degraded) is `pronto.generator`. Non-standard extras ride in a
  * `pronto` field. What pronto cannot honour (tools, n > 1, structured output) is refused with
  * 400 `unsupported_parameter`, never ignored.
@@ -58,20 +60,16 @@ export function registerChatCompletionsRoute(app: FastifyInstance, deps: Pipelin
       refuseUnsupported(body as OpenAIChatOptions);
       const ctx = contextOf(request);
       const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-      const answer = answerFor(deps, body, maxTokens, ctx);
       const id = `chatcmpl-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const limit = maxTokens ?? config.pipeline.max_answer_tokens;
       if (!body.stream) {
-        const result = await collectAnswer(answer, ctx);
-        return reply.send(completionBody(result, { id, created, model: body.model, limit }));
+        const result = await collectAnswer(answerFor(deps, body, maxTokens, ctx), ctx);
+        return reply.send(completionBody(result, { id, created, model: body.model, limit }, ctx.steps));
       }
-      const started = await startAnswer(answer);
-      const chunks = completionChunks(
-        started,
-        { id, created, model: body.model, limit, includeUsage: body.stream_options?.include_usage === true },
-        ctx,
-      );
+      // As on /v1/chat: the status line goes out with a flow's first step, else the first token.
+      const events = await primed(liveAnswerEvents((onStep) => answerFor(deps, body, maxTokens, ctx, onStep), ctx));
+      const chunks = completionChunks(events, { id, created, model: body.model, limit, includeUsage: body.stream_options?.include_usage === true });
       return reply
         .header('content-type', 'text/event-stream; charset=utf-8')
         .header('cache-control', 'no-cache')
@@ -104,16 +102,26 @@ function chatCompletionRequestSchema(s: Schemas, config: Config) {
 
 type ChatCompletionRequest = Static<ReturnType<typeof chatCompletionRequestSchema>>;
 
-/** `pronto-rag` answers from the default namespace's documents; any other model generates plainly. */
+/**
+ * `pronto-rag` answers from the default namespace's documents, `pronto-flow:NAME` with flow NAME
+ * (each step reported to `onStep`); any other model generates plainly.
+ */
 function answerFor(
   { config, pipeline }: PipelineRouteDeps,
   body: ChatCompletionRequest,
   maxTokens: number | undefined,
   ctx: RequestContext,
+  onStep?: (step: StepEvent) => void,
 ): AnswerStream {
   const messages = conversationOf({ messages: conversationFromOpenAI(body.messages as OpenAIMessage[]) });
-  if (body.model === RAG_MODEL) {
-    return pipeline.answer({ messages, namespace: config.sample_corpus.namespace, topK: config.retrieval.default_top_k, maxTokens }, ctx);
+  const input = { messages, namespace: config.sample_corpus.namespace, topK: config.retrieval.default_top_k, maxTokens };
+  if (body.model === RAG_MODEL) return pipeline.answer(input, ctx);
+  const flow = flowOfModel(body.model);
+  if (flow !== undefined) {
+    if (!Object.hasOwn(config.flows, flow)) {
+      throw new ProntoError('unknown_model', `No model "${body.model}": no flow "${flow}" is configured (GET /v1/models lists them)`, { field: 'model' });
+    }
+    return pipeline.flow({ ...input, flow, onStep }, ctx);
   }
   const stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
   return pipeline.complete({ model: body.model, messages, maxTokens, temperature: body.temperature, stop }, ctx);
@@ -123,6 +131,7 @@ function answerFor(
 function completionBody(
   result: Awaited<ReturnType<typeof collectAnswer>>,
   meta: { id: string; created: number; model: string; limit: number },
+  steps: StepEvent[] | undefined,
 ) {
   return {
     id: meta.id,
@@ -145,31 +154,35 @@ function completionBody(
       timings: result.timings,
       degraded: result.degraded,
       variant: result.variant,
+      ...(steps ? { steps } : {}),
     },
   };
 }
 
+/**
+ * The answer's events as OpenAI chunks. A flow's steps ride in chunks of their own, an empty
+ * `delta` with the step in `pronto.step`: OpenAI clients read `delta.content` and skip a delta
+ * without it (as they skip the first, role-only one), and ignore the unknown `pronto` field.
+ */
 async function* completionChunks(
-  answer: StartedAnswer,
+  events: AsyncIterable<AnswerEvent>,
   meta: { id: string; created: number; model: string; limit: number; includeUsage: boolean },
-  ctx: Parameters<typeof pipelineReport>[0],
 ): AsyncGenerator<string> {
+  const line = (body: Record<string, unknown>) => `data: ${JSON.stringify(body)}\n\n`;
   const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
-    `data: ${JSON.stringify({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`;
+    line({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra });
   yield chunk({ role: 'assistant', content: '' }, null);
-  try {
-    for await (const text of answer.tokens) yield chunk({ content: text }, null);
-    const done = await answer.done;
-    const report = pipelineReport(ctx);
-    yield chunk({}, finishReason(done.usage.completion_tokens, meta.limit), {
-      pronto: { generator: done.model, citations: done.citations, ...report },
-    });
-    if (meta.includeUsage) {
-      yield `data: ${JSON.stringify({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [], usage: totalUsage(done.usage) })}\n\n`;
+  for await (const event of events) {
+    if (event.type === 'step') yield chunk({}, null, { pronto: { step: event.data } });
+    else if (event.type === 'token') yield chunk({ content: event.data.text }, null);
+    else if (event.type === 'error') yield line(openAIErrorBody(event.error!.status, event.error!.toBody()));
+    else if (event.type === 'done') {
+      const { model, usage, trace_id: _traceId, ...report } = event.data as Record<string, unknown> & { model: string; usage: TokenUsage };
+      yield chunk({}, finishReason(usage.completion_tokens, meta.limit), { pronto: { generator: model, ...report } });
+      if (meta.includeUsage) {
+        yield line({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [], usage: totalUsage(usage) });
+      }
     }
-  } catch (err) {
-    const error = toProntoError(err);
-    yield `data: ${JSON.stringify(openAIErrorBody(error.status, error.toBody()))}\n\n`;
   }
   yield 'data: [DONE]\n\n';
 }

@@ -107,11 +107,7 @@ export function jobSchemas(s: Schemas) {
     result: Type.Optional(Type.Unknown({ description: 'When succeeded: the same shape as the synchronous route' })),
     error: Type.Optional(s.Error.properties.error),
     progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    steps: Type.Optional(
-      Type.Array(Type.Object({}, { additionalProperties: true }), {
-        description: "A flow job's steps so far, as /v1/chat's `step` events (name, kind, status, ms, and the kind's fields: part, parts, ids, tool, arguments, error, rounds, cited, branch, calls, tokens; docs/API.md)",
-      }),
-    ),
+    steps: Type.Optional(Type.Array(s.Step, { description: "A flow job's steps so far, as /v1/chat's `step` events" })),
     created_at: Type.String({ format: 'date-time' }),
     started_at: Type.Optional(Type.String({ format: 'date-time' })),
     finished_at: Type.Optional(Type.String({ format: 'date-time' })),

@@ -5,15 +5,20 @@ import type { ModelRuntime } from '../../models/runtime.js';
 import { withOpenAIErrorFields } from '../openai/errors.js';
 import { openAISchemas } from '../openai/schemas.js';
 import { errorResponses, type Schemas } from '../schemas.js';
-import { RAG_MODEL } from '../../api/openai.js';
+import { flowModelId, RAG_MODEL } from '../../api/openai.js';
+import type { Config } from '../../config/schema.js';
 
-/** `GET /v1/models` and `GET /v1/models/{id}` (OpenAI-compatible), with each model's role and backend. */
-export function registerModelsRoute(app: FastifyInstance, deps: { models: ModelRuntime }, s: Schemas): void {
+/**
+ * `GET /v1/models` and `GET /v1/models/{id}` (OpenAI-compatible), with each model's role and
+ * backend: the configured models, `pronto-rag` and a `pronto-flow:NAME` per configured flow.
+ */
+export function registerModelsRoute(app: FastifyInstance, deps: { models: ModelRuntime; config: Pick<Config, 'flows'> }, s: Schemas): void {
   const created = Math.floor(Date.now() / 1000);
   const o = openAISchemas(s);
   const models = () => [
     ...deps.models.list().map((m) => ({ id: m.name, object: 'model' as const, created, owned_by: 'pronto', role: m.role, backend: m.backend })),
     { id: RAG_MODEL, object: 'model' as const, created, owned_by: 'pronto', role: 'rag', backend: 'pipeline' },
+    ...Object.keys(deps.config.flows).map((flow) => ({ id: flowModelId(flow), object: 'model' as const, created, owned_by: 'pronto', role: 'flow', backend: 'pipeline' })),
   ];
   app.get(
     '/v1/models',
