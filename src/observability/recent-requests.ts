@@ -14,6 +14,22 @@ export interface RequestSummary {
   degraded: Array<{ stage: string; reason: string; fallback: string }>;
   trace_id?: string;
   variant?: string;
+  /** A multi-step flow's steps, in order (the waterfall's rows). */
+  steps?: StepSummary[];
+}
+
+/** A flow step as the request view shows it: its time, outcome and what it found, not the question's text. */
+export interface StepSummary {
+  name: string;
+  kind: string;
+  status: string;
+  /** When the step started, in ms from the request's start. */
+  start_ms: number;
+  ms: number;
+  part?: number;
+  /** The context ids it found, best first. */
+  ids?: string[];
+  degraded?: Array<{ stage: string; reason: string; fallback: string }>;
 }
 
 /** The last `capacity` requests, newest first, for the dashboard (a tenant sees only its own). */

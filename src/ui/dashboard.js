@@ -245,6 +245,53 @@ function renderWaterfall(target, timings, budgets = stats?.budgets_ms ?? {}) {
   target.replaceChildren(...rows);
 }
 
+// ---- a flow's steps: one row per step, its bar from its start to its end on the request's clock ----
+const fallbackText = (degraded) => degraded.map((d) => `${d.stage} (${d.reason}) → ${d.fallback}`).join(', ');
+/**
+ * `steps` as the /v1/chat `step` events (or the request view's) carry them; `totalMs` is the
+ * request's time so far. The generate step reports as the answer starts (`running`): its bar runs
+ * on to the end of the request.
+ */
+function renderSteps(target, steps, totalMs) {
+  const ends = steps.map((s) => (s.status === 'running' ? Math.max(totalMs, s.start_ms) : s.start_ms + s.ms));
+  const total = Math.max(totalMs, ...ends, 1);
+  const rows = [];
+  steps.forEach((s, i) => {
+    const name = s.part === undefined ? s.name : `${s.name} · part ${s.part + 1}`;
+    const found = s.ids?.length ? `${s.ids.length} ids: ${s.ids.join(', ')}` : '';
+    const fallbacks = s.degraded?.length ? `fell back: ${fallbackText(s.degraded)}` : '';
+    const label = el('button', name, 'steplabel');
+    label.type = 'button';
+    if (s.degraded?.length) label.append(el('span', '⚠', 'fallback-mark'));
+    const track = el('div', undefined, 'track');
+    const bar = el('div', undefined, `bar ${s.status}`);
+    bar.style.left = `${(100 * s.start_ms) / total}%`;
+    bar.style.width = `${(100 * (ends[i] - s.start_ms)) / total}%`;
+    bar.title = [`${name}: ${s.status}, ${fmtMs(s.ms)} from ${fmtMs(s.start_ms)}`, fallbacks, found].filter(Boolean).join('\n');
+    track.append(bar);
+    const meta = el('span', s.status === 'running' ? 'answering' : `${fmtMs(s.ms)} ${s.status === 'ok' ? '' : s.status}`.trim(), `meta${s.degraded?.length ? ' degraded' : ''}`);
+    const row = [label, track, meta];
+    for (const cell of row) Object.assign(cell.dataset, { step: s.name, status: s.status });
+    rows.push(...row);
+    // What the step found and the fallbacks it took: expanded by clicking its name.
+    if (found || fallbacks) {
+      const detail = el('div', undefined, 'stepdetail');
+      detail.hidden = true;
+      if (fallbacks) detail.append(el('div', fallbacks, 'degraded'));
+      if (s.ids?.length) detail.append(el('div', `ids: ${s.ids.join(', ')}`));
+      label.setAttribute('aria-expanded', 'false');
+      label.addEventListener('click', () => {
+        detail.hidden = !detail.hidden;
+        label.setAttribute('aria-expanded', String(!detail.hidden));
+      });
+      rows.push(detail);
+    }
+  });
+  target.replaceChildren(...rows);
+}
+/** Timings without the flow's `step.*` entries: the steps have their own waterfall. */
+const stageTimings = (timings, steps) => (steps?.length ? Object.fromEntries(Object.entries(timings).filter(([stage]) => !stage.startsWith('step.'))) : timings);
+
 // ---- request view ----
 async function refreshRequests() {
   const res = await api('/stats/requests?limit=50');
@@ -264,8 +311,9 @@ async function showRequest(id) {
   const r = await res.json();
   for (const row of $('requests').tBodies[0].rows) row.classList.toggle('selected', row.dataset.id === id);
   $('request-title').textContent = `${r.method} ${r.route} · ${r.status} · ${fmtMs(r.latency_ms)}${r.trace_id ? ` · trace ${r.trace_id}` : ''}`;
-  renderWaterfall($('request-waterfall'), r.timings);
-  $('request-degraded').textContent = r.degraded.length ? 'degraded: ' + r.degraded.map((d) => `${d.stage} (${d.reason}) → ${d.fallback}`).join(', ') : '';
+  renderWaterfall($('request-waterfall'), stageTimings(r.timings, r.steps));
+  renderSteps($('request-steps'), r.steps ?? [], r.latency_ms);
+  $('request-degraded').textContent = r.degraded.length ? 'degraded: ' + fallbackText(r.degraded) : '';
 }
 
 // ---- playground ----
@@ -283,6 +331,11 @@ async function refreshModels() {
     tr.append(el('td', m.id), el('td', `${m.role} · ${m.backend}`));
     return tr;
   }));
+  // Each configured flow is a model `pronto-flow:NAME`: the playground may answer with any of them.
+  const flows = data.filter((m) => m.role === 'flow').map((m) => m.id.slice(m.id.indexOf(':') + 1));
+  const chosen = $('flow').value;
+  $('flow').replaceChildren(...[['', 'no flow'], ...flows.map((flow) => [flow, flow])].map(([value, text]) => Object.assign(el('option', text), { value })));
+  $('flow').value = flows.includes(chosen) ? chosen : '';
 }
 
 /** Reads a server-sent event stream from a fetch response. */
@@ -313,20 +366,30 @@ $('ask').addEventListener('submit', async (e) => {
   $('answer').textContent = '';
   $('answer-meta').textContent = '';
   $('answer-waterfall').replaceChildren();
+  $('answer-steps').replaceChildren();
   $('contexts').replaceChildren();
-  const res = await api('/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: $('question').value }) });
+  const flow = $('flow').value;
+  const sentAt = performance.now();
+  const res = await api('/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: $('question').value, ...(flow ? { flow } : {}) }) });
   if (!res.ok) {
     $('answer').replaceChildren(el('span', await errorText(res), 'error'));
     return;
   }
+  const steps = [];
   for await (const { event, data } of sse(res)) {
+    // Each step is drawn as it arrives, on the request's clock so far.
+    if (event === 'step') {
+      steps.push(data);
+      renderSteps($('answer-steps'), steps, performance.now() - sentAt);
+    }
     if (event === 'contexts') $('contexts').replaceChildren(...data.contexts.map((c) => el('li', `${c.title ? c.title + ' — ' : ''}${c.text.slice(0, 160)}…`)));
     if (event === 'token') $('answer').textContent += data.text;
-    if (event === 'error') $('answer').append(el('div', data.error.message, 'error'));
-    if (event === 'done') {
+    if (event === 'error') $('answer').append(el('div', `${data.error.code}: ${data.error.message}`, 'error'));
+    if (event === 'done' || event === 'error') {
       $('answer-meta').textContent = `${fmtMs(data.latency_ms)}${data.trace_id ? ` · trace ${data.trace_id}` : ''}`;
-      if (data.degraded.length) $('answer-meta').append(el('div', 'degraded: ' + data.degraded.map((d) => `${d.stage} (${d.reason}) → ${d.fallback}`).join(', '), 'degraded'));
-      renderWaterfall($('answer-waterfall'), data.timings);
+      if (data.degraded.length) $('answer-meta').append(el('div', 'degraded: ' + fallbackText(data.degraded), 'degraded'));
+      renderWaterfall($('answer-waterfall'), stageTimings(data.timings, steps));
+      if (steps.length) renderSteps($('answer-steps'), steps, data.latency_ms);
     }
   }
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { metricValue, readSse, startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -56,6 +57,7 @@ function assertStepsFirst(events: Event[]) {
 
 describe('flows', () => {
   let server: TestServer;
+  const exporter = new InMemorySpanExporter();
   before(async () => {
     server = await startTestServer({
       flows: {
@@ -86,7 +88,7 @@ describe('flows', () => {
         },
       },
       faults: { 'step.flaky': { mode: 'throw' }, 'step.second_hop': { mode: 'delay', delay_ms: 600_000 }, 'step.must': { mode: 'throw' } },
-    });
+    }, { spanExporter: exporter });
   });
   after(() => server.close());
 
@@ -153,6 +155,27 @@ describe('flows', () => {
       ['step.flaky->skipped'],
     );
     assert.equal(events.at(-1)!.type, 'done');
+  });
+
+  test("every step's time, outcome and fallback are a metric and a span", async () => {
+    const metric = (stage: string, outcome: string) => metricValue(server.url, 'pronto_stage_duration_seconds_count', { flow: 'flow:skips', stage, outcome });
+    const degradations = () => metricValue(server.url, 'pronto_degradations_total', { stage: 'step.flaky' });
+    const before = { ok: await metric('step.first_hop', 'ok'), error: await metric('step.flaky', 'error'), degraded: await degradations() };
+    const traceId = '5cf92f3577b34da6a3ce929d0e0e4737';
+    const res = await server.post('/v1/chat', { text: 'What does status 429 mean?', flow: 'skips', stream: false }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    assert.equal(res.status, 200);
+    assert.equal(await metric('step.first_hop', 'ok'), before.ok + 1);
+    assert.equal(await metric('step.flaky', 'error'), before.error + 1);
+    assert.equal(await degradations(), before.degraded + 1);
+    const spans = exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId);
+    const first = spans.find((span) => span.name === 'step.first_hop');
+    const flaky = spans.find((span) => span.name === 'step.flaky');
+    assert.equal(first?.attributes['pronto.flow'], 'flow:skips');
+    assert.equal(first?.attributes['pronto.outcome'], 'ok');
+    assert.equal(flaky?.attributes['pronto.outcome'], 'error');
+    assert.equal(flaky?.attributes['pronto.degraded'], 'error->skipped');
+    // The stages inside a step are spans of their own, with the step's time covering them.
+    assert.ok(spans.some((span) => span.name === 'retrieve'), spans.map((span) => span.name).join(','));
   });
 
   test('SSE: a step goes out as it ends, while the next step still runs (the status line with it)', async () => {

@@ -53,6 +53,17 @@ describe('dashboard in headless Chromium', { skip }, () => {
         { name: 'control', weight: 1 },
         { name: 'even-fusion', weight: 1, retrieval: { weights: { dense: 0.5, sparse: 0.5 } } },
       ] as never,
+      // A flow whose second step fails (test fault) and is skipped: a fallback for the waterfall to mark.
+      flows: {
+        skips: {
+          steps: [
+            { kind: 'retrieve', name: 'first_hop', mode: 'sparse' },
+            { kind: 'retrieve', name: 'flaky', mode: 'sparse' },
+            { kind: 'generate' },
+          ],
+        },
+      },
+      faults: { 'step.flaky': { mode: 'throw' } },
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -122,6 +133,54 @@ describe('dashboard in headless Chromium', { skip }, () => {
     await page.click('#search button');
     await page.locator('#hits li').first().waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}dashboard-playground.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  test("a flow's steps: drawn live in the playground, and in the request view with their fallbacks and ids", async () => {
+    const { page, errors } = await openPage(browser, server.url + '/');
+    await page.click('nav button[data-view=playground]');
+    await page.locator('#flow option[value=decompose]').waitFor({ state: 'attached' });
+    await page.selectOption('#flow', 'decompose');
+    await page.fill('#question', 'What does status 429 mean and where do jobs run with REDIS_URL?');
+    await page.click('#ask button');
+    await page.locator('#answer-meta', { hasText: 'ms' }).waitFor();
+    const steps = page.locator('#answer-steps button.steplabel');
+    assert.deepEqual(
+      await steps.evaluateAll((nodes) => nodes.map((n) => `${(n as HTMLElement).dataset.step}:${(n as HTMLElement).dataset.status}`)),
+      ['rewrite:ok', 'retrieve:ok', 'retrieve:ok', 'rerank:skipped', 'rerank:skipped', 'generate:running'],
+    );
+    // Each bar starts where the step started on the request's clock: after the step before it ended.
+    const bars = await page.locator('#answer-steps .bar').evaluateAll((nodes) =>
+      nodes.map((n) => ({ left: parseFloat((n as HTMLElement).style.left), width: parseFloat((n as HTMLElement).style.width), status: n.className })),
+    );
+    assert.equal(bars.length, 6);
+    for (let i = 1; i < bars.length; i++) assert.ok(bars[i].left >= bars[i - 1].left + bars[i - 1].width - 0.5, JSON.stringify(bars));
+    assert.ok(bars[5].left > 0 && bars[5].left + bars[5].width > 99, 'the answer runs to the end of the request');
+    assert.deepEqual(bars.map((b) => b.status), ['bar ok', 'bar ok', 'bar ok', 'bar skipped', 'bar skipped', 'bar running']);
+    // A retrieve step's ids: on hover (the bar's title) and on expanding its row.
+    const retrieve = page.locator('#answer-steps button.steplabel[data-step=retrieve]').first();
+    assert.match((await page.locator('#answer-steps .bar').nth(1).getAttribute('title')) ?? '', /ids: \S+/);
+    await retrieve.click();
+    assert.equal(await retrieve.getAttribute('aria-expanded'), 'true');
+    assert.match((await page.locator('#answer-steps .stepdetail:visible').first().textContent()) ?? '', /^ids: \S+/);
+    assert.match((await page.textContent('#answer')) ?? '', /429/);
+    const stages = await page.locator('#answer-waterfall [data-stage]').evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.stage));
+    assert.ok(stages.includes('generate') && !stages.some((stage) => stage?.startsWith('step.')), `steps are drawn once: ${stages}`);
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-flow.png`, fullPage: true });
+
+    // A flow with a step that fell back, in the request view.
+    const res = await server.post('/v1/chat', { text: 'What does status 429 mean?', flow: 'skips', stream: false });
+    assert.equal(res.status, 200);
+    const requestId = res.headers.get('x-request-id');
+    await page.click('nav button[data-view=requests]');
+    await page.locator(`#requests tbody tr[data-id="${requestId}"]`).click();
+    const flaky = page.locator('#request-steps button.steplabel[data-step=flaky]');
+    await flaky.waitFor();
+    assert.equal(await flaky.getAttribute('data-status'), 'skipped');
+    assert.equal(await flaky.locator('.fallback-mark').count(), 1, 'the fallback is marked');
+    await flaky.click();
+    assert.match((await page.locator('#request-steps .stepdetail:visible').textContent()) ?? '', /step\.flaky \(\w+\) → skipped/);
+    assert.equal(await page.locator('#request-steps button.steplabel[data-step=first_hop]').getAttribute('data-status'), 'ok');
     assert.deepEqual(errors, []);
   });
 

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { RecentRequests } from '../../observability/recent-requests.js';
 import type { RequestLog } from '../../observability/request-log.js';
-import type { RequestSummary } from '../../observability/recent-requests.js';
+import type { RequestSummary, StepSummary } from '../../observability/recent-requests.js';
 import { traceIdOf } from '../../observability/tracing.js';
-import type { RequestContext } from '../../pipeline/types.js';
+import type { RequestContext, StepEvent } from '../../pipeline/types.js';
 import { isOperationalRoute } from '../route-policy.js';
 import { splitVariantOf } from './request-context.js';
 
@@ -96,5 +96,12 @@ function summarise(request: ObservedRequest): RequestSummary {
     degraded: ctx?.degraded ?? [],
     trace_id: traceIdOf(ctx?.trace),
     variant: request.variant,
+    ...(ctx?.steps?.length ? { steps: ctx.steps.map(stepSummaryOf) } : {}),
   };
+}
+
+/** A step without the question's parts (or a tool's arguments): the request view holds no body text. */
+function stepSummaryOf(step: StepEvent): StepSummary {
+  const { name, kind, status, start_ms, ms, part, ids, degraded } = step;
+  return { name, kind, status, start_ms, ms, part, ids, degraded };
 }

@@ -82,7 +82,7 @@ function registerStatsRoutes(app: FastifyInstance, deps: DashboardDeps): void {
         summary: 'The last requests of the caller tenant with their stage timings (no body text)',
         tags: ['operations'],
         querystring: ListQuery,
-        response: { 200: Type.Unknown({ description: '{requests: [{request_id, at, route, status, latency_ms, timings, degraded, trace_id, variant}]}' }) },
+        response: { 200: Type.Unknown({ description: '{requests: [{request_id, at, route, status, latency_ms, timings, degraded, trace_id, variant, steps?}]}; steps: a flow\'s steps {name, kind, status, start_ms, ms, part?, ids?, degraded?}' }) },
       },
     },
     async (request) => ({ requests: deps.recentRequests.list(request.tenant, Number(request.query.limit)) }),
@@ -95,7 +95,7 @@ function registerStatsRoutes(app: FastifyInstance, deps: DashboardDeps): void {
         summary: 'One recent request: its stage waterfall and degradations',
         tags: ['operations'],
         params: Type.Object({ id: Type.String() }),
-        response: { 200: Type.Unknown({ description: '{request_id, at, route, status, latency_ms, timings, degraded, trace_id, variant}' }) },
+        response: { 200: Type.Unknown({ description: '{request_id, at, route, status, latency_ms, timings, degraded, trace_id, variant, steps?}' }) },
       },
     },
     async (request) => {
