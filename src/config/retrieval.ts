@@ -134,6 +134,22 @@ export const RetrievalSchema = Type.Object(
       },
       { default: {} },
     ),
+    /**
+     * Label-free fusion tuning kept with each namespace (src/retrieval/tuning/): `pronto tune
+     * NAMESPACE` fits and stores it; with `fit_every_documents` above 0 the process that ingests
+     * also fits it once a namespace holds that many documents, and again each time it has grown by
+     * as many. A namespace's stored tuning is used instead of `weights` / `agreement` (and its
+     * adapter instead of `query_adapter`). Off by default: on SciFact train the label-free choice
+     * scored below these defaults (docs/BENCHMARKS.md).
+     */
+    tuning: Type.Object(
+      {
+        fit_every_documents: Type.Integer({ minimum: 0, default: 0 }),
+        /** Sentences held out of this many documents are the pseudo-queries of a fit. */
+        pseudo_queries: Type.Integer({ minimum: 10, maximum: 5000, default: 500 }),
+      },
+      { default: {} },
+    ),
     /** Chunks per embedder call during ingestion (the model runtime may merge calls into bigger batches). */
     embed_batch_size: Type.Integer({ minimum: 1, maximum: 1024, default: 64 }),
     max_document_chars: Type.Integer({ minimum: 1, default: 1_000_000 }),

@@ -13,7 +13,9 @@ import { LanceVectorStore } from './lance-store.js';
 import { QueryAdapter } from './query-adapter.js';
 import type { Retrieval, SearchRequest } from './retrieval.js';
 import { Bm25Index } from './sparse.js';
-import type { FusionMethod, Hit } from './types.js';
+import { FitAtIngest, fitNamespace, type FitNamespaceDeps } from './tuning/fit-namespace.js';
+import { TuningStore, type NamespaceTuning } from './tuning/tuning-store.js';
+import type { FusionMethod, Hit, SearchOptions } from './types.js';
 
 /** The settings retrieval reads: its own slice, where the store lives, and which embedder fills it. */
 export interface RetrievalSettings {
@@ -37,10 +39,18 @@ export interface RetrievalDeps {
 export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps): Retrieval {
   const rc = config.retrieval;
   const logger = deps.logger.child({ component: 'retrieval' });
-  const store = createStore(config, deps, logger);
+  const dir = indexDir(config);
+  const lease = writeLease(rc, dir, deps, logger);
+  const store = createStore(config, dir, lease, logger);
   const sparse = new Bm25Index({ k1: rc.bm25.k1, b: rc.bm25.b, d: rc.bm25.d }, (namespace) => store.fieldTypes(namespace));
   const follower = new IndexFollower({ store, sparse, feed: createFeed(rc, deps, logger), pollMs: rc.follow.poll_ms, logger });
   const announce = (namespace: string, docIds: string[]) => follower.announce(namespace, docIds);
+  // A saved tuning is announced as a change with no documents: the namespace's version moves on
+  // (answers cached at the old one are stale) and the other replicas re-read the tuning.
+  const tuning = new TuningStore({ connection: () => store.connection(), lease, refreshMs: rc.follow.poll_ms, logger, onChanged: (namespace) => announce(namespace, []) });
+  follower.onChange(({ namespace }) => tuning.markStale(namespace));
+  const fitting: FitNamespaceDeps = { store, sparse, tuning, rc };
+  const fitAtIngest = new FitAtIngest(fitting, logger);
   const ingestDeps: IngestDeps = {
     store,
     sparse,
@@ -51,20 +61,32 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
     metrics: deps.metrics,
     onWritten: announce,
   };
-  const agreement = rc.agreement.enabled ? { depth: rc.agreement.depth, full: rc.agreement.full } : undefined;
-  const fuseWith = (dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) =>
-    fuse(dense, sparseHits, { method, topK, weights: rc.weights, rrfK: rc.rrf_k, normalization: rc.normalization, agreement });
+  const configured = { weights: rc.weights, agreement: rc.agreement.enabled ? { depth: rc.agreement.depth, full: rc.agreement.full } : undefined };
+  // A namespace's stored tuning replaces the configured fusion (and adapter) for that namespace only.
+  const fuseWith = (tuned: NamespaceTuning | undefined, dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) =>
+    fuse(dense, sparseHits, { method, topK, ...(tuned?.fusion ?? configured), rrfK: rc.rrf_k, normalization: rc.normalization });
+  const searchDense = async (vector: Float32Array, options: SearchOptions) => {
+    const adapter = (await tuning.get(options.namespace))?.adapter ?? queryAdapter;
+    return store.search(adapter ? adapter.apply(vector) : vector, options);
+  };
 
   let queryAdapter: QueryAdapter | undefined;
 
   return {
     store,
     sparse,
+    tuning,
+    fitTuning: (namespace, options) => fitNamespace(fitting, namespace, options),
     get queryAdapter() {
       return queryAdapter;
     },
-    fuse: (dense, sparseHits, { method, topK }) => fuseWith(dense, sparseHits, method, topK),
-    ingest: (namespace, documents, options) => ingestDocuments(ingestDeps, namespace, documents, options),
+    fuse: async (dense, sparseHits, { method, topK, namespace }) => fuseWith(await tuning.get(namespace), dense, sparseHits, method, topK),
+    searchDense,
+    ingest: async (namespace, documents, options) => {
+      const result = await ingestDocuments(ingestDeps, namespace, documents, options);
+      if (result.accepted.length > 0) fitAtIngest.afterIngest(namespace, options.embedder);
+      return result;
+    },
     deleteDocument: async (namespace, docId) => {
       const removed = await store.deleteDocument(namespace, docId);
       await sparse.deleteDocument(namespace, docId);
@@ -73,7 +95,7 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
     },
     getDocument: (namespace, docId, signal) => store.getDocument(namespace, docId, signal),
     namespaceExists: async (namespace) => (await store.count(namespace)) > 0,
-    search: (request) => hybridSearch({ rc, store, sparse, queryAdapter, fuse: fuseWith }, request),
+    search: async (request) => hybridSearch({ rc, sparse, searchDense, fuse: fuseWith, tuned: await tuning.get(request.namespace) }, request),
     indexVersion: (namespace) => follower.version(namespace),
     heldVersion: (namespace) => follower.heldVersion(namespace),
     onChange: (listener) => follower.onChange(listener),
@@ -85,21 +107,27 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
     },
 
     async close() {
+      await fitAtIngest.close();
       await follower.close();
+      await tuning.close();
       await store.close();
       sparse.clear();
     },
   };
 }
 
-/** The LanceDB store (`retrieval.index_uri`, or `${data_dir}/lancedb`), with its ANN settings and write lease. */
-function createStore(config: RetrievalSettings, deps: RetrievalDeps, logger: Logger): LanceVectorStore {
-  const { ann, index_uri, lance_cache } = config.retrieval;
-  const dir = index_uri ?? join(config.data_dir, 'lancedb');
+/** Where the index lives: `retrieval.index_uri`, or `${data_dir}/lancedb`. */
+function indexDir(config: RetrievalSettings): string {
+  return config.retrieval.index_uri ?? join(config.data_dir, 'lancedb');
+}
+
+/** The LanceDB store in `dir`, with its ANN settings, cache bounds and write lease. */
+function createStore(config: RetrievalSettings, dir: string, lease: RedisWriteLease | undefined, logger: Logger): LanceVectorStore {
+  const { ann, lance_cache } = config.retrieval;
   return new LanceVectorStore({
     dir,
     cache: { indexBytes: lance_cache.index_bytes, metadataBytes: lance_cache.metadata_bytes },
-    lease: writeLease(config.retrieval, dir, deps, logger),
+    lease,
     logger,
     embedder: config.pipeline.embedder,
     ann: {
@@ -136,14 +164,15 @@ function createFeed(rc: RetrievalConfig, deps: RetrievalDeps, logger: Logger): C
 async function hybridSearch(
   parts: {
     rc: RetrievalConfig;
-    store: LanceVectorStore;
     sparse: Bm25Index;
-    queryAdapter: QueryAdapter | undefined;
-    fuse: (dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) => Hit[];
+    searchDense: (vector: Float32Array, options: SearchOptions) => Promise<Hit[]>;
+    fuse: (tuned: NamespaceTuning | undefined, dense: Hit[], sparseHits: Hit[], method: FusionMethod, topK: number) => Hit[];
+    /** The namespace's stored tuning, if any. */
+    tuned: NamespaceTuning | undefined;
   },
   request: SearchRequest,
 ): Promise<Hit[]> {
-  const { rc, store, sparse, queryAdapter } = parts;
+  const { rc, sparse } = parts;
   if (!Number.isInteger(request.topK) || request.topK < 1 || request.topK > rc.max_top_k) {
     throw invalidInput('top_k', `top_k is an integer from 1 to ${rc.max_top_k}`);
   }
@@ -153,10 +182,10 @@ async function hybridSearch(
   const options = { namespace: request.namespace, topK: candidates, filter: request.filter, signal: request.signal };
   const denseSearch = async () => {
     const vector = request.vector ?? (await request.embedder.embed([request.query], { signal: request.signal }))[0];
-    return store.search(queryAdapter ? queryAdapter.apply(vector) : vector, options);
+    return parts.searchDense(vector, options);
   };
   if (request.mode === 'dense') return denseSearch();
   if (request.mode === 'sparse') return sparse.search(request.query, options);
   const [dense, sparseHits] = await Promise.all([denseSearch(), sparse.search(request.query, options)]);
-  return parts.fuse(dense, sparseHits, request.fusion ?? rc.fusion, request.topK);
+  return parts.fuse(parts.tuned, dense, sparseHits, request.fusion ?? rc.fusion, request.topK);
 }

@@ -99,7 +99,8 @@ export class LanceVectorStore implements VectorStore {
     return this.session && Number(this.session.sizeBytes());
   }
 
-  private connection(): lancedb.Connection {
+  /** The open connection (its bounded caches): side tables such as the tuning table use it too. */
+  connection(): lancedb.Connection {
     if (!this.db) throw new ProntoError('not_ready', 'the vector store is not open');
     return this.db;
   }
@@ -498,7 +499,8 @@ function fieldsOf(schema: Schema): Map<string, FieldType> {
   return fields;
 }
 
-function quote(value: string): string {
+/** A string as an SQL literal for LanceDB's `where`. */
+export function quote(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 

@@ -3,6 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import { multiply, normalize } from '../core/vectors.js';
 
 const FORMAT = 'pronto-query-adapter/1';
+const CONFIG_KEY = 'retrieval.query_adapter';
 
 /** What an adapter file records besides its matrix: enough to tell where it came from. */
 export interface QueryAdapterInfo {
@@ -36,26 +37,41 @@ export class QueryAdapter {
   }
 
   async save(path: string): Promise<void> {
+    await writeFile(path, this.serialize());
+  }
+
+  /** The adapter file's text (also what a namespace's tuning record stores, tuning-store.ts). */
+  serialize(): string {
     const matrix = Buffer.from(this.matrix.buffer, this.matrix.byteOffset, this.matrix.byteLength).toString('base64');
-    await writeFile(path, JSON.stringify({ format: FORMAT, ...this.info, matrix }));
+    return JSON.stringify({ format: FORMAT, ...this.info, matrix });
   }
 
   /** Reads an adapter file; a missing or malformed file is a ConfigError naming `retrieval.query_adapter`. */
   static async load(path: string): Promise<QueryAdapter> {
-    const key = 'retrieval.query_adapter';
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(CONFIG_KEY, `cannot read the query adapter ${path}: ${(err as Error).message}`);
+    }
+    return QueryAdapter.parse(text, path);
+  }
+
+  /** An adapter from `serialize()`'s text; `origin` names where it came from in the ConfigError a malformed one is (key: `key`). */
+  static parse(text: string, origin: string, key = CONFIG_KEY): QueryAdapter {
     let file: { format?: unknown; embedder?: unknown; dimensions?: unknown; training?: unknown; matrix?: unknown };
     try {
-      file = JSON.parse(await readFile(path, 'utf8'));
+      file = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError(key, `cannot read the query adapter ${path}: ${(err as Error).message}`);
+      throw new ConfigError(key, `cannot read the query adapter ${origin}: ${(err as Error).message}`);
     }
     if (file.format !== FORMAT || typeof file.embedder !== 'string' || typeof file.dimensions !== 'number' || typeof file.matrix !== 'string') {
-      throw new ConfigError(key, `${path} is not a ${FORMAT} file (made by \`pronto train-adapter\`)`);
+      throw new ConfigError(key, `${origin} is not a ${FORMAT} file (made by \`pronto train-adapter\`)`);
     }
     const bytes = Buffer.from(file.matrix, 'base64');
     const matrix = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     if (matrix.length !== file.dimensions * file.dimensions) {
-      throw new ConfigError(key, `${path}: the matrix holds ${matrix.length} values, not ${file.dimensions}²`);
+      throw new ConfigError(key, `${origin}: the matrix holds ${matrix.length} values, not ${file.dimensions}²`);
     }
     return new QueryAdapter({ embedder: file.embedder, dimensions: file.dimensions, training: (file.training ?? {}) as Record<string, unknown> }, matrix);
   }

@@ -2,7 +2,8 @@ import type { Embedder } from '../models/types.js';
 import type { ChangeListener } from './index-follower.js';
 import type { IngestOptions } from './ingest.js';
 import type { QueryAdapter } from './query-adapter.js';
-import type { Chunk, DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode, SparseIndex, VectorStore } from './types.js';
+import type { FitOptions, TuningFit, TuningStore } from './tuning/tuning-store.js';
+import type { Chunk, DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode, SearchOptions, SparseIndex, VectorStore } from './types.js';
 
 /** One search as the pipeline and `pronto eval` run it (rerank is a separate stage). */
 export interface SearchRequest {
@@ -27,10 +28,19 @@ export interface SearchRequest {
 export interface Retrieval {
   readonly store: VectorStore;
   readonly sparse: SparseIndex;
-  /** The adapter `retrieval.query_adapter` names, once `start()` has loaded it. */
+  /** The adapter `retrieval.query_adapter` names, once `start()` has loaded it (a namespace's own tuning may name another). */
   readonly queryAdapter: QueryAdapter | undefined;
-  /** Fuses ranked lists into one, best first, `topK` long. */
-  fuse(dense: Hit[], sparse: Hit[], options: { method: FusionMethod; topK: number }): Hit[];
+  /** Each namespace's fitted fusion (and adapter), stored in the index (tuning/tuning-store.ts). */
+  readonly tuning: TuningStore;
+  /** Fits a namespace's fusion from its own held-out sentences (`pronto tune`): ready for `tuning.save`. */
+  fitTuning(namespace: string, options: FitOptions): Promise<TuningFit>;
+  /**
+   * Fuses ranked lists into one, best first, `topK` long, with the namespace's stored tuning
+   * (else `retrieval.weights` / `retrieval.agreement`).
+   */
+  fuse(dense: Hit[], sparse: Hit[], options: { method: FusionMethod; topK: number; namespace: string }): Promise<Hit[]>;
+  /** Dense search of `options.namespace` with the query vector mapped by its adapter (the namespace's, else `retrieval.query_adapter`). */
+  searchDense(vector: Float32Array, options: SearchOptions): Promise<Hit[]>;
   /** Parse-free ingest of documents: chunk, embed in batches, upsert by id. One bad document does not fail the rest. */
   ingest(
     namespace: string,

@@ -141,6 +141,11 @@ export class Bm25Index implements SparseIndex {
     });
   }
 
+  /** Documents the namespace holds (0 when unknown here). */
+  documentCount(namespace: string): number {
+    return this.namespaces.get(namespace)?.slotsOfDoc.size ?? 0;
+  }
+
   /** Drops every namespace's in-memory index (tests and shutdown). */
   clear(): void {
     this.namespaces.clear();

@@ -10,6 +10,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { analyze } from '../../src/core/text/analyzer.js';
 import { createRetrieval, type RetrievalDeps } from '../../src/retrieval/create-retrieval.js';
 import type { Retrieval } from '../../src/retrieval/retrieval.js';
+import type { DocumentInput } from '../../src/retrieval/types.js';
 
 export const signal = new AbortController().signal;
 export const silentLogger = pino({ level: 'silent' });
@@ -73,4 +74,22 @@ export async function openRetrieval(overrides: DeepPartial<Config> = {}, changes
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const SUBJECTS = ['otters', 'glaciers', 'volcanoes', 'vaccines', 'neurons', 'tides', 'comets', 'forests', 'deserts', 'corals', 'bees', 'rivers'];
+
+/**
+ * Documents of three sentences, each long enough to be a pseudo-query (label-free tuning), every
+ * subject's words its own; ids `doc-NN` from `from`.
+ */
+export function topicCorpus(subjects = SUBJECTS, from = 0): DocumentInput[] {
+  return subjects.map((subject, i) => ({
+    id: `doc-${String(from + i).padStart(2, '0')}`,
+    title: subject,
+    text: [
+      `Field studies of ${subject} describe how ${subject} change with the seasons in many regions.`,
+      `Researchers measured ${subject} growth rate ${i} under controlled laboratory conditions for months.`,
+      `The ${subject} results suggest long term monitoring of ${subject} matters for conservation planning.`,
+    ].join(' '),
+  }));
 }

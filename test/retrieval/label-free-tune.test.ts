@@ -7,26 +7,18 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import type { LanceVectorStore } from '../../src/retrieval/lance-store.js';
-import { QueryAdapter } from '../../src/retrieval/query-adapter.js';
+import type { Config } from '../../src/config/schema.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { createRetrieval } from '../../src/retrieval/create-retrieval.js';
+import type { Retrieval } from '../../src/retrieval/retrieval.js';
 import { WEIGHT_AND_GATE_GRID } from '../../src/retrieval/tuning/fusion-grid.js';
 import { heldOutLists } from '../../src/retrieval/tuning/held-out-lists.js';
-import { fitFusionLabelFree, settingAsConfig } from '../../src/retrieval/tuning/label-free.js';
+import { fitFusionLabelFree, fusionAsConfig, settingAsFusion } from '../../src/retrieval/tuning/label-free.js';
 import { heldOutSentences, withoutSentence } from '../../src/retrieval/tuning/pseudo-queries.js';
-import type { Chunk, DocumentInput } from '../../src/retrieval/types.js';
-import { HashEmbedder, openRetrieval, signal, type TestRetrieval } from './helpers.js';
+import type { Chunk } from '../../src/retrieval/types.js';
+import { HashEmbedder, openRetrieval, signal, silentLogger, topicCorpus, type TestRetrieval } from './helpers.js';
 
-const SUBJECTS = ['otters', 'glaciers', 'volcanoes', 'vaccines', 'neurons', 'tides', 'comets', 'forests', 'deserts', 'corals', 'bees', 'rivers'];
-
-/** Documents of three sentences, each long enough to read as a query; every subject's words are its own. */
-const corpus: DocumentInput[] = SUBJECTS.map((subject, i) => ({
-  id: `doc-${String(i).padStart(2, '0')}`,
-  title: subject,
-  text: [
-    `Field studies of ${subject} describe how ${subject} change with the seasons in many regions.`,
-    `Researchers measured ${subject} growth rate ${i} under controlled laboratory conditions for months.`,
-    `The ${subject} results suggest long term monitoring of ${subject} matters for conservation planning.`,
-  ].join(' '),
-}));
+const corpus = topicCorpus();
 
 const chunk = (docId: string, index: number, text: string): Chunk => ({ id: `${docId}#${index}`, docId, index, text, metadata: {} });
 
@@ -92,35 +84,54 @@ describe('label-free fusion on an ingested namespace', () => {
     assert.equal(fitted.adapter!.info.dimensions, embedder.dimensions);
     assert.ok(WEIGHT_AND_GATE_GRID.some((s) => JSON.stringify(s) === JSON.stringify(fitted.chosen)));
     assert.equal(fitted.report.pseudo_queries, 12);
-    const config = loadConfig({ env: {}, overrides: settingAsConfig(fitted.chosen, t.config.retrieval) as never });
+    const config = loadConfig({ env: {}, overrides: fusionAsConfig(settingAsFusion(fitted.chosen), t.config.retrieval) as never });
     assert.equal(config.retrieval.weights.dense, fitted.chosen.dense);
     assert.equal(config.retrieval.agreement.enabled, fitted.chosen.gate !== undefined);
   });
 });
 
-test('pronto tune NAMESPACE prints the pseudo-query scores and the retrieval config', async () => {
+test('pronto tune NAMESPACE stores the fit with the namespace, prints it, and --reset drops it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pronto-tune-'));
   try {
     const file = join(dir, 'docs.jsonl');
     writeFileSync(file, corpus.map((d) => JSON.stringify(d)).join('\n') + '\n');
-    // The simulated embedder keeps three model start-ups to a few seconds (use-lite's take ~30 s under load).
+    // The simulated embedder keeps the model start-ups to a few seconds (use-lite's take ~30 s under load).
     const config = join(dir, 'config.json');
     const sim = { name: 'sim', role: 'embedder', backend: 'sim', options: { base_ms: 0, per_item_ms: 0 }, warmup: { batch_sizes: [1] } };
     writeFileSync(config, JSON.stringify({ models: [sim, { name: 'extractive', role: 'generator', backend: 'extractive' }], pipeline: { embedder: 'sim' } }));
     const env = { ...process.env, PRONTO_CONFIG: config, PRONTO_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn' };
     const bin = join(import.meta.dirname, '../../bin/pronto.js');
-    const run = (...args: string[]) => promisify(execFile)(process.execPath, [bin, ...args], { env, timeout: 120_000 });
-    await run('ingest', file, '--namespace', 'topics');
-    const adapter = join(dir, 'adapter.json');
-    const tuned = JSON.parse((await run('tune', 'topics', '--queries', '10', '--adapter-out', adapter)).stdout);
+    const run = async (...args: string[]) => JSON.parse((await promisify(execFile)(process.execPath, [bin, ...args], { env, timeout: 120_000 })).stdout);
+    await promisify(execFile)(process.execPath, [bin, 'ingest', file, '--namespace', 'topics'], { env, timeout: 120_000 });
+    const tuned = await run('tune', 'topics', '--queries', '10', '--adapter');
     assert.equal(tuned.namespace, 'public/topics');
     assert.equal(tuned.pseudo_queries, 10);
     assert.ok(tuned.chosen['ndcg@10'] >= tuned.bm25_alone['ndcg@10']);
+    assert.deepEqual(tuned.stored.version, 1);
+    assert.equal(tuned.adapter.training.queries, 10);
     assert.equal(tuned.config.retrieval.weights.dense, tuned.chosen.dense);
-    assert.equal(tuned.config.retrieval.query_adapter, adapter);
-    assert.equal((await QueryAdapter.load(adapter)).info.training.queries, 10);
+
+    // What a server on this data dir would read.
+    const loaded = loadConfig({ env: {}, file: config, overrides: { data_dir: join(dir, 'data') } });
+    const reader = await openStored(loaded);
+    try {
+      const stored = await reader.tuning.get('public/topics');
+      assert.equal(stored?.version, 1);
+      assert.deepEqual(stored?.fusion.weights, tuned.fusion.weights);
+      assert.equal(stored?.adapter?.info.training.queries, 10);
+    } finally {
+      await reader.close();
+    }
+
+    assert.deepEqual(await run('tune', 'topics', '--reset'), { namespace: 'public/topics', reset: true });
     await assert.rejects(run('tune', 'missing'), (err: { code?: number; stderr?: string }) => err.code === 2 && /public\/missing does not exist/.test(err.stderr ?? ''));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+async function openStored(config: Config): Promise<Retrieval> {
+  const retrieval = createRetrieval(config, { metrics: createMetrics({ defaultMetrics: false }), logger: silentLogger });
+  await retrieval.start();
+  return retrieval;
+}

@@ -18,7 +18,7 @@ export interface RetrieveRequest {
 }
 
 /**
- * Dense and sparse retrieval in parallel, then fusion. When dense retrieval fails the sparse list
+ * Dense and sparse retrieval in parallel, then fusion (each with the namespace's stored tuning, if any). When dense retrieval fails the sparse list
  * serves alone (and the other way round), flagged in `degraded`; when both fail the stage fails
  * and the caller's fallback (if any) runs.
  */
@@ -33,7 +33,7 @@ export function createRetrieveStage(deps: { config: { retrieval: Pick<RetrievalC
         const wantDense = request.mode !== 'sparse';
         const wantSparse = request.mode !== 'dense' || request.vector === null;
         const [dense, sparse] = await Promise.allSettled([
-          wantDense && request.vector ? retrieval.store.search(request.vector, options) : Promise.resolve(null),
+          wantDense && request.vector ? retrieval.searchDense(request.vector, options) : Promise.resolve(null),
           wantSparse ? retrieval.sparse.search(request.query, options) : Promise.resolve(null),
         ]);
         if (dense.status === 'rejected') {
@@ -51,7 +51,7 @@ export function createRetrieveStage(deps: { config: { retrieval: Pick<RetrievalC
         }
         const [denseHits, sparseHits] = [dense.value, sparse.value];
         if (denseHits && sparseHits) {
-          return retrieval.fuse(denseHits, sparseHits, { method: request.fusion ?? config.retrieval.fusion, topK: request.candidates });
+          return retrieval.fuse(denseHits, sparseHits, { method: request.fusion ?? config.retrieval.fusion, topK: request.candidates, namespace: request.namespace });
         }
         return denseHits ?? sparseHits ?? [];
       },

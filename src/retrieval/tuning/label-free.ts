@@ -6,6 +6,7 @@ import type { LanceVectorStore } from '../lance-store.js';
 import type { QueryAdapter } from '../query-adapter.js';
 import { configuredSetting, FusionScorer, summarize, WEIGHT_AND_GATE_GRID, type FusionSetting } from './fusion-grid.js';
 import { heldOutLists, type HeldOut } from './held-out-lists.js';
+import type { FusionTuning } from './tuning-store.js';
 
 export interface LabelFreeFusion {
   /** The grid's setting best on the pseudo-queries. */
@@ -58,13 +59,18 @@ function pseudoQueryAdapter(heldOut: HeldOut, embedder: string, namespace: strin
   });
 }
 
-/** The `retrieval` config that applies a setting (weights summing to 1, the gate on or off). */
-export function settingAsConfig(setting: FusionSetting, rc: RetrievalConfig): { retrieval: Record<string, unknown> } {
+/** A setting as the fusion a namespace's tuning stores (weights summing to 1). */
+export function settingAsFusion(setting: FusionSetting): FusionTuning {
+  return { weights: { dense: setting.dense, sparse: Number((1 - setting.dense).toFixed(4)) }, agreement: setting.gate };
+}
+
+/** The `retrieval` config that applies a namespace's fusion to every namespace (the gate on or off). */
+export function fusionAsConfig(fusion: FusionTuning, rc: RetrievalConfig): { retrieval: Record<string, unknown> } {
   return {
     retrieval: {
       fusion: 'weighted',
-      weights: { dense: setting.dense, sparse: Number((1 - setting.dense).toFixed(4)) },
-      agreement: setting.gate ? { enabled: true, ...setting.gate } : { ...rc.agreement, enabled: false },
+      weights: fusion.weights,
+      agreement: fusion.agreement ? { enabled: true, ...fusion.agreement } : { ...rc.agreement, enabled: false },
     },
   };
 }
