@@ -3,7 +3,7 @@
 // --minutes: searches (sparse and hybrid), answers, document upserts over a fixed pool of ids (so
 // the index stops growing), deletes and ingest jobs, all through nginx from --clients closed-loop
 // clients. Every --window seconds it prints one JSON line: each process's RSS and open file
-// descriptors, and each kind's requests, statuses, p50 and p99. At the end, a summary that compares
+// descriptors (and an api's V8 heap), and each kind's requests, statuses, p50 and p99. At the end, a summary that compares
 // the first window after warm-up with the last; it exits 1 when a process grew past the bounds
 // (--rss-mb, --fds), so a leak fails the run.
 //
@@ -86,10 +86,23 @@ async function client(url: string, samples: Sample[], stop: AbortSignal): Promis
   }
 }
 
-/** Each pronto process: its name, RSS and open descriptors now. */
-function processes(cluster: Cluster) {
-  const members = [...cluster.apis.map((m, i) => ({ name: `api${i}`, m })), ...cluster.workers.map((m, i) => ({ name: `worker${i}`, m }))];
-  return members.map(({ name, m }) => ({ name, rssMb: rssMb(m.child.pid!), fds: openFds(m.child.pid!) }));
+/**
+ * Each pronto process: its name, RSS and open descriptors now, and for an api its V8 heap in use
+ * (from its /metrics): RSS growing while the heap does not is native memory (LanceDB's caches).
+ */
+async function processes(cluster: Cluster) {
+  const apis = await Promise.all(cluster.apis.map(async (m, i) => ({ name: `api${i}`, m, heapMb: await heapUsedMb(cluster.apiUrl(i)) })));
+  const members = [...apis, ...cluster.workers.map((m, i) => ({ name: `worker${i}`, m, heapMb: undefined }))];
+  return members.map(({ name, m, heapMb }) => ({ name, rssMb: rssMb(m.child.pid!), heapMb, fds: openFds(m.child.pid!) }));
+}
+
+async function heapUsedMb(apiUrl: string): Promise<number | undefined> {
+  const text = await fetch(`${apiUrl}/metrics`).then(
+    (res) => res.text(),
+    () => '',
+  );
+  const bytes = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1];
+  return bytes === undefined ? undefined : Math.round(Number(bytes) / 2 ** 20);
 }
 
 function windowStats(samples: Sample[]) {
@@ -145,11 +158,11 @@ async function main(): Promise<void> {
     const stop = new AbortController();
     const started = performance.now();
     const clients = Array.from({ length: Number(values.clients) }, () => client(cluster.url, samples, stop.signal));
-    const windows: Array<ReturnType<typeof windowStats> & { minute: number; processes: ReturnType<typeof processes>; load: number }> = [];
+    const windows: Array<ReturnType<typeof windowStats> & { minute: number; processes: Awaited<ReturnType<typeof processes>>; load: number }> = [];
     for (let end = started + windowMs; end <= started + durationMs; end += windowMs) {
       await new Promise((resolve) => setTimeout(resolve, end - performance.now()));
       const inWindow = samples.filter((s) => s.at + s.ms > end - windowMs && s.at + s.ms <= end);
-      const row = { minute: round((end - started) / 60_000), ...windowStats(inWindow), processes: processes(cluster), load: round(loadavg()[0]) };
+      const row = { minute: round((end - started) / 60_000), ...windowStats(inWindow), processes: await processes(cluster), load: round(loadavg()[0]) };
       windows.push(row);
       console.log(JSON.stringify(row));
     }
@@ -163,6 +176,7 @@ async function main(): Promise<void> {
       name: p.name,
       rssMb: `${first.processes[i].rssMb} -> ${p.rssMb}`,
       rssGrowthMb: p.rssMb - first.processes[i].rssMb,
+      heapMb: p.heapMb === undefined ? undefined : `${first.processes[i].heapMb} -> ${p.heapMb}`,
       fds: `${first.processes[i].fds} -> ${p.fds}`,
       fdGrowth: p.fds - first.processes[i].fds,
     }));
