@@ -119,5 +119,14 @@ export async function collectAnswer(answer: AnswerStream, ctx: RequestContext) {
   let text = '';
   for await (const token of answer.tokens) text += token;
   const done = await answer.done;
-  return { answer: text, contexts: contexts.map(presentHit), citations: done.citations, usage: done.usage, model: done.model, ...pipelineReport(ctx) };
+  return {
+    answer: text,
+    contexts: contexts.map(presentHit),
+    citations: done.citations,
+    usage: done.usage,
+    model: done.model,
+    ...pipelineReport(ctx),
+    // A flow's answer carries its steps, as its stream carried them.
+    ...(ctx.steps?.length ? { steps: ctx.steps } : {}),
+  };
 }

@@ -67,8 +67,8 @@ export function createJobHandlers(pipeline: Pipeline, config: JobHandlersConfig)
         steps.push(event);
         run.reportProgress(progress(event), [...steps]);
       };
-      const answer = await collectAnswer(answerFor(pipeline, input, config, ctx, onStep), ctx);
-      return { ...answer, steps };
+      // The answer carries the steps (collectAnswer), as /v1/chat's does with stream: false.
+      return collectAnswer(answerFor(pipeline, input, config, ctx, onStep), ctx);
     },
     async ingest(raw, ctx) {
       const input = raw as IngestJobInput;

@@ -104,6 +104,11 @@ describe('flows', () => {
     assert.match(body.answer, /worker|BullMQ|Redis/);
     assert.deepEqual(body.degraded, []);
     assert.ok(body.timings['step.rewrite'] !== undefined && body.timings['step.retrieve'] !== undefined, JSON.stringify(body.timings));
+    assert.deepEqual(
+      body.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`),
+      ['rewrite:ok', 'retrieve:ok', 'retrieve:ok', 'rerank:skipped', 'rerank:skipped', 'generate:running'],
+      'the whole answer carries its steps',
+    );
   });
 
   test('SSE: step events (name, status, timing, retrieved ids) stream before the answer', async () => {

@@ -28,6 +28,7 @@ function answerBodySchema(s: Schemas) {
       degraded: s.Degraded,
       variant: s.Variant,
       cache: Type.Optional(s.Cache),
+      steps: Type.Optional(Type.Array(s.Step, { description: "With `flow`: the flow's steps, as the stream's `step` events" })),
     },
     { title: 'Answer' },
   );
