@@ -3,7 +3,7 @@ import type { SampleCorpusConfig } from '../config/schema.js';
 import { ProntoError } from '../core/errors.js';
 import type { ChatMessage } from '../models/types.js';
 import type { Filter, Hit } from '../retrieval/types.js';
-import type { AnswerInput, AnswerStream, Pipeline, RequestContext, SearchInput, StepEvent } from '../pipeline/types.js';
+import type { AnswerInput, AnswerStream, Pipeline, RequestContext, SearchInput, StepEvent, WholeAnswer } from '../pipeline/types.js';
 
 /**
  * Answers in the API's shape, shared by the HTTP routes and the job handlers (a job's result is
@@ -116,15 +116,22 @@ export function pipelineReport(ctx: RequestContext) {
 /** The whole answer at once, for the non-streaming routes and jobs. */
 export async function collectAnswer(answer: AnswerStream, ctx: RequestContext) {
   const contexts = await answer.contexts;
+  const cached = await answer.cached;
+  if (cached) return { ...answerHead(cached), ...answerReport(ctx) };
   let text = '';
   for await (const token of answer.tokens) text += token;
   const done = await answer.done;
+  return { answer: text, contexts: contexts.map(presentHit), citations: done.citations, usage: done.usage, model: done.model, ...answerReport(ctx) };
+}
+
+/** The part of an answer's body that is the answer's own (the rest is `answerReport`, the request's). */
+export function answerHead(answer: WholeAnswer) {
+  return { answer: answer.pieces.join(''), contexts: answer.contexts.map(presentHit), citations: answer.citations, usage: answer.usage, model: answer.model };
+}
+
+/** The request's part of an answer's body: its pipeline report and, for a flow, its steps. */
+export function answerReport(ctx: RequestContext) {
   return {
-    answer: text,
-    contexts: contexts.map(presentHit),
-    citations: done.citations,
-    usage: done.usage,
-    model: done.model,
     ...pipelineReport(ctx),
     // A flow's answer carries its steps, as its stream carried them.
     ...(ctx.steps?.length ? { steps: ctx.steps } : {}),

@@ -1,26 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { TieredCache } from '../core/cache.js';
-import type { TokenUsage } from '../models/types.js';
 import type { Hit } from '../retrieval/types.js';
 import { namespaceOf } from './context.js';
 import type { SemanticIndex } from './semantic-index.js';
-import type { RequestContext } from './types.js';
+import type { RequestContext, WholeAnswer } from './types.js';
 
 export interface CachedSearch {
   kind: 'search';
   hits: Hit[];
 }
 
-export interface CachedAnswer {
+export interface CachedAnswer extends WholeAnswer {
   kind: 'answer';
-  /** The question the answer was made for (a semantic hit names it). */
-  question: string;
-  /** The answer in the pieces it was generated in: a stream of a cached answer replays them. */
-  pieces: string[];
-  contexts: Hit[];
-  usage: TokenUsage;
-  model: string;
-  citations: string[];
 }
 
 export type CachedResult = CachedSearch | CachedAnswer;

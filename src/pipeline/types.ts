@@ -148,6 +148,27 @@ export interface AnswerStream {
   tokens: AsyncIterable<string>;
   /** Resolves after the last token. */
   done: Promise<{ usage: TokenUsage; model: string; citations: string[] }>;
+  /**
+   * Resolves with `contexts`: the whole answer when the results cache served it (then `tokens`
+   * need not be read: `done` resolves only if they are), else undefined. Flows without a cache
+   * leave it out.
+   */
+  cached?: Promise<WholeAnswer | undefined>;
+}
+
+/**
+ * An answer as the results cache keeps it. The memory tier hands out the same object on every
+ * hit of its key, so what is derived from it (a response's serialized bytes) can be kept with it.
+ */
+export interface WholeAnswer {
+  /** The question the answer was made for (a semantic hit names it). */
+  question: string;
+  /** The answer in the pieces it was generated in: a stream of a cached answer replays them. */
+  pieces: string[];
+  contexts: Hit[];
+  usage: TokenUsage;
+  model: string;
+  citations: string[];
 }
 
 export interface EmbedInput {

@@ -44,7 +44,6 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
         pending = slot;
         if (cached) {
           yield* cached.pieces;
-          recordTranscript(ctx, cached.pieces.join(''), cached.citations);
           done.resolve({ usage: cached.usage, model: cached.model, citations: cached.citations });
           return;
         }
@@ -78,7 +77,10 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
         pending?.slot.fill(undefined);
       }
     }
-    return { contexts: prepared.then((p) => p.contexts), tokens: tokens(), done: done.promise };
+    const cached = prepared.then((p) => p.cached);
+    // Most callers read the tokens and never this: its failure (prepare's) reaches them through `contexts`.
+    cached.catch(() => undefined);
+    return { contexts: prepared.then((p) => p.contexts), tokens: tokens(), done: done.promise, cached };
   }
 
   /**
@@ -159,9 +161,11 @@ interface Prepared {
   pending?: { slot: ResultSlot<CachedAnswer>; question: string; vector?: Float32Array };
 }
 
+/** A cached answer's transcript is whole at once: a caller may take the answer without reading its tokens. */
 function fromCache(ctx: RequestContext, messages: ChatMessage[], cached: CachedAnswer): Prepared {
   ctx.transcript.input = cached.question;
   ctx.transcript.retrieved = cached.contexts.map((hit) => ({ id: hit.id, doc_id: hit.docId, score: hit.score }));
+  recordTranscript(ctx, cached.pieces.join(''), cached.citations);
   return { messages, contexts: cached.contexts, cached };
 }
 

@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { PipelineRouteDeps } from '../route-deps.js';
-import { answerFor, answerInputFrom, collectAnswer } from '../../api/answers.js';
+import { answerFor, answerInputFrom } from '../../api/answers.js';
+import { answerBodySchemas, createAnswerReplier, type AnswerBodySchemas } from '../answer-body.js';
 import { liveAnswerEvents, primed, toSse } from '../answer-stream.js';
 import { contextOf } from '../request-context-of.js';
 import { SPLIT_BY_VARIANT } from '../plugins/request-context.js';
@@ -9,34 +10,16 @@ import { errorResponses, type Schemas } from '../schemas.js';
 
 /** `POST /v1/infer` (one question, whole answer) and `POST /v1/chat` (a conversation, streamed over SSE). */
 export function registerAnswerRoutes(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
-  const AnswerBody = answerBodySchema(s);
-  registerInferRoute(app, deps, s, AnswerBody);
-  registerChatRoute(app, deps, s, AnswerBody);
+  const bodies = answerBodySchemas(s);
+  const replier = createAnswerReplier(bodies);
+  registerInferRoute(app, deps, s, bodies.body, replier);
+  registerChatRoute(app, deps, s, bodies.body, replier);
 }
 
-/** The whole answer, as `/v1/infer` and `/v1/chat` with `stream: false` send it. */
-function answerBodySchema(s: Schemas) {
-  return Type.Object(
-    {
-      answer: Type.String(),
-      contexts: Type.Array(s.Hit),
-      citations: Type.Array(Type.String(), { description: 'Ids of the contexts the answer cites' }),
-      usage: s.Usage,
-      model: Type.String(),
-      latency_ms: Type.Number(),
-      timings: s.Timings,
-      degraded: s.Degraded,
-      variant: s.Variant,
-      cache: Type.Optional(s.Cache),
-      steps: Type.Optional(Type.Array(s.Step, { description: "With `flow`: the flow's steps, as the stream's `step` events" })),
-    },
-    { title: 'Answer' },
-  );
-}
+type AnswerBodySchema = AnswerBodySchemas['body'];
+type AnswerReplier = ReturnType<typeof createAnswerReplier>;
 
-type AnswerBodySchema = ReturnType<typeof answerBodySchema>;
-
-function registerInferRoute(app: FastifyInstance, { config, pipeline }: PipelineRouteDeps, s: Schemas, AnswerBody: AnswerBodySchema): void {
+function registerInferRoute(app: FastifyInstance, { config, pipeline }: PipelineRouteDeps, s: Schemas, AnswerBody: AnswerBodySchema, replyWith: AnswerReplier): void {
   const InferBody = s.InferRequest;
   app.post<{ Body: Static<typeof InferBody> }>(
     '/v1/infer',
@@ -49,14 +32,14 @@ function registerInferRoute(app: FastifyInstance, { config, pipeline }: Pipeline
         response: { 200: AnswerBody, ...errorResponses(s) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const ctx = contextOf(request);
-      return collectAnswer(pipeline.answer(answerInputFrom(request.body, config), ctx), ctx);
+      return replyWith(reply, pipeline.answer(answerInputFrom(request.body, config), ctx), ctx);
     },
   );
 }
 
-function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineRouteDeps, s: Schemas, AnswerBody: AnswerBodySchema): void {
+function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineRouteDeps, s: Schemas, AnswerBody: AnswerBodySchema, replyWith: AnswerReplier): void {
   const ChatBody = s.ChatRequest;
   app.post<{ Body: Static<typeof ChatBody> }>(
     '/v1/chat',
@@ -91,7 +74,7 @@ function registerChatRoute(app: FastifyInstance, { config, pipeline }: PipelineR
     },
     async (request, reply) => {
       const ctx = contextOf(request);
-      if (request.body.stream === false) return collectAnswer(answerFor(pipeline, request.body, config, ctx), ctx);
+      if (request.body.stream === false) return replyWith(reply, answerFor(pipeline, request.body, config, ctx), ctx);
       // The status line goes out with the first event: a flow's first step, else the first token.
       const events = await primed(liveAnswerEvents((onStep) => answerFor(pipeline, request.body, config, ctx, onStep), ctx));
       return reply
