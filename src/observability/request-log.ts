@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestSummary } from './recent-requests.js';
@@ -75,32 +75,55 @@ export function requestLogDir(dataDir: string): string {
  */
 export function inSample(requestId: string, rate: number): boolean {
   if (rate >= 1 || rate <= 0) return rate >= 1;
-  return createHash('sha256').update(requestId).digest().readUInt32BE(0) / 2 ** 32 < rate;
+  // One-shot hash: no Hash object per request. The digest is the same SHA-256, so is the sample.
+  return hash('sha256', requestId, 'buffer').readUInt32BE(0) / 2 ** 32 < rate;
 }
 
 export function createRequestLog(options: RequestLogOptions): RequestLog {
+  const live = join(options.dir, LIVE);
   let size: number | undefined;
   let writing: Promise<void> = Promise.resolve();
+  /** Lines recorded while a write is under way: the next write takes them all. */
+  let queued: string[] = [];
 
-  async function append(line: string): Promise<void> {
+  /**
+   * Appends lines, rotating before a line that would take the live file past max_file_bytes, as
+   * one append per run of lines between rotations (under load: one file write for many requests,
+   * not an open-write-close each).
+   */
+  async function append(lines: string[]): Promise<void> {
     if (size === undefined) {
       await mkdir(options.dir, { recursive: true });
-      size = await stat(join(options.dir, LIVE)).then(
+      size = await stat(live).then(
         (s) => s.size,
         () => 0,
       );
     }
-    const bytes = Buffer.byteLength(line);
-    if (size > 0 && size + bytes > options.maxFileBytes) {
-      await rotate(options.dir, options.maxFiles);
-      size = 0;
+    let run = '';
+    let runBytes = 0;
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line);
+      if (size + runBytes > 0 && size + runBytes + bytes > options.maxFileBytes) {
+        if (run) await appendFile(live, run);
+        await rotate(options.dir, options.maxFiles);
+        [size, run, runBytes] = [0, '', 0];
+      }
+      run += line;
+      runBytes += bytes;
     }
-    await appendFile(join(options.dir, LIVE), line);
-    size += bytes;
+    if (run) await appendFile(live, run);
+    size += runBytes;
   }
   const enqueue = (entry: RequestRecord | FeedbackLine) => {
-    const line = JSON.stringify(entry) + '\n';
-    writing = writing.then(() => append(line)).catch(options.onError);
+    queued.push(JSON.stringify(entry) + '\n');
+    if (queued.length > 1) return;
+    writing = writing
+      .then(() => {
+        const lines = queued;
+        queued = [];
+        return append(lines);
+      })
+      .catch(options.onError);
   };
 
   return {
