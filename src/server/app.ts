@@ -3,7 +3,9 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { lazyChild } from '../observability/logger.js';
 import type { Runtime } from '../runtime.js';
 import { createAdmission, type Admission, type AdmissionState } from './front/admission.js';
 import { createAuthenticator, type Authenticator } from './front/auth.js';
@@ -73,6 +75,9 @@ export async function buildApp(runtime: Runtime): Promise<App> {
     // Fastify's own request lines log the raw URL (ids, namespaces: PII); ./plugins/request-observer.ts
     // logs each request once, by its route template, when the response is done.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's logger (its id bound) is made on its first line: most requests write none.
+    childLoggerFactory: (logger, bindings, options) =>
+      Object.keys(options).length > 0 ? logger.child(bindings, options) : lazyChild(logger as Logger, bindings),
     bodyLimit: config.server.body_limit_bytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkError,
