@@ -1,6 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
 import type { ConfigProblem } from '../core/errors.js';
-import { TOOL_ARGUMENTS } from './flow-tools.js';
+import { TOOL_ARGUMENTS, TOOL_CALLING_BACKENDS } from './flow-tools.js';
 import { STEP_SCHEMAS, type FlowConfig, type FlowsConfig, type FlowStepConfig } from './flows.js';
 import type { ModelConfig } from './models.js';
 
@@ -40,6 +40,17 @@ function stepProblems(
       if (!error) return [];
       const where = error.path ? `arguments${error.path.replaceAll('/', '.')}` : 'arguments';
       return [{ key: `${key}.${where}`, message: `${named}: ${step.tool} ${where}: ${error.message}` }];
+    }
+    case 'plan': {
+      const modelName = step.model ?? defaultGenerator;
+      const model = models.get(modelName);
+      let message: string | undefined;
+      if (!model) message = `no model named "${modelName}" in models`;
+      else if (model.role !== 'generator') message = `model "${modelName}" is a ${model.role}, not a generator`;
+      else if (!(TOOL_CALLING_BACKENDS as readonly string[]).includes(model.backend)) {
+        message = `model "${modelName}" (backend ${model.backend}) does not call tools; the planner needs one of: ${TOOL_CALLING_BACKENDS.join(', ')}`;
+      }
+      return message ? [{ key: `${key}.model`, message: `${named}: ${message}` }] : [];
     }
     case 'branch':
       return [

@@ -120,8 +120,32 @@ const BranchCondition = Type.Union([
   ),
 ]);
 
+/**
+ * Asks a generator that calls tools (TOOL_CALLING_BACKENDS) to gather evidence: it calls the
+ * listed tools (search and fetch limited to `namespaces`) until it answers, `max_calls` tool
+ * calls ran or its calls used `token_budget` tokens. What the tools found joins the contexts.
+ */
+const PlanStep = Type.Object(
+  {
+    kind: Type.Literal('plan'),
+    ...StepCommon,
+    /** The generator that plans (a model with tool calls); default `pipeline.generator`. */
+    model: Type.Optional(Type.String({ minLength: 1 })),
+    /** Default every tool. */
+    tools: Type.Optional(Type.Array(ToolName, { minItems: 1, uniqueItems: true })),
+    /** The namespaces its searches and fetches may name; default the request's. */
+    namespaces: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    /** The step limit: tool calls in all (default 4). */
+    max_calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+    /** The token budget: prompt and completion tokens of the planner's calls together (default 2048). */
+    token_budget: Type.Optional(Type.Integer({ minimum: 1 })),
+    on_failure: OnFailure,
+  },
+  { additionalProperties: false },
+);
+
 /** The steps a branch may take: any but `generate` and another `branch` (branches do not nest). */
-const BranchedStep = Type.Union([RewriteStep, RetrieveStep, RerankStep, ToolStep, LoopStep]);
+const BranchedStep = Type.Union([RewriteStep, RetrieveStep, RerankStep, ToolStep, LoopStep, PlanStep]);
 
 /** Runs `then` when the condition holds, else `else` (nothing when absent). */
 const BranchStep = Type.Object(
@@ -144,9 +168,10 @@ export const STEP_SCHEMAS = {
   tool: ToolStep,
   loop: LoopStep,
   branch: BranchStep,
+  plan: PlanStep,
 };
 
-export const FlowStepSchema = Type.Union([RewriteStep, RetrieveStep, RerankStep, GenerateStep, ToolStep, LoopStep, BranchStep]);
+export const FlowStepSchema = Type.Union([RewriteStep, RetrieveStep, RerankStep, GenerateStep, ToolStep, LoopStep, BranchStep, PlanStep]);
 
 export const FlowSchema = Type.Object(
   {
@@ -172,6 +197,8 @@ export const FLOW_DEFAULTS = {
   on_failure: 'skip',
   max_rounds: 3,
   min_citations: 2,
+  max_calls: 4,
+  token_budget: 2048,
 } as const;
 
 /** The embedded default: the deterministic planner (split, retrieve per part, answer each with citations). */

@@ -19,6 +19,8 @@ import type {
   ModelLifecycle,
   Reranker,
   TokenUsage,
+  ToolCallRequest,
+  ToolCallResult,
 } from './types.js';
 
 /**
@@ -228,12 +230,40 @@ export class ServedGenerator extends ServedBase implements Generator {
     return Object.assign(stream(), { usage: () => usage });
   }
 
+  /**
+   * One tool-calling turn on this model's own backend, in a slot, under the execution timeout.
+   * No fallback: the chain's next model may not call tools, and the caller (the planner) treats
+   * a failed turn as the end of its planning.
+   */
+  async callTools(request: ToolCallRequest, options: CallOptions): Promise<ToolCallResult> {
+    const { slot, signal, finish } = await this.acquire(options);
+    try {
+      if (!slot.backend.callTools) {
+        throw new ProntoError('unsupported_parameter', `Model ${this.name} (backend ${this.backend}) does not call tools`, { field: 'tools' });
+      }
+      const result = await slot.backend.callTools(request, { ...options, signal });
+      this.deps.metrics.modelCalls.inc({ model: this.name, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      if (!options.signal.aborted) this.deps.metrics.modelCalls.inc({ model: this.name, outcome: 'error' });
+      throw signal.aborted && !options.signal.aborted ? signal.reason : err;
+    } finally {
+      finish();
+    }
+  }
+
   close(): void {
     for (const slot of this.slots) slot.limiter.close(new ProntoError('shutting_down'));
   }
 
   /** Waits (admission-controlled) for a slot, then starts the backend's stream under the execution timeout. */
   private async start(request: GenerateRequest, options: CallOptions) {
+    const { slot, signal, finish } = await this.acquire(options);
+    return { stream: slot.backend.generate(request, { ...options, signal }), finish };
+  }
+
+  /** A slot (waited for, admission-controlled) and the signal of the execution timeout that starts with it. */
+  private async acquire(options: CallOptions) {
     if (this.slots.length === 0) throw new ProntoError('not_ready', `Model ${this.name} is not loaded yet`);
     const { metrics } = this.deps;
     const { queue_timeout_ms, execution_timeout_ms } = this.config.batching;
@@ -263,7 +293,8 @@ export class ServedGenerator extends ServedBase implements Generator {
     const signal = AbortSignal.any([options.signal, timeout.signal]);
     const startedAt = performance.now();
     return {
-      stream: slot.backend.generate(request, { ...options, signal }),
+      slot,
+      signal,
       finish: () => {
         clearTimeout(timer);
         release();

@@ -91,6 +91,49 @@ export interface Generator extends ModelInfo {
    * model finishes; an abort rejects with the signal's reason. `usage` is filled when it ends.
    */
   generate(request: GenerateRequest, options: CallOptions): GenerationStream;
+  /**
+   * One turn of a tool-calling exchange (OpenAI's `tools`/`tool_calls`): the model answers or
+   * calls tools. Only generators whose backend calls tools have it (openai; llama, with a grammar).
+   */
+  callTools?(request: ToolCallRequest, options: CallOptions): Promise<ToolCallResult>;
+}
+
+/** A tool a model may call: its name, what it does, the JSON schema of its arguments. */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text, as OpenAI's wire carries them. */
+  arguments: string;
+}
+
+/** A turn of a tool-calling conversation: the chat roles, an assistant's calls, a tool's result. */
+export type ToolTurn =
+  | ChatMessage
+  | { role: 'assistant'; content: string; tool_calls: ToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+/** `auto`: call or answer; `required`: call one of the tools; `{name}`: call that one. */
+export type ToolChoice = 'auto' | 'required' | { name: string };
+
+export interface ToolCallRequest {
+  messages: ToolTurn[];
+  tools: ToolSpec[];
+  toolChoice: ToolChoice;
+  maxTokens: number;
+  temperature?: number;
+}
+
+export interface ToolCallResult {
+  /** The model's text ('' when it only called tools). */
+  content: string;
+  toolCalls: ToolCall[];
+  usage: TokenUsage;
 }
 
 export interface GenerationStream extends AsyncIterable<string> {

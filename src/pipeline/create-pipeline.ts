@@ -11,6 +11,7 @@ import { createAnswerFlow } from './flows/answer.js';
 import type { FlowDeps, PipelineSettings } from './flows/deps.js';
 import { createEmbedFlow } from './flows/embed.js';
 import { createIngestFlow } from './flows/ingest.js';
+import { createToolTurnFlow } from './flows/tool-turn.js';
 import { createOrchestratedFlows } from './flows/orchestrated.js';
 import { createSearchFlow } from './flows/search.js';
 import { cachedFeatureSource, type FeatureSource } from './stages/features.js';
@@ -62,6 +63,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     search: (input, ctx) => flowsFor(ctx).search({ ...input, namespace: namespaceFor(ctx, input.namespace) }, ctx),
     answer: (input, ctx) => flowsFor(ctx).answer({ ...input, namespace: namespaceFor(ctx, input.namespace) }, ctx),
     complete: (input, ctx) => flowsFor(ctx).complete(input, ctx),
+    callTools: (input, ctx) => flowsFor(ctx).callTools(input, ctx),
     embed: (input, ctx) => flowsFor(ctx).embed(input, ctx),
     flow: (input, ctx) => flowsFor(ctx).flow({ ...input, namespace: namespaceFor(ctx, input.namespace) }, ctx),
     ingest: base.ingest,
@@ -76,5 +78,6 @@ function createFlows(deps: FlowDeps): Pipeline {
     ...createEmbedFlow(deps),
     ...createIngestFlow(deps),
     ...createOrchestratedFlows(deps),
+    ...createToolTurnFlow(deps),
   };
 }

@@ -7,7 +7,7 @@ import type { StepKind } from '../config/flows.js';
 import type { StageName } from '../config/schema.js';
 import type { Deadline } from '../core/deadline.js';
 import type { Transcript } from '../observability/request-log.js';
-import type { ChatMessage, TokenUsage } from '../models/types.js';
+import type { ChatMessage, TokenUsage, ToolCallResult, ToolChoice, ToolSpec, ToolTurn } from '../models/types.js';
 import type { DocumentInput, Filter, FusionMethod, Hit, IngestResult, SearchMode } from '../retrieval/types.js';
 
 /** One request's state as it flows through the stages. */
@@ -185,8 +185,20 @@ export interface CompleteInput {
   stop?: string[];
 }
 
+/** One tool-calling turn with a named model (the OpenAI-compatible route with `tools`). */
+export interface ToolTurnInput {
+  model: string;
+  messages: ToolTurn[];
+  tools: ToolSpec[];
+  toolChoice: ToolChoice;
+  maxTokens?: number;
+  temperature?: number;
+}
+
 export interface Pipeline {
   complete(input: CompleteInput, ctx: RequestContext): AnswerStream;
+  /** A tool-calling turn: `unsupported_parameter` (field `tools`) for a model that does not call tools. */
+  callTools(input: ToolTurnInput, ctx: RequestContext): Promise<ToolCallResult & { model: string }>;
   search(input: SearchInput, ctx: RequestContext): Promise<SearchResult>;
   answer(input: AnswerInput, ctx: RequestContext): AnswerStream;
   /** Runs a configured flow (`flows` in config); `unknown_flow` (404) for a name it lacks. */

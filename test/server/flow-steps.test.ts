@@ -226,6 +226,15 @@ describe('flows are checked when the config loads', () => {
     refused({ f: { steps: [{ kind: 'generate' }, { kind: 'rewrite' }] } }, /flows\.f\.steps/, /flow "f" must end with one generate step/);
   });
 
+  test("a plan step's model must be a generator that calls tools", () => {
+    refused(
+      { f: { steps: [{ kind: 'plan', name: 'think', model: 'extractive' }, { kind: 'generate' }] } },
+      /flows\.f\.steps\.0\.model/,
+      /flow "f", step "think": model "extractive" \(backend extractive\) does not call tools/,
+    );
+    refused({ f: { steps: [{ kind: 'plan', model: 'nope' }, { kind: 'generate' }] } }, /flows\.f\.steps\.0\.model/, /no model named "nope"/);
+  });
+
   test('a tool step inside a branch is checked too', () => {
     refused(
       { f: { steps: [{ kind: 'branch', if: { contexts_below: 1 }, then: [{ kind: 'tool', tool: 'lookup_features', arguments: {} }] }, { kind: 'generate' }] } },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from 'pino';
@@ -9,7 +10,8 @@ import type { ModelConfig } from '../../config/models.js';
 import { modelKey, parseOptions } from '../options.js';
 import { lastUserMessage, passagesForModel, renderPrompt } from '../prompt.js';
 import type { BackendContext, BackendModel } from '../backend.js';
-import type { CallOptions, Embedder, GenerateRequest, GenerationStream, Generator, TokenUsage } from '../types.js';
+import type { CallOptions, Embedder, GenerateRequest, GenerationStream, Generator, TokenUsage, ToolCallRequest, ToolCallResult } from '../types.js';
+import { readReply, replySchema, toolPrompt } from './llama-tools.js';
 import { normalize } from '../../core/vectors.js';
 import { importOptional } from '../optional-package.js';
 
@@ -138,6 +140,54 @@ class LlamaGenerator implements Generator {
     return Object.assign(stream(), { usage: () => usage });
   }
 
+  /**
+   * One tool-calling turn: a completion constrained by a grammar built from the tools' schemas
+   * (llama-tools.ts), so the reply is always a valid call (or, with `auto`, an answer). A reply
+   * cut off by `maxTokens` before its JSON closes is an upstream failure.
+   */
+  async callTools(request: ToolCallRequest, options: CallOptions): Promise<ToolCallResult> {
+    throwIfAborted(options.signal);
+    const { model, llama } = this.runtime;
+    const sequence = this.free.pop();
+    if (!model || !llama || !sequence) {
+      throw model ? new ProntoError('overloaded', `Every ${this.name} sequence is busy`, { retryAfterS: 1 }) : new ProntoError('not_ready', `Model ${this.name} is not loaded`);
+    }
+    const { LlamaCompletion } = await importOptional('node-llama-cpp', () => import('node-llama-cpp'));
+    const completion = new LlamaCompletion({ contextSequence: sequence });
+    try {
+      await sequence.clearHistory();
+      // The schema is built at run time from the request, so its type cannot be inferred statically.
+      const grammar = await llama.createGrammarForJsonSchema(replySchema(request) as { type: 'object' });
+      // The reply keeps up to half the window; the prompt keeps its end (the latest turns).
+      const reserved = Math.min(request.maxTokens, Math.floor(this.runtime.contextSize / 2));
+      const prompt = model.tokenize(toolPrompt(request)).slice(-(this.runtime.contextSize - reserved));
+      let completionTokens = 0;
+      const text = await completion.generateCompletion(prompt, {
+        grammar,
+        maxTokens: Math.max(1, Math.min(request.maxTokens, this.runtime.contextSize - prompt.length)),
+        temperature: request.temperature ?? this.options.temperature,
+        signal: options.signal,
+        onToken: (tokens) => (completionTokens += tokens.length),
+      });
+      const usage = { prompt_tokens: prompt.length, completion_tokens: completionTokens };
+      let parsed: unknown;
+      try {
+        parsed = grammar.parse(text);
+      } catch (err) {
+        throw new ProntoError('upstream_failed', `${this.name}'s tool call did not end within ${request.maxTokens} tokens`, { cause: err });
+      }
+      const reply = readReply(parsed);
+      if ('answer' in reply) return { content: reply.answer, toolCalls: [], usage };
+      return { content: '', toolCalls: [{ id: `call_${randomUUID().slice(0, 8)}`, ...reply }], usage };
+    } catch (err) {
+      if (options.signal.aborted) throw options.signal.reason;
+      throw err instanceof ProntoError ? err : asUpstream(err);
+    } finally {
+      completion.dispose({ disposeSequence: false });
+      this.free.push(sequence);
+    }
+  }
+
   async close(): Promise<void> {
     await this.context?.dispose();
     this.context = undefined;
@@ -205,5 +255,5 @@ export function fitPrompt<T = Token>(request: GenerateRequest, tokenize: (text: 
 }
 
 function asUpstream(err: unknown): ProntoError {
-  return new ProntoError('upstream_failed', `llama generation failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new ProntoError('upstream_failed', `llama failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }

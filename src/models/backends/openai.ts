@@ -10,7 +10,19 @@ import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import { lastUserMessage, passagesForModel, renderPrompt } from '../prompt.js';
 import type { BackendModel } from '../backend.js';
-import type { CallOptions, ChatMessage, Embedder, GenerateRequest, GenerationStream, Generator, Reranker, TokenUsage } from '../types.js';
+import type {
+  CallOptions,
+  ChatMessage,
+  Embedder,
+  GenerateRequest,
+  GenerationStream,
+  Generator,
+  Reranker,
+  TokenUsage,
+  ToolCallRequest,
+  ToolCallResult,
+  ToolTurn,
+} from '../types.js';
 import { normalize } from '../../core/vectors.js';
 
 /**
@@ -97,6 +109,11 @@ class OpenAiClient {
   postIdempotent<T>(url: string, body: unknown, signal: AbortSignal): Promise<T> {
     const attempt = (attemptSignal: AbortSignal) => this.postJson<T>(url, body, attemptSignal);
     return this.resilience.idempotent((s) => (this.hedger ? this.hedger.run(attempt, s) : attempt(s)), signal);
+  }
+
+  /** A JSON POST that is not idempotent (a tool-calling turn): breaker only, no retry or hedge. */
+  postOnce<T>(url: string, body: unknown, signal: AbortSignal): Promise<T> {
+    return this.resilience.once((s) => this.postJson<T>(url, body, s), signal);
   }
 
   /** Opens a streamed POST once (breaker only) and returns the response body once headers are in. */
@@ -256,11 +273,54 @@ class OpenAiGenerator implements Generator {
     return Object.assign(stream(), { usage: () => usage });
   }
 
+  /** One turn with `tools`, not streamed (the calls are read whole); never retried, like a stream. */
+  async callTools(request: ToolCallRequest, options: CallOptions): Promise<ToolCallResult> {
+    type Reply = {
+      choices?: Array<{ message?: { content?: string | null; tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: string } }> } }>;
+      usage?: Partial<TokenUsage>;
+    };
+    const body = await this.client.postOnce<Reply>(
+      `${this.client.options.base_url}/chat/completions`,
+      {
+        model: this.client.model,
+        messages: request.messages.map(toWireTurn),
+        tools: request.tools.map((tool) => ({ type: 'function', function: tool })),
+        tool_choice: typeof request.toolChoice === 'string' ? request.toolChoice : { type: 'function', function: { name: request.toolChoice.name } },
+        max_tokens: request.maxTokens,
+        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      },
+      options.signal,
+    );
+    const message = body.choices?.[0]?.message;
+    if (!message) throw new RemoteError(false, 'chat/completions answered without a message');
+    return {
+      content: message.content ?? '',
+      toolCalls: (message.tool_calls ?? []).map((call, i) => ({
+        id: call.id ?? `call_${i}`,
+        name: call.function?.name ?? '',
+        arguments: call.function?.arguments ?? '{}',
+      })),
+      usage: { prompt_tokens: body.usage?.prompt_tokens ?? 0, completion_tokens: body.usage?.completion_tokens ?? 0 },
+    };
+  }
+
   async load(): Promise<void> {}
   async warmup(): Promise<void> {}
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/** A tool-calling turn as OpenAI's wire carries it. */
+function toWireTurn(turn: ToolTurn): Record<string, unknown> {
+  if ('tool_calls' in turn) {
+    return {
+      role: 'assistant',
+      content: turn.content || null,
+      tool_calls: turn.tool_calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+    };
+  }
+  return { ...turn };
 }
 
 /** One streamed chunk's text; fills `usage` from the final usage chunk; throws on an error event. */

@@ -7,6 +7,7 @@ import { conditionHolds } from './branch.js';
 import { decomposeQuestion } from './decompose.js';
 import { mergeById, type FlowState, type StepTools } from './flow-state.js';
 import { runLoop } from './loop.js';
+import { runPlan } from './planner.js';
 import { runToolStep } from './tool-step.js';
 
 
@@ -196,6 +197,8 @@ async function stepWork(
       return runToolStep(tools, step, state, input, stepCtx);
     case 'loop':
       return runLoop(tools, step, state, input, stepCtx);
+    case 'plan':
+      return runPlan(tools, step, state, input, stepCtx);
     case 'generate':
     case 'branch':
       return 'skipped';

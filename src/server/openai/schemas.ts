@@ -10,7 +10,15 @@ export function openAISchemas(s: Schemas) {
     { prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() },
     { title: 'CompletionUsage' },
   );
-  const FinishReason = Type.Union([Type.Literal('stop'), Type.Literal('length')]);
+  const FinishReason = Type.Union([Type.Literal('stop'), Type.Literal('length'), Type.Literal('tool_calls')]);
+  const ToolCall = Type.Object(
+    {
+      id: Type.String(),
+      type: Type.Literal('function'),
+      function: Type.Object({ name: Type.String(), arguments: Type.String({ description: 'JSON text, fitting the tool\'s parameters' }) }),
+    },
+    { title: 'ChatCompletionToolCall' },
+  );
   const ProntoExtras = Type.Object(
     {
       generator: Type.String({ description: 'The generator that answered (a fallback when degraded)' }),
@@ -32,7 +40,11 @@ export function openAISchemas(s: Schemas) {
       choices: Type.Array(
         Type.Object({
           index: Type.Integer(),
-          message: Type.Object({ role: Type.Literal('assistant'), content: Type.String() }),
+          message: Type.Object({
+            role: Type.Literal('assistant'),
+            content: Type.Union([Type.String(), Type.Null()], { description: 'null when the model only called tools' }),
+            tool_calls: Type.Optional(Type.Array(ToolCall)),
+          }),
           finish_reason: FinishReason,
           logprobs: Type.Null(),
         }),
@@ -51,7 +63,11 @@ export function openAISchemas(s: Schemas) {
       choices: Type.Array(
         Type.Object({
           index: Type.Integer(),
-          delta: Type.Object({ role: Type.Optional(Type.Literal('assistant')), content: Type.Optional(Type.String()) }),
+          delta: Type.Object({
+            role: Type.Optional(Type.Literal('assistant')),
+            content: Type.Optional(Type.String()),
+            tool_calls: Type.Optional(Type.Array(Type.Composite([Type.Object({ index: Type.Integer() }), ToolCall]))),
+          }),
           finish_reason: Type.Union([FinishReason, Type.Null()]),
           logprobs: Type.Null(),
         }),

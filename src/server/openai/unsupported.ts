@@ -16,17 +16,18 @@ export interface OpenAIChatOptions {
 
 /**
  * Refuses, with 400 `unsupported_parameter` naming the field, what pronto cannot honour rather
- * than answer as if it had: tools, several choices, structured output, log-probabilities, audio.
- * The values that ask for nothing more than plain text (n: 1, tool_choice: "none", ...) pass.
+ * than answer as if it had: the legacy `functions`, several choices, structured output,
+ * log-probabilities, audio. The values that ask for nothing more than plain text (n: 1,
+ * function_call: "none", ...) pass. `tools` are honoured by generators that call tools
+ * (chat-completions.ts refuses them for the others).
  */
 export function refuseUnsupported(body: OpenAIChatOptions): void {
   const refuse = (field: string, why: string) => {
     throw new ProntoError('unsupported_parameter', `${field} is not supported: ${why}`, { field });
   };
-  if (body.tools?.length) refuse('tools', 'pronto does not call tools');
-  if (body.functions?.length) refuse('functions', 'pronto does not call functions');
-  if (body.tool_choice !== undefined && body.tool_choice !== 'none') refuse('tool_choice', 'pronto does not call tools');
-  if (body.function_call !== undefined && body.function_call !== 'none') refuse('function_call', 'pronto does not call functions');
+  if (body.functions?.length) refuse('functions', 'send tools instead (the legacy functions are not read)');
+  if (body.function_call !== undefined && body.function_call !== 'none') refuse('function_call', 'send tools and tool_choice instead');
+  if (body.tool_choice !== undefined && body.tool_choice !== 'none' && !body.tools?.length) refuse('tool_choice', 'it needs tools to choose from');
   if (body.n !== undefined && body.n !== 1) refuse('n', 'pronto answers with one choice; send n: 1 or leave it out');
   const format = body.response_format?.type;
   if (format !== undefined && format !== 'text') refuse('response_format', `pronto answers in plain text, not ${format}`);

@@ -8,14 +8,14 @@ import type { AnswerStream, RequestContext, StepEvent } from '../../pipeline/typ
 import type { TokenUsage } from '../../models/types.js';
 import { ProntoError } from '../../core/errors.js';
 import { liveAnswerEvents, primed, type AnswerEvent } from '../answer-stream.js';
-import { collectAnswer, conversationOf } from '../../api/answers.js';
+import { collectAnswer, conversationOf, pipelineReport } from '../../api/answers.js';
 import { flowOfModel, RAG_MODEL } from '../../api/openai.js';
 import { contextOf } from '../request-context-of.js';
 import { SPLIT_BY_VARIANT } from '../plugins/request-context.js';
 import { errorResponses, type Schemas } from '../schemas.js';
 import { openAISchemas } from '../openai/schemas.js';
 import { openAIErrorBody, withOpenAIErrorFields } from '../openai/errors.js';
-import { conversationFromOpenAI, openAIMessageSchema, type OpenAIMessage } from '../openai/messages.js';
+import { conversationFromOpenAI, openAIMessageSchema, toolTurnsFromOpenAI, type OpenAIMessage } from '../openai/messages.js';
 import { refuseUnsupported, type OpenAIChatOptions } from '../openai/unsupported.js';
 
 /**
@@ -24,7 +24,8 @@ import { refuseUnsupported, type OpenAIChatOptions } from '../openai/unsupported
  * default namespace's documents) or `pronto-flow:NAME` (answers with that flow, its steps streamed
  * in chunks OpenAI clients skip). `model` in the reply is the one asked for; the generator that
  * answered (a fallback, when degraded) is `pronto.generator`. Non-standard extras ride in a
- * `pronto` field. What pronto cannot honour (tools, n > 1, structured output) is refused with
+ * `pronto` field. `tools` go to generators that call tools (one turn: the calls, or the answer).
+ * What pronto cannot honour (n > 1, structured output, tools for other models) is refused with
  * 400 `unsupported_parameter`, never ignored.
  */
 export function registerChatCompletionsRoute(app: FastifyInstance, deps: PipelineRouteDeps, s: Schemas): void {
@@ -60,6 +61,15 @@ export function registerChatCompletionsRoute(app: FastifyInstance, deps: Pipelin
       refuseUnsupported(body as OpenAIChatOptions);
       const ctx = contextOf(request);
       const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+      if (body.tools?.length && body.tool_choice !== 'none') {
+        const meta = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
+        const turn = await toolTurnFor(deps, body, maxTokens, ctx);
+        if (!body.stream) return reply.send(toolCallBody(turn, meta, pipelineReport(ctx)));
+        return reply
+          .header('content-type', 'text/event-stream; charset=utf-8')
+          .header('cache-control', 'no-cache')
+          .send(Readable.from(toolCallChunks(turn, meta, body.stream_options?.include_usage === true)));
+      }
       const id = `chatcmpl-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const limit = maxTokens ?? config.pipeline.max_answer_tokens;
@@ -93,8 +103,33 @@ function chatCompletionRequestSchema(s: Schemas, config: Config) {
       user: Type.Optional(Type.String()),
       n: Type.Optional(Type.Integer({ minimum: 1, description: 'Only 1' })),
       response_format: Type.Optional(Type.Object({ type: Type.String({ description: 'Only "text"' }) }, { additionalProperties: true })),
-      tools: Type.Optional(Type.Array(Type.Unknown(), { description: 'Refused when not empty: pronto does not call tools' })),
-      tool_choice: Type.Optional(Type.Unknown({ description: 'Only "none"' })),
+      tools: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              type: Type.Literal('function'),
+              function: Type.Object(
+                {
+                  name: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+                  description: Type.Optional(Type.String({ maxLength: 1024 })),
+                  parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+                },
+                { additionalProperties: true },
+              ),
+            },
+            { additionalProperties: true },
+          ),
+          { maxItems: 32, description: 'Tools the model may call: generators whose backend calls tools (llama, with a grammar; openai). Refused for pronto-rag and other generators' },
+        ),
+      ),
+      tool_choice: Type.Optional(
+        Type.Union([
+          Type.Literal('none'),
+          Type.Literal('auto'),
+          Type.Literal('required'),
+          Type.Object({ type: Type.Literal('function'), function: Type.Object({ name: Type.String() }) }),
+        ]),
+      ),
     },
     { additionalProperties: true },
   );
@@ -133,29 +168,33 @@ function completionBody(
   meta: { id: string; created: number; model: string; limit: number },
   steps: StepEvent[] | undefined,
 ) {
+  return completionEnvelope(meta, { role: 'assistant', content: result.answer }, finishReason(result.usage.completion_tokens, meta.limit), result.usage, {
+    generator: result.model,
+    citations: result.citations,
+    latency_ms: result.latency_ms,
+    timings: result.timings,
+    degraded: result.degraded,
+    variant: result.variant,
+    ...(steps ? { steps } : {}),
+  });
+}
+
+/** One choice in OpenAI's completion envelope. */
+function completionEnvelope(
+  meta: { id: string; created: number; model: string },
+  message: Record<string, unknown>,
+  finish: string,
+  usage: { prompt_tokens: number; completion_tokens: number },
+  pronto: Record<string, unknown>,
+) {
   return {
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
     model: meta.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: result.answer },
-        finish_reason: finishReason(result.usage.completion_tokens, meta.limit),
-        logprobs: null,
-      },
-    ],
-    usage: totalUsage(result.usage),
-    pronto: {
-      generator: result.model,
-      citations: result.citations,
-      latency_ms: result.latency_ms,
-      timings: result.timings,
-      degraded: result.degraded,
-      variant: result.variant,
-      ...(steps ? { steps } : {}),
-    },
+    choices: [{ index: 0, message, finish_reason: finish, logprobs: null }],
+    usage: totalUsage(usage),
+    pronto,
   };
 }
 
@@ -193,4 +232,53 @@ function finishReason(completionTokens: number, limit: number): 'stop' | 'length
 
 function totalUsage(usage: { prompt_tokens: number; completion_tokens: number }) {
   return { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+}
+
+/** One tool-calling turn of the named generator (`pronto-rag` answers from documents and calls no tools). */
+function toolTurnFor(
+  { pipeline }: PipelineRouteDeps,
+  body: ChatCompletionRequest,
+  maxTokens: number | undefined,
+  ctx: RequestContext,
+): ReturnType<PipelineRouteDeps['pipeline']['callTools']> {
+  if (body.model === RAG_MODEL) {
+    throw new ProntoError('unsupported_parameter', `tools are not supported by ${RAG_MODEL}: it answers from documents`, { field: 'tools' });
+  }
+  const choice = body.tool_choice;
+  return pipeline.callTools(
+    {
+      model: body.model,
+      messages: toolTurnsFromOpenAI(body.messages as OpenAIMessage[]),
+      tools: body.tools!.map((tool) => ({ name: tool.function.name, description: tool.function.description, parameters: tool.function.parameters ?? { type: 'object', properties: {} } })),
+      toolChoice: choice === undefined || choice === 'none' ? 'auto' : typeof choice === 'string' ? choice : { name: choice.function.name },
+      maxTokens,
+      temperature: body.temperature,
+    },
+    ctx,
+  );
+}
+
+type ToolTurnResult = Awaited<ReturnType<PipelineRouteDeps['pipeline']['callTools']>>;
+
+const wireToolCalls = (turn: ToolTurnResult) =>
+  turn.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } }));
+
+/** A tool-calling turn in OpenAI's shape: the calls (content null) or the model's answer. */
+function toolCallBody(turn: ToolTurnResult, meta: { id: string; created: number; model: string }, report: ReturnType<typeof pipelineReport>) {
+  const calls = wireToolCalls(turn);
+  const message = calls.length ? { role: 'assistant', content: turn.content || null, tool_calls: calls } : { role: 'assistant', content: turn.content };
+  return completionEnvelope(meta, message, calls.length ? 'tool_calls' : 'stop', turn.usage, { generator: turn.model, citations: [], ...report });
+}
+
+/** The same turn as a stream: the role, the text or the calls whole (they are read whole), the end. */
+function* toolCallChunks(turn: ToolTurnResult, meta: { id: string; created: number; model: string }, includeUsage: boolean): Generator<string> {
+  const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`;
+  const calls = wireToolCalls(turn);
+  yield chunk({ role: 'assistant', content: '' }, null);
+  if (turn.content) yield chunk({ content: turn.content }, null);
+  if (calls.length) yield chunk({ tool_calls: calls.map((call, index) => ({ index, ...call })) }, null);
+  yield chunk({}, calls.length ? 'tool_calls' : 'stop');
+  if (includeUsage) yield `data: ${JSON.stringify({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [], usage: totalUsage(turn.usage) })}\n\n`;
+  yield 'data: [DONE]\n\n';
 }
