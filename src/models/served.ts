@@ -12,6 +12,7 @@ import type {
   CallOptions,
   Embedder,
   FallbackEvent,
+  InputPrompts,
   GenerateRequest,
   GenerationStream,
   Generator,
@@ -80,6 +81,7 @@ export class ServedEmbedder extends ServedBase implements Embedder {
   readonly role = 'embedder' as const;
   private readonly pool: BatchedPool<string, Float32Array>;
   private backends: Embedder[] = [];
+  private inputPrompts: InputPrompts = {};
 
   constructor(config: ModelConfig, deps: ServedDeps) {
     super(config, deps);
@@ -93,6 +95,7 @@ export class ServedEmbedder extends ServedBase implements Embedder {
 
   attach(backends: Array<Embedder & ModelLifecycle>, warmupTimings?: BatchTiming[]): void {
     this.backends = backends;
+    this.inputPrompts = backends[0]?.prompts ?? {};
     this.pool.attach(
       backends.map((b) => (texts, signal) => b.embed(texts, { signal })),
       warmupTimings?.map((t) => ({ inputs: t.texts, ms: t.ms })),
@@ -100,12 +103,18 @@ export class ServedEmbedder extends ServedBase implements Embedder {
     );
   }
 
+  /**
+   * Each text gets its kind's prompt here, before batching: a batch mixes calls of both kinds (and
+   * of none). A fallback model applies its own prompts to the texts as given.
+   */
   embed(texts: string[], options: CallOptions): Promise<Float32Array[]> {
     const next = this.deps.next() as Embedder | undefined;
+    const prompt = options.input ? this.inputPrompts[options.input] : undefined;
+    const inputs = prompt ? texts.map((text) => prompt + text) : texts;
     return withFallback(
       this.name,
       options,
-      () => this.pool.submit(texts, options),
+      () => this.pool.submit(inputs, options),
       next && { name: next.name, call: () => next.embed(texts, options) },
       this.reportFallback,
     );

@@ -9,8 +9,20 @@ import type { Context as TraceContext } from '@opentelemetry/api';
 
 export type ModelRole = 'embedder' | 'reranker' | 'generator';
 
+/**
+ * What an embedder's input is: a search `query`, or a `passage` to be found (ingest). Models
+ * trained with instructions (bge's "Represent this sentence for searching relevant passages: ",
+ * e5's "query: " / "passage: ") embed each kind with its own prompt; unset, the text goes as it is.
+ */
+export type InputKind = 'query' | 'passage';
+
+/** The prompt prepended to each kind of input (none: the text as it is). */
+export type InputPrompts = Partial<Record<InputKind, string>>;
+
 export interface CallOptions {
   signal: AbortSignal;
+  /** Embedders: what the texts are, so a model with prompts prepends the right one (see InputKind). */
+  input?: InputKind;
   /** Absolute deadline on the performance.now() clock; admission control uses it. */
   deadlineAt?: number;
   /** Called when a fallback model serves instead of the one asked for (the caller flags `degraded`). */
@@ -41,6 +53,11 @@ export interface ModelInfo {
 export interface Embedder extends ModelInfo {
   role: 'embedder';
   readonly dimensions: number;
+  /**
+   * The prompt each kind of input gets (onnx: from its options or model directory). A backend does
+   * not apply them itself: the served embedder prepends them to each call's texts before batching.
+   */
+  readonly prompts?: InputPrompts;
   /** One vector per input, L2-normalised. */
   embed(texts: string[], options: CallOptions): Promise<Float32Array[]>;
   /**

@@ -5,7 +5,7 @@ import { ConfigError, ProntoError } from '../core/errors.js';
 import { modelKey } from './options.js';
 import type { ModelConfig } from '../config/models.js';
 import type { BackendContext, BackendModel } from './backend.js';
-import type { CallOptions, Embedder } from './types.js';
+import type { CallOptions, Embedder, InputPrompts } from './types.js';
 
 /**
  * An embedder whose backend runs in a pool of worker threads (piscina), one copy of the model per
@@ -22,6 +22,7 @@ export class PooledEmbedder implements Embedder {
   readonly backend: string;
   readonly name: string;
   dimensions = 0;
+  prompts?: InputPrompts;
   private pool?: Piscina<string[], Float32Array>;
 
   constructor(
@@ -34,6 +35,9 @@ export class PooledEmbedder implements Embedder {
   }
 
   async load(): Promise<void> {
+    // The model is in the threads, but its prompts are applied here, before batching (served.ts):
+    // they come from config alone (only onnx has any).
+    if (this.config.backend === 'onnx') this.prompts = (await import('./backends/onnx.js')).onnxPrompts(this.config);
     const fromSource = import.meta.url.endsWith('.ts');
     this.pool = new Piscina({
       filename: new URL(fromSource ? './pool-worker-tsx.mjs' : './pool-worker.js', import.meta.url).href,

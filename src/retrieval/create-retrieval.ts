@@ -181,7 +181,7 @@ async function hybridSearch(
   const candidates = request.mode === 'hybrid' ? rc.candidates : request.topK;
   const options = { namespace: request.namespace, topK: candidates, filter: request.filter, signal: request.signal };
   const denseSearch = async () => {
-    const vector = request.vector ?? (await request.embedder.embed([request.query], { signal: request.signal }))[0];
+    const vector = request.vector ?? (await request.embedder.embed([request.query], { signal: request.signal, input: 'query' }))[0];
     return parts.searchDense(vector, options);
   };
   if (request.mode === 'dense') return denseSearch();

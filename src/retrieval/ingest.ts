@@ -199,7 +199,7 @@ async function embedAll(texts: string[], batchSize: number, options: EmbedOption
       next += batchSize;
       const vectors = await options.embedder.embed(
         batch.map((i) => texts[i]),
-        { signal: options.signal, deadlineAt: options.deadlineAt, priority: 'bulk' },
+        { signal: options.signal, deadlineAt: options.deadlineAt, priority: 'bulk', input: 'passage' },
       );
       vectors.forEach((v, j) => (out[batch[j]] = v));
       embedded += batch.length;

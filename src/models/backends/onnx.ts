@@ -7,7 +7,7 @@ import { ConfigError, ProntoError } from '../../core/errors.js';
 import type { ModelConfig } from '../../config/models.js';
 import { modelKey, parseOptions } from '../options.js';
 import type { BackendModel } from '../backend.js';
-import type { CallOptions, Embedder, Reranker } from '../types.js';
+import type { CallOptions, Embedder, InputPrompts, Reranker } from '../types.js';
 import { importOptional } from '../optional-package.js';
 import { sentenceTransformersLayout, type Pooling } from './sentence-transformers.js';
 
@@ -27,6 +27,12 @@ export const OnnxOptionsSchema = Type.Object({
   pooling: Type.Optional(Type.Union([Type.Literal('mean'), Type.Literal('cls'), Type.Literal('none')])),
   /** Unset: whether the directory's `modules.json` lists a Normalize module, else true. */
   normalize: Type.Optional(Type.Boolean()),
+  /**
+   * The prompt prepended to queries and to passages (bge: query "Represent this sentence for
+   * searching relevant passages: "; e5: "query: " / "passage: "). Each kind unset here: the model
+   * directory's `config_sentence_transformers.json` `prompts`, else none. "" turns one off.
+   */
+  prompts: Type.Optional(Type.Object({ query: Type.Optional(Type.String()), passage: Type.Optional(Type.String()) }, { additionalProperties: false })),
   allow_remote: Type.Boolean({ default: false }),
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   threads: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -34,9 +40,22 @@ export const OnnxOptionsSchema = Type.Object({
 
 type OnnxOptions = typeof OnnxOptionsSchema.static;
 
+/**
+ * The prompts an onnx embedder's inputs get, by kind: its `prompts` option over its model
+ * directory's (an empty prompt is none). Read from config alone, so a model in a worker pool
+ * gets the same ones (worker-pool.ts).
+ */
+export function onnxPrompts(config: ModelConfig): InputPrompts {
+  const options = parseOptions(OnnxOptionsSchema, config);
+  const local = resolve(options.model);
+  const fromDir = existsSync(local) ? (sentenceTransformersLayout(local).prompts ?? {}) : {};
+  const merged: InputPrompts = { ...fromDir, ...options.prompts };
+  return Object.fromEntries(Object.entries(merged).filter(([, prompt]) => prompt)) as InputPrompts;
+}
+
 export function createOnnx(config: ModelConfig): BackendModel {
   const options = parseOptions(OnnxOptionsSchema, config);
-  if (config.role === 'embedder') return new OnnxEmbedder(config.name, options);
+  if (config.role === 'embedder') return new OnnxEmbedder(config.name, options, onnxPrompts(config));
   if (config.role === 'reranker') return new OnnxReranker(config.name, options);
   throw new ConfigError(`${modelKey(config)}.role`, `the onnx backend serves embedders and rerankers, not generators`);
 }
@@ -71,6 +90,7 @@ class OnnxEmbedder implements Embedder {
   constructor(
     readonly name: string,
     private readonly options: OnnxOptions,
+    readonly prompts: InputPrompts,
   ) {}
 
   async load(): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TieredCache } from '../../core/cache.js';
-import type { Embedder } from '../../models/types.js';
+import type { Embedder, InputKind } from '../../models/types.js';
 import type { RequestContext } from '../types.js';
 import type { StageRunner } from '../stage-runner.js';
 
@@ -11,8 +11,10 @@ import type { StageRunner } from '../stage-runner.js';
 export function createEmbedStage(deps: { cache: TieredCache<Float32Array>; runner: StageRunner }) {
   const { cache, runner } = deps;
 
-  async function embedTexts(embedder: Embedder, texts: string[], ctx: RequestContext, signal: AbortSignal) {
-    const keys = texts.map((text) => `${embedder.name}:${createHash('sha256').update(text).digest('base64url')}`);
+  /** `input`: what the texts are (a model with prompts embeds each kind differently, so it is part of the cache key). */
+  async function embedTexts(embedder: Embedder, texts: string[], ctx: RequestContext, signal: AbortSignal, input?: InputKind) {
+    const kind = input ?? 'text';
+    const keys = texts.map((text) => `${embedder.name}:${kind}:${createHash('sha256').update(text).digest('base64url')}`);
     // One lookup per distinct text: a text twice in one call must not wait for its own flight.
     const unique = [...new Set(keys)];
     const found = new Map(unique.map((key, i) => [key, i]));
@@ -31,6 +33,7 @@ export function createEmbedStage(deps: { cache: TieredCache<Float32Array>; runne
           missing.map((key) => texts[keys.indexOf(key)]),
           {
             signal,
+            input,
             deadlineAt: ctx.deadline.at,
             trace: ctx.trace,
             onFallback: (event) => {
@@ -55,7 +58,7 @@ export function createEmbedStage(deps: { cache: TieredCache<Float32Array>; runne
     embedTexts,
     /** The query vector, or null when embedding failed and the caller should go sparse-only. */
     async embedQuery(embedder: Embedder, query: string, ctx: RequestContext): Promise<Float32Array | null> {
-      return runner.run(ctx, 'embed', async (signal) => (await embedTexts(embedder, [query], ctx, signal))[0], {
+      return runner.run(ctx, 'embed', async (signal) => (await embedTexts(embedder, [query], ctx, signal, 'query'))[0], {
         name: 'sparse',
         run: () => null,
       });

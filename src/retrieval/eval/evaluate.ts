@@ -54,7 +54,7 @@ export async function runQueries(
   const outcomes: QueryOutcome[] = [];
   for (const query of queries) {
     const started = performance.now();
-    let vector = options.mode === 'sparse' ? undefined : (await options.embedder.embed([query.text], { signal }))[0];
+    let vector = options.mode === 'sparse' ? undefined : (await options.embedder.embed([query.text], { signal, input: 'query' }))[0];
     if (vector && options.adapter) vector = options.adapter.apply(vector);
     const embedded = performance.now();
     let hits = await retrieval.search({

@@ -31,7 +31,7 @@ export async function embedQueries(embedder: Embedder, queries: BeirDataset['que
     const batch = queries.slice(i, i + 64);
     const embedded = await embedder.embed(
       batch.map((q) => q.text),
-      { signal },
+      { signal, input: 'query' },
     );
     batch.forEach((q, j) => vectors.set(q.id, embedded[j]));
   }
