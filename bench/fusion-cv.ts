@@ -44,7 +44,7 @@ await withEvalIndex({ dir: positionals[0], split: values.split!, configFile: val
   const denseSearch = (query: string, vector: Float32Array) =>
     index.retrieval.search({ query, vector, mode: 'dense', namespace: index.namespace, topK: rc.candidates, embedder: index.embedder, signal });
   for (const query of index.dataset.queries) {
-    const vector = (await index.embedder.embed([query.text], { signal }))[0];
+    const vector = (await index.embedder.embed([query.text], { signal, input: 'query' }))[0];
     const dense = await denseSearch(query.text, vector);
     const sparse = await index.retrieval.search({ query: query.text, mode: 'sparse', namespace: index.namespace, topK: rc.candidates, embedder: index.embedder, signal });
     lists.push({ dense, sparse, judged: index.dataset.qrels.get(query.id)! });
