@@ -12,10 +12,9 @@ const contexts = [
 const ask = (content: string) => ({ messages: [{ role: 'user' as const, content }], contexts, maxTokens: 200 });
 const style = { max_sentences: 3, concise: false };
 
-test('answers with the best sentence first, cited, without the sentences that do not bear on the question', () => {
+test('answers with the best sentence first, cited, without the loosely related ones', () => {
   const answer = composeAnswer(ask('What is the capital of Japan?'), style);
-  assert.ok(answer.startsWith('The capital of Japan is Tokyo, and it hosts the Diet. [2]'), answer);
-  assert.ok(!answer.includes('Seine') && !answer.includes('Tokyo is large'), answer);
+  assert.equal(answer, 'The capital of Japan is Tokyo, and it hosts the Diet. [2]');
 });
 
 test('concise: the span, then the one sentence it comes from', () => {

@@ -5,7 +5,7 @@ import { DEFAULT_ANSWER, type AnswerConfig } from '../../config/answer.js';
 import type { ModelConfig } from '../../config/models.js';
 import { parseOptions } from '../options.js';
 import { lastUserMessage } from '../prompt.js';
-import { read, type ReadSentence, type Reading } from '../reader/reader.js';
+import { READER_WEIGHTS, read, type ReadSentence, type ReaderWeights } from '../reader/reader.js';
 import type { BackendModel } from '../backend.js';
 import type { CallOptions, GenerateRequest, GenerationStream, Generator, TokenUsage } from '../types.js';
 
@@ -69,23 +69,15 @@ export class ExtractiveGenerator implements Generator {
 
 /**
  * The answer text: the reader's sentences with citations, the span first when concise, or a
- * refusal.
+ * refusal. `weights` other than the tuned ones are for tuning runs (bench/reader-cv.ts).
  */
 export function composeAnswer(
   request: Pick<GenerateRequest, 'messages' | 'contexts'>,
   answer: Pick<AnswerConfig, 'max_sentences' | 'concise'>,
+  weights: ReaderWeights = READER_WEIGHTS,
 ): string {
   if (request.contexts.length === 0) return NO_CONTEXT_ANSWER;
-  return answerFrom(read(lastUserMessage(request.messages), request.contexts, sentencesToRead(answer)), answer);
-}
-
-/** How many sentences the reader picks for an answer of this style. */
-export function sentencesToRead(answer: Pick<AnswerConfig, 'max_sentences' | 'concise'>): number {
-  return answer.concise ? 1 : answer.max_sentences;
-}
-
-/** The answer text of a reading. */
-export function answerFrom(reading: Reading, answer: Pick<AnswerConfig, 'concise'>): string {
+  const reading = read(lastUserMessage(request.messages), request.contexts, answer.concise ? 1 : answer.max_sentences, weights);
   const [best] = reading.sentences;
   if (!best) return NO_CONTEXT_ANSWER;
   if (!reading.answered) return `${NO_MATCH_PREFIX} ${cite(best)}`;

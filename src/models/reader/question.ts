@@ -3,15 +3,11 @@ import { analyze } from '../../core/text/analyzer.js';
 /** What kind of span answers a question: a date, a number, a name (person, place, title), or any. */
 export type AnswerType = 'date' | 'number' | 'name' | 'any';
 
-/** The answer type with names split by what they name: the ranker weighs each kind's spans apart. */
-export type AnswerKind = 'person' | 'place' | Exclude<AnswerType, 'any'> | 'any';
-
 export interface Question {
   text: string;
   /** Analysed terms (stop words dropped, stemmed), distinct. */
   terms: string[];
   type: AnswerType;
-  kind: AnswerKind;
 }
 
 // Checked in order: "how many years" asks for a number, "what year" for a date.
@@ -20,12 +16,9 @@ const TYPE_PATTERNS: Array<[RegExp, AnswerType]> = [
   [/\b(when|what (year|date|day|month|century|decade|era)|which (year|date|day|month|century|decade)|since when|how long ago)\b/, 'date'],
   [/\b(who|whom|whose|where|what (is|was) (the )?name|which (country|city|state|team|company|band|person|actor|actress|player|county|river|country's))\b/, 'name'],
 ];
-const PERSON = /\b(who|whom|whose)\b/;
-const PLACE = /\bwhere\b/;
 
 export function analyzeQuestion(text: string): Question {
   const lower = text.toLowerCase();
   const type = TYPE_PATTERNS.find(([pattern]) => pattern.test(lower))?.[1] ?? 'any';
-  const kind: AnswerKind = type !== 'name' ? type : PERSON.test(lower) ? 'person' : PLACE.test(lower) ? 'place' : 'name';
-  return { text, terms: [...new Set(analyze(text))], type, kind };
+  return { text, terms: [...new Set(analyze(text))], type };
 }
