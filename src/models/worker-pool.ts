@@ -77,7 +77,12 @@ export class PooledEmbedder implements Embedder {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    await pool?.destroy();
+    if (!pool) return;
+    // A batch still running (its caller aborted, or a warmup) can answer after destroy() has
+    // dropped its task; piscina reports that answer as an 'error' event ("Unexpected message from
+    // Worker"), which with no listener would crash the process. Nobody waits for it any more.
+    pool.on('error', () => undefined);
+    await pool.destroy();
   }
 }
 
