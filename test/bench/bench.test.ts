@@ -55,7 +55,7 @@ describe('pronto bench against a real server', () => {
     assert.match(misses, /pronto_model_batch_size_count\{model="sim"\} [1-9]/);
   });
 
-  test('open loop (undici) offers the rate and separates rejections', async () => {
+  test('open loop offers the rate and separates rejections', async () => {
     const result = await openLoop(server.url, httpScenario('embed')!, { rate: 50, durationS: 1, connections: 8 });
     assert.equal(result.requests, 50);
     // A loaded machine may shed a few (503); every one is counted as rejected, apart from the rest.
