@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EmbedderReranker } from '../../src/models/backends/embedder-rerank.js';
 import { splitSentences } from '../../src/core/text/sentences.js';
+import type { CallOptions } from '../../src/models/types.js';
 import { HashEmbedder, signal } from './helpers.js';
 
 test('sentences split at sentence ends and lines, short fragments join their neighbour', () => {
@@ -43,4 +44,28 @@ test('the fused rank breaks ties: the same passage scores higher when it came fi
   const doc = 'Title\nA sentence about proteins and cells.';
   const [first, second] = await reranker.rerank('proteins', [doc, doc], { signal });
   assert.ok(Math.abs(first - second - (1 / 6 - 1 / 7)) < 1e-9);
+});
+
+test('the query is embedded as a query and the sentences as passages, each kind cached apart', async () => {
+  // An embedder with prompts (onnx bge/e5) embeds a query and the same text as a passage differently.
+  class KindRecorder extends HashEmbedder {
+    readonly seen: Array<{ text: string; input: CallOptions['input'] }> = [];
+    override embed(texts: string[], options: CallOptions): Promise<Float32Array[]> {
+      for (const text of texts) this.seen.push({ text, input: options.input });
+      return super.embed(texts, options);
+    }
+  }
+  const embedder = new KindRecorder();
+  const reranker = new EmbedderReranker('embedder-rerank', embedder, { sentencesPerDocument: 1 });
+  await reranker.rerank('protein folding', ['protein folding'], { signal });
+  assert.deepEqual(
+    embedder.seen.sort((a, b) => String(a.input).localeCompare(String(b.input))),
+    [
+      { text: 'protein folding', input: 'passage' },
+      { text: 'protein folding', input: 'query' },
+    ],
+  );
+  embedder.seen.length = 0;
+  await reranker.rerank('protein folding', ['protein folding'], { signal });
+  assert.deepEqual(embedder.seen, [], 'both vectors come from the cache the second time');
 });

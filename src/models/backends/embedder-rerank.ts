@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { throwIfAborted } from '../../core/deadline.js';
 import { analyze } from '../../core/text/analyzer.js';
 import { splitSentences } from '../../core/text/sentences.js';
-import type { CallOptions, Embedder, Reranker } from '../types.js';
+import type { CallOptions, Embedder, InputKind, Reranker } from '../types.js';
 import { dot } from '../../core/vectors.js';
 
 export interface EmbedderRerankOptions {
@@ -63,8 +63,13 @@ export class EmbedderReranker implements Reranker {
     const selected = documents.map((doc) => this.select(doc, queryTerms));
     const { sentenceWeight, passageWeight, rankWeight, rankK } = this.options;
     const passages = passageWeight > 0 ? documents : [];
-    const vectors = await this.embedAll([query, ...selected.flat(), ...passages], options);
-    const q = vectors.get(query)!;
+    // The query and the sentences go as their kinds (a model with prompts embeds each with its own),
+    // in two calls at once: the model runtime batches them together.
+    const [queryVectors, vectors] = await Promise.all([
+      this.embedAll([query], 'query', options),
+      this.embedAll([...selected.flat(), ...passages], 'passage', options),
+    ]);
+    const q = queryVectors.get(query)!;
     return selected.map((sentences, rank) => {
       const best = Math.max(...sentences.map((s) => dot(q, vectors.get(s)!)));
       const passage = passageWeight > 0 ? passageWeight * dot(q, vectors.get(documents[rank])!) : 0;
@@ -84,19 +89,22 @@ export class EmbedderReranker implements Reranker {
     return [first, ...ranked];
   }
 
-  /** Embeds the texts not cached yet, in one call (the model runtime batches it). */
-  private async embedAll(texts: string[], options: CallOptions): Promise<Map<string, Float32Array>> {
+  /**
+   * Embeds the texts of one kind not cached yet, in one call (the model runtime batches it). The
+   * cache keys by kind too: the same text as a query and as a passage are two vectors.
+   */
+  private async embedAll(texts: string[], input: InputKind, options: CallOptions): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
     const missing: string[] = [];
     for (const text of new Set(texts)) {
-      const cached = this.cache.get(text);
+      const cached = this.cache.get(`${input}:${text}`);
       if (cached) out.set(text, cached);
       else missing.push(text);
     }
     if (missing.length > 0) {
-      const vectors = await this.embedder.embed(missing, options);
+      const vectors = await this.embedder.embed(missing, { ...options, input });
       missing.forEach((text, i) => {
-        this.cache.set(text, vectors[i]);
+        this.cache.set(`${input}:${text}`, vectors[i]);
         out.set(text, vectors[i]);
       });
     }
