@@ -19,6 +19,7 @@ export interface BenchCliOptions {
   connections: number;
   rate?: number;
   duration?: number;
+  requests?: number;
   model?: string;
   namespace?: string;
   queries?: string;
@@ -41,7 +42,10 @@ export async function runBench(scenarioName: string, values: BenchCliOptions): P
   }
   if (scenarioName === 'offline') {
     const config = loadConfig({ file: values.config });
-    const result = await offline(config, values.model ?? config.pipeline.embedder, { batchSizes: values.batchSizes, durationS: values.duration ?? 3 });
+    const result = await offline(config, values.model ?? config.pipeline.embedder, {
+      batchSizes: values.batchSizes,
+      durationS: values.duration ?? 3,
+    });
     console.log(JSON.stringify({ scenario: 'offline', ...result }));
     return;
   }
@@ -77,9 +81,19 @@ export async function runBench(scenarioName: string, values: BenchCliOptions): P
     return;
   }
   // `grpc` sends the `embed` scenario's texts to pronto.v1.Pronto/Embed, for a like-for-like comparison.
-  const scenario = httpScenario(scenarioName === 'grpc' ? 'embed' : scenarioName, { model: values.model, namespace: values.namespace, queries })!;
+  const scenario = httpScenario(scenarioName === 'grpc' ? 'embed' : scenarioName, {
+    model: values.model,
+    namespace: values.namespace,
+    queries,
+  })!;
   const durationS = values.duration ?? 10;
   const connections = values.connections;
+  if (
+    values.requests !== undefined &&
+    (values.rate !== undefined || !['embed', 'infer', 'infer-repeated', 'search'].includes(scenarioName))
+  ) {
+    throw new UsageError('--requests: closed-loop HTTP scenarios only (embed, infer, infer-repeated, search)');
+  }
   const base = { scenario: scenarioName, url: values.url };
   let result: { requests: number; errors: number };
   if (scenarioName === 'grpc') {
@@ -92,7 +106,7 @@ export async function runBench(scenarioName: string, values: BenchCliOptions): P
     const sockets = Math.max(connections, Math.ceil(values.rate / 4));
     result = await openLoop(values.url, scenario, { rate: values.rate, durationS, connections: sockets });
   } else {
-    result = await closedLoop(values.url, scenario, { connections, durationS });
+    result = await closedLoop(values.url, scenario, { connections, durationS, requests: values.requests });
   }
   console.log(JSON.stringify({ ...base, ...result }));
   if (result.requests === 0 || result.errors >= result.requests) throw new Error(`no request to ${values.url} succeeded`);

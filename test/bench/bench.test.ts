@@ -55,6 +55,25 @@ describe('pronto bench against a real server', () => {
     assert.match(misses, /pronto_model_batch_size_count\{model="sim"\} [1-9]/);
   });
 
+  test('closed loop with a request count sends exactly that many, each query of the list once', async () => {
+    const queries = ['alpha one', 'beta two', 'gamma three', 'delta four', 'epsilon five'];
+    const scenario = httpScenario('search', { queries })!;
+    const sent: string[] = [];
+    const counted = {
+      ...scenario,
+      body: (n: number) => {
+        const body = scenario.body(n) as { query: string };
+        sent.push(body.query);
+        return body;
+      },
+    };
+    const result = await closedLoop(server.url, counted, { connections: 1, durationS: 60, requests: queries.length });
+    assert.equal(result.requests, queries.length, JSON.stringify(result));
+    assert.ok(result.duration_s < 60, 'the count, not the duration, ended the run');
+    // autocannon may build one request ahead that it never sends; the ones sent are the list, once each.
+    assert.deepEqual(sent.slice(0, queries.length), queries);
+  });
+
   test('open loop offers the rate and separates rejections', async () => {
     const result = await openLoop(server.url, httpScenario('embed')!, { rate: 50, durationS: 1, connections: 8 });
     assert.equal(result.requests, 50);
@@ -66,7 +85,8 @@ describe('pronto bench against a real server', () => {
   });
 
   test('grpc: a closed loop of Embed calls, one channel per connection, counted like HTTP', async () => {
-    const servedCount = () => metricValue(server.url, 'pronto_http_requests_total', { method: 'GRPC', route: '/pronto.v1.Pronto/Embed', status: '200' });
+    const servedCount = () =>
+      metricValue(server.url, 'pronto_http_requests_total', { method: 'GRPC', route: '/pronto.v1.Pronto/Embed', status: '200' });
     // The server's count is compared with the run that is kept, so each run takes its own.
     const { result, served } = await longEnough(
       async (durationS) => {
@@ -94,30 +114,51 @@ describe('pronto bench against a real server', () => {
   });
 
   test('chat measures time to first token and tokens per second over SSE', async () => {
-    const result = await longEnough((durationS) => chatLoop(server.url, httpScenario('chat')!, { connections: 2, durationS }), (r) => r.requests > 0);
+    const result = await longEnough(
+      (durationS) => chatLoop(server.url, httpScenario('chat')!, { connections: 2, durationS }),
+      (r) => r.requests > 0,
+    );
     assert.ok(result.requests > 0 && result.errors === (result.status['503'] ?? 0), JSON.stringify(result));
     assert.ok(result.ttft_ms.count > 0 && result.ttft_ms.p50 > 0);
   });
 });
 
 describe('pronto bench ingest against a real server', () => {
-  const documents = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `doc-${i}`, text: `Benchmark document ${i} about deadlines and batching.` }));
+  const documents = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `doc-${i}`, text: `Benchmark document ${i} about deadlines and batching.` }));
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ models, pipeline: { embedder: 'sim' }, sample_corpus: { enabled: false }, retrieval: { max_documents_per_request: 20 }, observability: { log_level: 'warn' } });
+    server = await startTestServer({
+      models,
+      pipeline: { embedder: 'sim' },
+      sample_corpus: { enabled: false },
+      retrieval: { max_documents_per_request: 20 },
+      observability: { log_level: 'warn' },
+    });
   });
   after(() => server?.close());
 
   test('one client sends every batch in turn; searches and freshness probes run alongside once the namespace exists', async () => {
-    const result = await ingestBench(server.url, documents(40), { namespace: 'bench-a', batchSize: 16, searchRate: 20, freshnessEveryS: 0.2 });
-    assert.deepEqual([result.ingest.ingested, result.ingest.failed_documents, result.ingest.requests], [40, 0, 3], JSON.stringify(result.ingest));
+    const result = await ingestBench(server.url, documents(40), {
+      namespace: 'bench-a',
+      batchSize: 16,
+      searchRate: 20,
+      freshnessEveryS: 0.2,
+    });
+    assert.deepEqual(
+      [result.ingest.ingested, result.ingest.failed_documents, result.ingest.requests],
+      [40, 0, 3],
+      JSON.stringify(result.ingest),
+    );
     assert.deepEqual(result.ingest.status, { 200: 3 });
     // The second client starts after the first batch is in: no search meets a missing namespace.
     assert.ok(result.search && result.search.requests > 0 && result.search.status['404'] === undefined, JSON.stringify(result.search));
     assert.ok(result.freshness && result.freshness.probes >= 1, JSON.stringify(result.freshness));
     assert.equal(result.freshness.missed, 0);
     assert.equal(result.freshness.visible_after_ms.count, result.freshness.status['200']);
-    const found = await server.post('/v1/search', { query: 'Benchmark document 39', namespace: 'bench-a', mode: 'sparse' }).then((r) => r.json());
+    const found = await server
+      .post('/v1/search', { query: 'Benchmark document 39', namespace: 'bench-a', mode: 'sparse' })
+      .then((r) => r.json());
     assert.ok(found.hits.some((hit: { doc_id: string }) => hit.doc_id === 'doc-39'));
   });
 
@@ -132,7 +173,10 @@ describe('pronto bench ingest against a real server', () => {
 test('offline runs the model in-process at each batch size', async () => {
   const config = loadConfig({ env: {}, overrides: { models, pipeline: { embedder: 'sim' } } });
   const result = await offline(config, 'sim', { batchSizes: [1, 4], durationS: 0.2 });
-  assert.deepEqual(result.results.map((r) => r.batch_size), [1, 4]);
+  assert.deepEqual(
+    result.results.map((r) => r.batch_size),
+    [1, 4],
+  );
   assert.ok(result.results.every((r) => r.items_per_s > 0 && r.batches >= 3));
   assert.deepEqual([result.pooled, result.threads], [false, 1]);
 });

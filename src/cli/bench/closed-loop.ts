@@ -3,8 +3,16 @@ import { importOrExplain } from '../../core/optional-import.js';
 import type { HttpScenario } from './scenarios.js';
 import { summarize, tally } from './stats.js';
 
-/** Closed loop: `connections` clients, each sending its next request when the last answered. */
-export async function closedLoop(url: string, scenario: HttpScenario, options: { connections: number; durationS: number }) {
+/**
+ * Closed loop: `connections` clients, each sending its next request when the last answered, for
+ * `durationS` seconds or, with `requests`, until that many were sent (then `duration_s` is how long
+ * they took): a search over N real queries with `requests: N` sends each exactly once.
+ */
+export async function closedLoop(
+  url: string,
+  scenario: HttpScenario,
+  options: { connections: number; durationS: number; requests?: number },
+) {
   let n = 0;
   const latencies: number[] = [];
   const statuses: number[] = [];
@@ -15,7 +23,7 @@ export async function closedLoop(url: string, scenario: HttpScenario, options: {
       {
         url,
         connections: options.connections,
-        duration: options.durationS,
+        ...(options.requests ? { amount: options.requests } : { duration: options.durationS }),
         requests: [
           {
             method: 'POST',
@@ -37,7 +45,7 @@ export async function closedLoop(url: string, scenario: HttpScenario, options: {
   return {
     mode: 'closed',
     connections: options.connections,
-    duration_s: options.durationS,
+    duration_s: options.requests ? Math.round(result.duration * 100) / 100 : options.durationS,
     requests: latencies.length,
     rps: Math.round((ok / result.duration) * 10) / 10,
     ...summarize(latencies),
@@ -49,5 +57,9 @@ export async function closedLoop(url: string, scenario: HttpScenario, options: {
 /** autocannon is a development dependency (an optional peer): a production install leaves it out. */
 async function loadAutocannon(): Promise<typeof autocannon> {
   const load = async () => (await import('autocannon')).default;
-  return importOrExplain('autocannon', load, () => new Error('closed-loop benchmarks need autocannon, which is not installed: run `npm install autocannon@9`'));
+  return importOrExplain(
+    'autocannon',
+    load,
+    () => new Error('closed-loop benchmarks need autocannon, which is not installed: run `npm install autocannon@9`'),
+  );
 }

@@ -14,6 +14,11 @@ export default function bench(): Command {
     .option('--connections <n>', 'closed loop: concurrent clients', wholeNumber(1), 64)
     .option('--rate <r>', 'open loop instead: r requests/s whatever the server does', number(0, true))
     .option('--duration <s>', 'seconds (default 10; offline: per batch size, default 3)', number(0, true))
+    .option(
+      '--requests <n>',
+      'closed loop: stop after n requests instead of --duration (search --queries with n = their count: each query once)',
+      wholeNumber(1),
+    )
     .option('--model <name>', 'embed: the embedder to ask for; offline: the model to run (default pipeline.embedder)')
     .option('--namespace <ns>', 'search: the namespace to search; ingest: to fill (default: a new one per run)')
     .option('--queries <file>', 'search, ingest: send these queries in turn (.jsonl with a "text" field)')
@@ -24,7 +29,9 @@ export default function bench(): Command {
     .option('--freshness-every <s>', 'ingest: every s seconds, time how soon a new document is found after its POST', number(0), 0)
     .option('--document-chars <n>', 'healthz: characters of the document each heavy request carries', wholeNumber(1), 1_000_000)
     .option('-c, --config <file>', 'offline: the config holding the model (default: PRONTO_CONFIG or the embedded defaults)')
-    .addOption(new Option('--batch-sizes <list>', 'offline: comma-separated batch sizes').default([1, 8, 64], '1,8,64').argParser(batchSizes))
+    .addOption(
+      new Option('--batch-sizes <list>', 'offline: comma-separated batch sizes').default([1, 8, 64], '1,8,64').argParser(batchSizes),
+    )
     .addHelpText('after', '\nExits 1 when no request succeeded.')
     .action(async (scenario: string, options: import('../bench.js').BenchCliOptions) => {
       const { runBench } = await import('../bench.js');
