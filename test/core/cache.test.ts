@@ -95,9 +95,15 @@ test('Redis tier: one replica writes, another reads it back exactly', async (t) 
 
 test('a slow or failing Redis counts as a miss, never an error; after a run of failures the circuit skips it', async () => {
   let calls = 0;
-  const stuck: RedisLike = { getBuffer: () => (calls++, new Promise(() => undefined)), get: () => new Promise(() => undefined), set: async () => 'OK' };
+  const stuck: RedisLike = {
+    getBuffer: () => (calls++, new Promise(() => undefined)),
+    mgetBuffer: () => (calls++, new Promise(() => undefined)),
+    get: () => new Promise(() => undefined),
+    set: async () => 'OK',
+  };
   const broken: RedisLike = {
     getBuffer: async () => (calls++, Promise.reject(new Error('down'))),
+    mgetBuffer: async () => (calls++, Promise.reject(new Error('down'))),
     get: async () => Promise.reject(new Error('down')),
     set: async () => Promise.reject(new Error('down')),
   };
