@@ -19,8 +19,9 @@ export const CacheSchema = Type.Object(
     /** Query and text vectors, by model and text. */
     embedding: Type.Object(tier(32 * MiB, 86400), { default: {} }),
     /**
-     * Whole `/v1/search` and `/v1/infer` (and `/v1/chat`) results, by tenant, namespace, index
-     * version, variant and the normalised request. `enabled: false` turns them off.
+     * Whole `/v1/search` and `/v1/infer` (and `/v1/chat`) results, by tenant, namespace, variant
+     * and the normalised request, each served only if built on the namespace's current index
+     * version. `enabled: false` turns them off.
      */
     results: Type.Object({ enabled: Type.Boolean({ default: true }), ...tier(32 * MiB, 300) }, { default: {} }),
     /**
@@ -45,7 +46,7 @@ export const CacheSchema = Type.Object(
       },
       { default: {} },
     ),
-    /** Redis key prefix of the caches and index versions (`<prefix>:cache:…`, `<prefix>:index-version:…`). */
+    /** Redis key prefix of the caches (`<prefix>:cache:…`; the index versions are under `jobs.prefix`). */
     prefix: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', default: 'pronto' }),
     /** A Redis cache call slower than this counts as a miss. */
     redis_timeout_ms: Type.Integer({ minimum: 1, default: 5 }),

@@ -5,6 +5,7 @@ import type { RedisGuard } from './redis-guard.js';
 /** The slice of ioredis the cache uses (core depends on no other module of ours). */
 export interface RedisLike {
   getBuffer(key: string): Promise<Buffer | null>;
+  mgetBuffer(...keys: string[]): Promise<(Buffer | null)[]>;
   set(key: string, value: Buffer, mode: 'PX', ttlMs: number): Promise<unknown>;
   set(key: string, value: string): Promise<unknown>;
   get(key: string): Promise<string | null>;
@@ -46,6 +47,25 @@ export type Lookup<V> =
     };
 
 /**
+ * Where a versioned lookup (`lookupAt`) learns the current version of what its value depends on.
+ * The version is read at every lookup, never trusted from memory: a value is served only when it
+ * was built on that version.
+ */
+export interface VersionSource {
+  /**
+   * The Redis key holding the version, on the same Redis as the cache's tier: when the memory tier
+   * does not hold the key, version and value are read in one command (MGET, one round trip).
+   */
+  redisKey?: string;
+  /**
+   * Reads the version on its own (`undefined`: it cannot be known, so nothing is served or
+   * stored): without `redisKey`, when the memory tier holds the key (only the version is needed
+   * then), and when the Redis tier failed or is skipped (its circuit open).
+   */
+  read(): Promise<number | undefined>;
+}
+
+/**
  * A memory LRU bounded by bytes, with a TTL, in front of an optional Redis tier shared by every
  * replica. Concurrent misses of one key compute once (single flight): the first caller computes,
  * the others wait for its `fill`. The Redis tier is an optimisation, never a dependency: its calls
@@ -54,14 +74,18 @@ export type Lookup<V> =
  * The single flight is written here rather than taken from lru-cache's `fetch`, which dedupes
  * fetches too: its fetch runs one function per key under one caller's signal, and here the value
  * is often produced by a stream the first caller consumes (an answer), not by a function.
+ *
+ * A cache is used either plainly (`lookup`, `set`, `getOrCompute`) or with versions (`lookupAt`):
+ * each key then holds one value with the version it was built on (in Redis as `<version>\n` and
+ * the encoded value), a newer fill overwriting the older, and single flight is per key and version.
  */
 export class TieredCache<V> {
-  private readonly memory?: LRUCache<string, { value: V }>;
+  private readonly memory?: LRUCache<string, { value: V; version?: number }>;
   private readonly flights = new Map<string, Promise<V | undefined>>();
 
   constructor(private readonly options: TieredCacheOptions<V>) {
     if (options.memoryBytes > 0) {
-      this.memory = new LRUCache<string, { value: V }>({
+      this.memory = new LRUCache<string, { value: V; version?: number }>({
         maxSize: options.memoryBytes,
         ttl: options.ttlMs,
         // Expired entries are dropped when met (no timer per entry); `set`/`delete` are ours, not evictions.
@@ -85,12 +109,12 @@ export class TieredCache<V> {
     const local = this.memory?.get(key);
     if (local !== undefined) return this.hit(local.value, 'memory');
     const inFlight = this.flights.get(key);
+    const store = (value: V) => this.set(key, value);
     if (inFlight) {
       const value = await raceAbort(inFlight, signal);
-      return value === undefined ? this.miss(key, false) : this.hit(value, 'in_flight');
+      return value === undefined ? this.miss(key, store, false) : this.hit(value, 'in_flight');
     }
-    let settle!: (value: V | undefined) => void;
-    this.flights.set(key, new Promise<V | undefined>((resolve) => (settle = resolve)));
+    const settle = this.startFlight(key);
     const remote = await this.fromRedis(key);
     if (remote !== undefined) {
       this.flights.delete(key);
@@ -98,7 +122,72 @@ export class TieredCache<V> {
       this.memory?.set(key, { value: remote }, { size: this.sizeOf(key, this.options.codec.encode(remote)) });
       return this.hit(remote, 'redis');
     }
-    return this.miss(key, true, settle);
+    return this.miss(key, store, true, settle);
+  }
+
+  /**
+   * The value built on the current version (read from `source`, with the value when it can be),
+   * or a miss whose `fill` stores the computed value as built on that version; `undefined` when
+   * the version cannot be read (nothing may be served or stored then). A value of another version,
+   * in memory or in Redis, is a miss. Concurrent misses of one key at one version compute once.
+   */
+  async lookupAt(key: string, source: VersionSource, signal?: AbortSignal): Promise<(Lookup<V> & { version: number }) | undefined> {
+    const local = this.memory?.get(key);
+    const redis = this.options.redis;
+    let version: number | undefined;
+    /** What Redis holds under the key, once read: its version's bytes and its value's. */
+    let stored: { version: number; payload: Buffer } | null | undefined;
+    let redisTried = false;
+    if (local === undefined && redis && source.redisKey !== undefined) {
+      const versionKey = source.redisKey;
+      redisTried = true;
+      const reply = await redis.guard.run(() => redis.client.mgetBuffer(versionKey, redis.prefix + key));
+      if (reply) {
+        version = reply[0] ? Number(reply[0].toString('latin1')) : 0;
+        stored = reply[1] ? splitVersion(reply[1]) : null;
+      }
+    }
+    // Not read with the value (the memory tier holds the key, or the Redis tier failed): alone.
+    if (stored === undefined) version = await source.read();
+    if (version === undefined || !Number.isSafeInteger(version)) return undefined;
+    const at = version;
+    if (local !== undefined) {
+      if (local.version === at) return { ...this.hit(local.value, 'memory'), version: at };
+      this.memory?.delete(key); // built on another version: it is never served again
+    }
+    const store = (value: V) => this.setAt(key, at, value);
+    const found = stored?.version === at ? this.fromStored(key, at, stored.payload) : undefined;
+    if (found) return { ...found, version: at };
+    const flight = `${key}@${at}`;
+    const inFlight = this.flights.get(flight);
+    if (inFlight) {
+      const value = await raceAbort(inFlight, signal);
+      return { ...(value === undefined ? this.miss(flight, store, false) : this.hit(value, 'in_flight')), version: at };
+    }
+    const settle = this.startFlight(flight);
+    // Not read yet (the memory tier held an older value, or no version key): the value alone.
+    if (!redisTried && redis) {
+      const buffer = await redis.guard.run(() => redis.client.getBuffer(redis.prefix + key));
+      const late = buffer ? splitVersion(buffer) : null;
+      const found = late?.version === at ? this.fromStored(key, at, late.payload) : undefined;
+      if (found) {
+        this.flights.delete(flight);
+        settle(found.value);
+        return { ...found, version: at };
+      }
+    }
+    return { ...this.miss(flight, store, true, settle), version: at };
+  }
+
+  /** Stores a value built on `version` in both tiers, in place of the key's value of any other version. */
+  setAt(key: string, version: number, value: V): void {
+    const encoded = this.options.codec.encode(value);
+    this.memory?.set(key, { value, version }, { size: this.sizeOf(key, encoded) });
+    const redis = this.options.redis;
+    if (redis) {
+      const bytes = Buffer.concat([Buffer.from(`${version}\n`, 'latin1'), encoded]);
+      void redis.guard.run(() => redis.client.set(redis.prefix + key, bytes, 'PX', this.options.ttlMs));
+    }
   }
 
   /** Stores a value in both tiers (the Redis write is fire-and-forget). */
@@ -130,7 +219,26 @@ export class TieredCache<V> {
     return buffer ? this.options.codec.decode(buffer) : undefined;
   }
 
-  private miss(key: string, owner: boolean, settle?: (value: V | undefined) => void): Lookup<V> {
+  /** A value read from Redis at the version asked for: decoded, kept in memory, a hit (undecodable: a miss). */
+  private fromStored(key: string, version: number, payload: Buffer): { hit: true; value: V; tier: CacheTier } | undefined {
+    let value: V;
+    try {
+      value = this.options.codec.decode(payload);
+    } catch {
+      return undefined;
+    }
+    this.memory?.set(key, { value, version }, { size: this.sizeOf(key, payload) });
+    return this.hit(value, 'redis');
+  }
+
+  private startFlight(flight: string): (value: V | undefined) => void {
+    let settle!: (value: V | undefined) => void;
+    this.flights.set(flight, new Promise<V | undefined>((resolve) => (settle = resolve)));
+    return settle;
+  }
+
+  /** `flight`: the key in flight (with its version for `lookupAt`); `store` keeps a computed value. */
+  private miss(flight: string, store: (value: V) => void, owner: boolean, settle?: (value: V | undefined) => void): Lookup<V> {
     this.record('miss');
     let filled = false;
     return {
@@ -138,16 +246,16 @@ export class TieredCache<V> {
       fill: (value) => {
         if (filled) return;
         filled = true;
-        if (value !== undefined) this.set(key, value);
+        if (value !== undefined) store(value);
         if (owner) {
-          this.flights.delete(key);
+          this.flights.delete(flight);
           settle?.(value);
         }
       },
     };
   }
 
-  private hit(value: V, tier: CacheTier): Lookup<V> {
+  private hit(value: V, tier: CacheTier): { hit: true; value: V; tier: CacheTier } {
     this.record(`hit_${tier}`);
     return { hit: true, value, tier };
   }
@@ -160,6 +268,14 @@ export class TieredCache<V> {
   private sizeOf(key: string, encoded: Buffer): number {
     return encoded.byteLength + key.length + 1;
   }
+}
+
+/** A versioned value's bytes in Redis, `<version>\n<value>`, split; `null` for anything else. */
+function splitVersion(buffer: Buffer): { version: number; payload: Buffer } | null {
+  const newline = buffer.indexOf(10);
+  if (newline < 1 || newline > 16) return null;
+  const version = Number(buffer.toString('latin1', 0, newline));
+  return Number.isSafeInteger(version) ? { version, payload: buffer.subarray(newline + 1) } : null;
 }
 
 /** Float32 vectors as their raw little-endian bytes. */

@@ -8,7 +8,8 @@ import type { UserFeatures } from './stages/features.js';
 
 /**
  * Every cache a pipeline uses, built from `cache` config; their Redis tiers share one guard.
- * Redis keys: `<prefix>:cache:<cache>:<key>`. Results are keyed by retrieval's index versions.
+ * Redis keys: `<prefix>:cache:<cache>:<key>`. Results are checked against retrieval's index
+ * versions, read from the same Redis (`redis` must be the one retrieval's change feed uses).
  */
 export interface PipelineCaches {
   embeddings: TieredCache<Float32Array>;

@@ -24,12 +24,15 @@ export interface ResultSlot<V extends CachedResult> {
   /** Set when the result can be cached (the index version was known): where the semantic index keeps it. */
   scope?: string;
   key?: string;
+  /** The index version the result is (to be) stored as built on. */
+  version?: number;
 }
 
 export interface ResultCache {
   /**
-   * The cached result of this request (by tenant, namespace, its index version, the variant and
-   * the normalised request), recording on `ctx.cache` whether it was a hit.
+   * The cached result of this request (by tenant, namespace, the variant and the normalised
+   * request), if it was built on the namespace's current index version; records on `ctx.cache`
+   * whether it was a hit.
    */
   lookup<V extends CachedResult>(ctx: RequestContext, kind: V['kind'], namespace: string, request: unknown): Promise<ResultSlot<V>>;
   /** With the semantic cache on: the answer of an earlier question close to this one, in the slot's scope. */
@@ -40,12 +43,17 @@ export interface ResultCache {
 }
 
 /**
- * The index versions results are keyed by: retrieval's (`indexVersion`, bumped by every committed
+ * The index versions results are built on: retrieval's (`indexVersion`, bumped by every committed
  * write on any replica before the write returns, so a write needs no invalidation of its own).
  */
 export interface ResultVersions {
   /** The namespace's shared version; `undefined` when it cannot be known (Redis down). */
   indexVersion(scopedNamespace: string): Promise<number | undefined>;
+  /**
+   * The Redis key the shared version is kept under (on the Redis of the cache's tier), so a lookup
+   * reads it and the cached value in one command; `undefined` when the version is not in Redis.
+   */
+  versionKey?(scopedNamespace: string): string | undefined;
   /** The version this replica's indexes hold: below the shared one, they lag another replica's write. */
   heldVersion(scopedNamespace: string): number;
 }
@@ -66,39 +74,44 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
     async lookup<V extends CachedResult>(ctx: RequestContext, kind: V['kind'], namespace: string, request: unknown): Promise<ResultSlot<V>> {
       if (!cache) return uncached;
       const scoped = namespaceOf(ctx, namespace);
-      const version = await versions.indexVersion(scoped);
+      // The version is not in the key: the key holds one result, with the version it was built on,
+      // and the current version is read at every lookup (in the same Redis command as the result
+      // when the result is not in memory), so no replica serves a result older than a write.
+      const key = digest(JSON.stringify([kind, ctx.tenant, scoped, ctx.variant, canonical(request)]));
+      const found = await cache.lookupAt(key, { redisKey: versions.versionKey?.(scoped), read: () => versions.indexVersion(scoped) }, ctx.deadline.signal);
       // Without the version (Redis unreachable) another replica's write could not be seen: no caching.
-      if (version === undefined) {
+      if (!found) {
         ctx.cache = { hit: false };
         return uncached;
       }
+      const { version } = found;
       const scope = JSON.stringify([ctx.tenant, scoped, version, ctx.variant]);
-      const key = digest(JSON.stringify([kind, scope, canonical(request)]));
-      const found = await cache.lookup(key, ctx.deadline.signal);
       // The kind is part of the key: what is found under it is a V.
       if (found.hit) {
         ctx.cache = { hit: true, tier: found.tier };
-        return { cached: found.value as V, fill: () => undefined, scope, key };
+        return { cached: found.value as V, fill: () => undefined, scope, key, version };
       }
       ctx.cache = { hit: false };
       // A replica still taking in another's write computes from older documents than `version`
-      // says: it answers, but does not store its result under that version (nor index it).
+      // says: it answers, but does not store its result as built on that version (nor index it).
       if (versions.heldVersion(scoped) < version) {
         found.fill(undefined);
         return uncached;
       }
-      return { fill: found.fill as (value: V | undefined) => void, scope, key };
+      return { fill: found.fill as (value: V | undefined) => void, scope, key, version };
     },
 
     async similar(ctx, slot, vector) {
-      if (!semantic || !cache || !slot.scope) return undefined;
+      const version = slot.version;
+      if (!semantic || !cache || !slot.scope || version === undefined) return undefined;
       const match = semantic.nearest(slot.scope, vector);
       // Its own key (its answer evicted, the question still indexed) is this request's flight: never wait for it.
       if (!match || match.key === slot.key) return undefined;
-      const found = await cache.lookup(match.key, ctx.deadline.signal);
-      if (!found.hit) {
-        // Gone from the cache (evicted, expired): this request answers it afresh.
-        found.fill(undefined);
+      // At the version this request read: the scope's questions were answered on it.
+      const found = await cache.lookupAt(match.key, { read: async () => version }, ctx.deadline.signal);
+      if (!found?.hit) {
+        // Gone from the cache (evicted, expired, or replaced by an answer on a newer version): this request answers it afresh.
+        found?.fill(undefined);
         return undefined;
       }
       if (found.value.kind !== 'answer') return undefined;

@@ -27,6 +27,12 @@ export interface ChangeFeed {
    * read (Redis down): another replica's write could then not be seen, so nothing may rely on it.
    */
   version(namespace: string): Promise<number | undefined>;
+  /**
+   * The Redis key the namespace's version is kept under (an integer, absent before the first
+   * write), for a reader that reads it in the same command as what depends on it (the results
+   * cache); `undefined` when the version is not in Redis.
+   */
+  versionKey(namespace: string): string | undefined;
   /** Calls `listener` with every other replica's change, from now until `close()`. */
   subscribe(listener: (change: IndexChange) => void): Promise<void>;
   close(): Promise<void>;
@@ -45,6 +51,10 @@ export class LocalChangeFeed implements ChangeFeed {
 
   async version(namespace: string): Promise<number> {
     return this.versions.get(namespace) ?? 0;
+  }
+
+  versionKey(): undefined {
+    return undefined;
   }
 
   async subscribe(): Promise<void> {}
@@ -123,7 +133,7 @@ export class RedisChangeFeed implements ChangeFeed {
     this.client.disconnect();
   }
 
-  private versionKey(namespace: string): string {
+  versionKey(namespace: string): string {
     return `${this.options.prefix}:pronto:index-version:${namespace}`;
   }
 }

@@ -98,6 +98,7 @@ export function createRetrieval(config: RetrievalSettings, deps: RetrievalDeps):
     search: async (request) => hybridSearch({ rc, sparse, searchDense, fuse: fuseWith, tuned: await tuning.get(request.namespace) }, request),
     indexVersion: (namespace) => follower.version(namespace),
     heldVersion: (namespace) => follower.heldVersion(namespace),
+    versionKey: (namespace) => follower.versionKey(namespace),
     onChange: (listener) => follower.onChange(listener),
 
     async start() {

@@ -72,6 +72,10 @@ export class IndexFollower {
     return this.options.feed.version(namespace);
   }
 
+  versionKey(namespace: string): string | undefined {
+    return this.options.feed.versionKey(namespace);
+  }
+
   /**
    * The newest version of the namespace this replica's indexes hold: at least what the version was
    * when they were built or last took in a change. 0 when unknown (never built while the version

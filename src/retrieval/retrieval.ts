@@ -67,6 +67,11 @@ export interface Retrieval {
    * older documents than the version says.
    */
   heldVersion(namespace: string): number;
+  /**
+   * The Redis key the namespace's version is kept under (on the process's Redis), so a reader can
+   * read it in the same command as a value that depends on it; `undefined` without Redis.
+   */
+  versionKey(namespace: string): string | undefined;
   /** Called once this replica's indexes hold a change (its own write or another replica's); returns the unsubscribe. */
   onChange(listener: ChangeListener): () => void;
   namespaceExists(namespace: string): Promise<boolean>;

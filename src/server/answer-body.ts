@@ -37,20 +37,23 @@ export type AnswerBodySchemas = ReturnType<typeof answerBodySchemas>;
  * (the memory tier hands out one object per key, for as long as it keeps it: a hit then costs the
  * report's few fields), followed by this request's own report. Everything per request (headers,
  * request id, variant, timings, cache report) is made afresh; the bytes kept are the answer's.
+ * The body goes out as a Buffer: a string joined from the two would be flattened (copied) by
+ * Fastify's length check and copied again into the socket write, ~8 KB of heap per hit.
  */
 export function createAnswerReplier(schemas: AnswerBodySchemas) {
-  const heads = new WeakMap<WholeAnswer, string>();
+  const heads = new WeakMap<WholeAnswer, Buffer>();
   return async (reply: FastifyReply, answer: AnswerStream, ctx: RequestContext) => {
     await answer.contexts;
     const cached = await answer.cached;
     if (!cached) return collectAnswer(answer, ctx);
     let head = heads.get(cached);
     if (head === undefined) {
-      head = reply.serializeInput(answerHead(cached), schemas.head);
+      // Without its closing brace: the report's fields follow.
+      head = Buffer.from(reply.serializeInput(answerHead(cached), schemas.head).slice(0, -1));
       heads.set(cached, head);
     }
     const report = reply.serializeInput(answerReport(ctx), schemas.report);
     reply.header('content-type', 'application/json; charset=utf-8');
-    return `${head.slice(0, -1)},${report.slice(1)}`;
+    return Buffer.concat([head, Buffer.from(`,${report.slice(1)}`)]);
   };
 }

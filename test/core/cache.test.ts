@@ -95,9 +95,15 @@ test('Redis tier: one replica writes, another reads it back exactly', async (t) 
 
 test('a slow or failing Redis counts as a miss, never an error; after a run of failures the circuit skips it', async () => {
   let calls = 0;
-  const stuck: RedisLike = { getBuffer: () => (calls++, new Promise(() => undefined)), get: () => new Promise(() => undefined), set: async () => 'OK' };
+  const stuck: RedisLike = {
+    getBuffer: () => (calls++, new Promise(() => undefined)),
+    mgetBuffer: () => (calls++, new Promise(() => undefined)),
+    get: () => new Promise(() => undefined),
+    set: async () => 'OK',
+  };
   const broken: RedisLike = {
     getBuffer: async () => (calls++, Promise.reject(new Error('down'))),
+    mgetBuffer: async () => (calls++, Promise.reject(new Error('down'))),
     get: async () => Promise.reject(new Error('down')),
     set: async () => Promise.reject(new Error('down')),
   };
@@ -110,4 +116,104 @@ test('a slow or failing Redis counts as a miss, never an error; after a run of f
     assert.deepEqual(results, ['miss', 'miss', 'miss', 'miss', 'miss', 'miss', 'hit_memory']);
     assert.equal(calls, 3, 'the circuit opened after three failures: Redis was not called again');
   }
+});
+
+/** A real client whose calls are counted by method: each call is one round trip. */
+function counting(redis: RedisLike) {
+  const calls: string[] = [];
+  const client: RedisLike = {
+    getBuffer: (key) => (calls.push('getBuffer'), redis.getBuffer(key)),
+    mgetBuffer: (...keys) => (calls.push('mgetBuffer'), redis.mgetBuffer(...keys)),
+    get: (key) => (calls.push('get'), redis.get(key)),
+    set: ((...args: Parameters<RedisLike['set']>) => (calls.push('set'), (redis.set as (...a: unknown[]) => Promise<unknown>)(...args))) as RedisLike['set'],
+  };
+  return { client, calls };
+}
+
+test('versioned Redis tier: a hit is one round trip (version and value in one MGET); a value of another version is never served', async (t) => {
+  const redis = await connectRedisOrSkip(t);
+  if (!redis) return;
+  const versionKey = `${RUN}version`;
+  const reads: number[] = [];
+  // `read` is the version read on its own (the change feed's connection in pronto): counted apart.
+  const source = { redisKey: versionKey, read: async () => (reads.push(1), Number((await redis.get(versionKey)) ?? 0)) };
+  try {
+    await redis.set(versionKey, '3');
+    const writer = tracked({ redis });
+    const miss = await writer.cache.lookupAt('v', source);
+    assert.ok(miss && !miss.hit && miss.version === 3);
+    miss.fill(Float32Array.of(3));
+    for (let i = 0; i < 100 && !(await redis.exists(`${RUN}v`)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    // Another replica, nothing in memory: one command reads both.
+    const counted = counting(redis);
+    const reader = tracked({ redis: counted.client });
+    const hit = await reader.cache.lookupAt('v', source);
+    assert.ok(hit?.hit && hit.tier === 'redis' && hit.version === 3);
+    assert.deepEqual(hit.value, Float32Array.of(3));
+    assert.deepEqual(counted.calls, ['mgetBuffer'], 'one round trip');
+    reads.length = 0;
+    const again = await reader.cache.lookupAt('v', source);
+    assert.ok(again?.hit && again.tier === 'memory');
+    assert.equal(reads.length, 1, 'a memory hit still reads the version from Redis');
+
+    // A write: the version moves on. Neither the memory tier nor Redis serves the value of 3.
+    await redis.incr(versionKey);
+    const afterWrite = await reader.cache.lookupAt('v', source);
+    assert.ok(afterWrite && !afterWrite.hit && afterWrite.version === 4, 'memory held version 3');
+    afterWrite.fill(undefined);
+    const elsewhere = await tracked({ redis }).cache.lookupAt('v', source);
+    assert.ok(elsewhere && !elsewhere.hit && elsewhere.version === 4, 'Redis held version 3');
+
+    // A fill that lags a write (computed at 4, stored after the version became 5) is stored as
+    // built on 4, and a lookup at 5 misses it.
+    await redis.incr(versionKey);
+    elsewhere.fill(Float32Array.of(4));
+    for (let i = 0; i < 100 && (await redis.getBuffer(`${RUN}v`))?.toString('latin1', 0, 2) !== '4\n'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const late = await tracked({ redis }).cache.lookupAt('v', source);
+    assert.ok(late && !late.hit && late.version === 5);
+    late.fill(undefined);
+    assert.deepEqual(reader.results, ['hit_redis', 'hit_memory', 'miss']);
+  } finally {
+    await redis.del(versionKey, `${RUN}v`);
+    redis.disconnect();
+  }
+});
+
+test('versioned Redis tier: while Redis fails the version is read on its own, and without it nothing is served or stored', async () => {
+  let version: number | undefined = 7;
+  const source = { redisKey: 'version', read: async () => version };
+  const broken: RedisLike = {
+    getBuffer: async () => Promise.reject(new Error('down')),
+    mgetBuffer: async () => Promise.reject(new Error('down')),
+    get: async () => Promise.reject(new Error('down')),
+    set: async () => Promise.reject(new Error('down')),
+  };
+  const { cache } = tracked({ redis: broken, timeoutMs: 5, failures: 1 });
+  const miss = await cache.lookupAt('k', source);
+  assert.ok(miss && !miss.hit && miss.version === 7, 'the MGET failed: the version came from read()');
+  miss.fill(Float32Array.of(7));
+  const memory = await cache.lookupAt('k', source);
+  assert.ok(memory?.hit && memory.tier === 'memory', 'the memory tier serves with the circuit open');
+  version = undefined;
+  assert.equal(await cache.lookupAt('k', source), undefined);
+});
+
+test('versioned single flight: concurrent misses at one version compute once; a miss at a newer version does not wait for an older one', async () => {
+  const { cache } = tracked();
+  let version = 1;
+  const source = { read: async () => version };
+  const first = await cache.lookupAt('q', source);
+  assert.ok(first && !first.hit);
+  const waiting = cache.lookupAt('q', source);
+  version = 2;
+  const newer = await cache.lookupAt('q', source);
+  assert.ok(newer && !newer.hit && newer.version === 2, 'its own computation');
+  first.fill(Float32Array.of(1));
+  const waited = await waiting;
+  assert.ok(waited?.hit && waited.tier === 'in_flight' && waited.version === 1);
+  newer.fill(Float32Array.of(2));
+  const now = await cache.lookupAt('q', source);
+  assert.ok(now?.hit);
+  assert.deepEqual(now.value, Float32Array.of(2));
 });

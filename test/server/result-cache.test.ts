@@ -83,6 +83,36 @@ describe('the results cache across two replicas sharing Redis', () => {
     assert.equal((await ask(b, '/v1/search', { ...search, top_k: 4 })).header, 'miss', 'another request is another key');
   });
 
+  test('a Redis-tier hit is one Redis command: the index version and the answer read together (MGET)', async (t) => {
+    if (!redis) return t.skip('no Redis');
+    const question = { text: 'How many round trips does a cached answer cost?' };
+    const results = `${PREFIX}:cache:results:`;
+    const stored = async () => new Set(await redis!.keys(`${results}*`));
+    const before = await stored();
+    assert.equal((await ask(a, '/v1/infer', question)).header, 'miss');
+    // a's store is fire-and-forget: wait for its key before b asks.
+    for (let i = 0; i < 200 && [...(await stored())].every((key) => before.has(key)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    const monitor = await redis.duplicate().monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // MONITOR is on before b asks
+      const hit = await ask(b, '/v1/infer', question);
+      assert.equal(hit.header, 'redis');
+      // Everything b sent is seen before this marker (one Redis, commands in order).
+      const marker = `${PREFIX}:monitor-marker`;
+      await redis.get(marker);
+      for (let i = 0; i < 200 && !seen.some((args) => args.includes(marker)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const cacheCommands = seen.filter((args) => args.slice(1).some((arg) => arg.startsWith(results) || arg.startsWith(`${PREFIX}:pronto:index-version:`)));
+      assert.equal(cacheCommands.length, 1, JSON.stringify(cacheCommands));
+      assert.equal(cacheCommands[0][0].toLowerCase(), 'mget');
+      assert.ok(cacheCommands[0][1].startsWith(`${PREFIX}:pronto:index-version:`) && cacheCommands[0][2].startsWith(results), JSON.stringify(cacheCommands[0]));
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   test('a streamed answer (SSE) is served from the cache in the pieces it was made in, and `done` says so', async (t) => {
     if (!redis) return t.skip('no Redis');
     const res = await a.post('/v1/chat', { text: QUESTION }, { authorization: `Bearer ${KEYS.alpha}` });

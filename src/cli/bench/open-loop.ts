@@ -23,8 +23,8 @@ export async function openLoop(url: string, scenario: HttpScenario, options: { r
     const wait = scheduled - performance.now();
     if (wait > 1) await sleep(wait, undefined, { signal: options.signal }).catch(() => {});
     if (options.signal?.aborted) break;
-    // A request sent up to a millisecond early (timers are that coarse) counts from its send.
-    const from = Math.max(scheduled, performance.now());
+    // From its schedule, or from its send when that came first (timers wake up to a millisecond early).
+    const from = Math.min(scheduled, performance.now());
     const call = pool
       .post(scenario.path, JSON.stringify(scenario.body(n)))
       .then((status) => {

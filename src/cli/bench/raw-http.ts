@@ -49,7 +49,7 @@ export class RawHttpPool {
     this.open++;
     const socket = connect({ host: this.url.hostname, port: Number(this.url.port || 80), noDelay: true });
     const connection: Connection = { socket, received: Buffer.alloc(0) };
-    socket.on('data', (chunk) => this.receive(connection, chunk));
+    socket.on('data', (chunk: Buffer) => this.receive(connection, chunk));
     // A socket that fails or closes (an idle keep-alive the server ended) leaves the pool once.
     let gone = false;
     const leave = (err: Error) => {
