@@ -151,8 +151,11 @@ export class TieredCache<V> {
     if (stored === undefined) version = await source.read();
     if (version === undefined || !Number.isSafeInteger(version)) return undefined;
     const at = version;
-    if (local !== undefined) {
-      if (local.version === at) return { ...this.hit(local.value, 'memory'), version: at };
+    // Read again after the await: meanwhile another lookup's computation may have filled the key
+    // and ended its flight, and this lookup must not compute it a second time.
+    const held = this.memory?.get(key);
+    if (held !== undefined) {
+      if (held.version === at) return { ...this.hit(held.value, 'memory'), version: at };
       this.memory?.delete(key); // built on another version: it is never served again
     }
     const store = (value: V) => this.setAt(key, at, value);

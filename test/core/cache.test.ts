@@ -217,3 +217,26 @@ test('versioned single flight: concurrent misses at one version compute once; a 
   assert.ok(now?.hit);
   assert.deepEqual(now.value, Float32Array.of(2));
 });
+
+test('versioned single flight: a lookup whose Redis read was sent before a fill and answered after it is served that fill, not a second computation', async () => {
+  // Redis answers the first MGET at once and holds the second until the test releases it, with
+  // what Redis held when it was sent: the version, and no value yet (the fill's SET lands later).
+  const held = deferred<(Buffer | null)[]>();
+  let mgets = 0;
+  const redis: RedisLike = {
+    getBuffer: async () => null,
+    mgetBuffer: async () => (++mgets === 1 ? [Buffer.from('1'), null] : held.promise),
+    get: async () => null,
+    set: async () => 'OK',
+  };
+  const { cache, results } = tracked({ redis });
+  const source = { redisKey: 'version', read: async () => 1 };
+  const first = await cache.lookupAt('q', source);
+  assert.ok(first && !first.hit, 'the first lookup computes');
+  const second = cache.lookupAt('q', source);
+  first.fill(Float32Array.of(1));
+  held.resolve([Buffer.from('1'), null]);
+  const served = await second;
+  assert.ok(served?.hit && served.tier === 'memory', `the fill in memory serves it: ${JSON.stringify(served)}`);
+  assert.deepEqual(results, ['miss', 'hit_memory']);
+});
