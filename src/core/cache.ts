@@ -151,9 +151,10 @@ export class TieredCache<V> {
     if (stored === undefined) version = await source.read();
     if (version === undefined || !Number.isSafeInteger(version)) return undefined;
     const at = version;
-    // Read again after the await: meanwhile another lookup's computation may have filled the key
-    // and ended its flight, and this lookup must not compute it a second time.
-    const held = this.memory?.get(key);
+    // What memory held before the await, if it is of this version; else read again: meanwhile
+    // another lookup's computation may have filled the key and ended its flight, and this lookup
+    // must not compute it a second time.
+    const held = local?.version === at ? local : this.memory?.get(key);
     if (held !== undefined) {
       if (held.version === at) return { ...this.hit(held.value, 'memory'), version: at };
       this.memory?.delete(key); // built on another version: it is never served again
