@@ -5,6 +5,7 @@
 # One JSON line per run: the bench's own figures plus the load average, the host's CPU steal over
 # the run (/proc/stat, 10 ms ticks summed over the cores) and the server's CPU per request.
 #   bash bench/cache-floor.sh            # ROUNDS (default 3); REDIS_URL (default db 14 of local Redis)
+# REDIS_URL must name a scratch database: the run's keys are deleted from it at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -35,7 +36,7 @@ measure() {
 for _ in $(seq 1 "$ROUNDS"); do
   node --import tsx bench/fastify-floor.ts --port 8490 >/tmp/pronto-bench-8490.log 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 60); do curl -s -o /dev/null localhost:8490 && break; sleep 0.5; done
+  wait_ready 8490
   measure fastify-floor 8490 "$SERVER_PID"; stop
 
   serve bench/results-cache.yaml 8491
@@ -45,11 +46,12 @@ for _ in $(seq 1 "$ROUNDS"); do
   measure redis-tier 8492 "$SERVER_PID"; stop
 done
 
-# The Redis tier's keys (cache.prefix pronto-bench; the index versions under the jobs prefix).
+# The Redis tier's keys: the cache's and the job queues' (prefix pronto-bench in its config), and
+# the feedback ledger's one per request (pronto:request:*, a fixed prefix).
 node --input-type=module -e '
   import { Redis } from "ioredis";
   const redis = new Redis(process.argv[1]);
-  for (const pattern of ["pronto-bench*", "pronto:pronto:index-version:*"]) {
+  for (const pattern of ["pronto-bench*", "pronto:request:*"]) {
     const keys = await redis.keys(pattern);
     if (keys.length > 0) await redis.del(...keys);
   }

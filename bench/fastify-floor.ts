@@ -14,6 +14,8 @@ import Fastify from 'fastify';
 const { values } = parseArgs({ options: { port: { type: 'string', default: '8490' } } });
 const body = Buffer.from(JSON.stringify({ answer: 'x'.repeat(2400), contexts: [], citations: [], latency_ms: 0.1 }));
 const app = Fastify();
+// What bench/lib.sh's wait_ready polls, as on pronto.
+app.get('/readyz', async () => ({ status: 'ready' }));
 app.post('/v1/infer', async (_request, reply) => {
   reply.header('content-type', 'application/json; charset=utf-8');
   return body;

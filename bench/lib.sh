@@ -6,8 +6,12 @@ PRONTO="node bin/pronto.js"
 serve() {
   PRONTO_DATA_DIR="${3:-$(mktemp -d)}" PORT=$2 $PRONTO serve --config "$1" >/tmp/pronto-bench-$2.log 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 600); do curl -sf "localhost:$2/readyz" >/dev/null && return 0; sleep 0.5; done
-  echo "server on $2 did not become ready" >&2; exit 1
+  wait_ready "$2"
+}
+# wait_ready PORT -> returns once GET /readyz on 127.0.0.1:PORT answers 2xx; exits after 5 minutes.
+wait_ready() {
+  for _ in $(seq 1 600); do curl -sf "127.0.0.1:$1/readyz" >/dev/null && return 0; sleep 0.5; done
+  echo "server on $1 did not become ready" >&2; exit 1
 }
 stop() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
 # label TEXT -> one JSON line naming the next measurement, with the load average at that moment.
