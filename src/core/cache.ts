@@ -130,8 +130,10 @@ export class TieredCache<V> {
    * or a miss whose `fill` stores the computed value as built on that version; `undefined` when
    * the version cannot be read (nothing may be served or stored then). A value of another version,
    * in memory or in Redis, is a miss. Concurrent misses of one key at one version compute once.
+   * A lookup that waits for another's computation waits no longer than `deadline`, whose signal is
+   * read only then (a request's signal is made when first asked for: a hit makes none).
    */
-  async lookupAt(key: string, source: VersionSource, signal?: AbortSignal): Promise<(Lookup<V> & { version: number }) | undefined> {
+  async lookupAt(key: string, source: VersionSource, deadline?: { readonly signal: AbortSignal }): Promise<(Lookup<V> & { version: number }) | undefined> {
     const local = this.memory?.get(key);
     const redis = this.options.redis;
     let version: number | undefined;
@@ -165,7 +167,7 @@ export class TieredCache<V> {
     const flight = `${key}@${at}`;
     const inFlight = this.flights.get(flight);
     if (inFlight) {
-      const value = await raceAbort(inFlight, signal);
+      const value = await raceAbort(inFlight, deadline?.signal);
       return { ...(value === undefined ? this.miss(flight, store, false) : this.hit(value, 'in_flight')), version: at };
     }
     const settle = this.startFlight(flight);

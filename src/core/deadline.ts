@@ -8,35 +8,38 @@ import { ProntoError } from './errors.js';
  * A scope (or child deadline) whose budget reaches its parent's end follows the parent, with no
  * timer of its own: two timers for the same instant would let whichever the event loop ran first
  * decide whether a stage overran or the request ended (a flow step read as skipped, not aborted).
+ *
+ * The signal (its AbortController, its timer, its parent's listener) is made when first asked
+ * for: a request that never waits on anything abortable (a results-cache hit) has nothing to
+ * abort, and makes none of them. Once made, it is already aborted if the deadline passed, the
+ * parent aborted or `cancel` came before.
  */
 export class Deadline {
   /** Absolute time (performance.now() clock) at which the deadline passes. */
   readonly at: number;
-  readonly signal: AbortSignal;
-  private readonly controller = new AbortController();
-  private readonly timer?: NodeJS.Timeout;
+  private controller?: AbortController;
+  private timer?: NodeJS.Timeout;
   private detach?: () => void;
+  /** Why it ended before its signal was made (`cancel`). */
+  private endedWith?: unknown;
+  private disposed = false;
 
   /** `follows` (see `following`): the parent's end; no timer of its own, it ends when `parent` aborts. */
-  constructor(budgetMs: number, parent?: AbortSignal, follows?: { at: number }) {
+  constructor(
+    budgetMs: number,
+    private readonly parent?: AbortSignal,
+    private readonly follows?: { at: number },
+  ) {
     this.at = follows?.at ?? performance.now() + budgetMs;
-    this.signal = this.controller.signal;
-    if (!follows) this.timer = setTimeout(() => this.expire(), Math.max(0, budgetMs));
-    if (parent) {
-      if (parent.aborted) this.abortWith(parent.reason);
-      else {
-        const onParent = () => this.abortWith(parent.reason);
-        parent.addEventListener('abort', onParent, { once: true });
-        // A disposed deadline must not stay subscribed to a parent that outlives it (a flow's
-        // steps on its request, a job's attempts on a worker's signal): one listener each, kept.
-        this.detach = () => parent.removeEventListener('abort', onParent);
-      }
-    }
   }
 
   /** A deadline that ends exactly when `parent` does: it aborts with it, and has no timer of its own. */
   static following(parent: { signal: AbortSignal; at: number }): Deadline {
     return new Deadline(0, parent.signal, parent);
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= this.makeController()).signal;
   }
 
   remainingMs(): number {
@@ -54,7 +57,8 @@ export class Deadline {
 
   /** The client went away: stop all work for this request. */
   cancel(): void {
-    this.abortWith(new ProntoError('cancelled'));
+    if (this.controller) this.abortWith(new ProntoError('cancelled'));
+    else this.endedWith ??= new ProntoError('cancelled');
   }
 
   /** A scope for one stage: aborts after `budgetMs` or when this deadline aborts, whichever is first. */
@@ -64,17 +68,35 @@ export class Deadline {
 
   /** Releases the timer and the parent's listener once the request is done. */
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.timer);
     this.detach?.();
   }
 
-  private expire(): void {
-    this.abortWith(new ProntoError('deadline_exceeded'));
+  private makeController(): AbortController {
+    const controller = new AbortController();
+    const { parent } = this;
+    const remaining = this.at - performance.now();
+    if (this.endedWith !== undefined) controller.abort(this.endedWith);
+    else if (parent?.aborted) controller.abort(parent.reason);
+    else if (!this.follows && remaining <= 0) controller.abort(new ProntoError('deadline_exceeded'));
+    // Asked for after the request is done (late work): a signal that stays as it is, holding nothing.
+    else if (!this.disposed) {
+      if (!this.follows) this.timer = setTimeout(() => this.abortWith(new ProntoError('deadline_exceeded')), remaining);
+      if (parent) {
+        const onParent = () => this.abortWith(parent.reason);
+        parent.addEventListener('abort', onParent, { once: true });
+        // A disposed deadline must not stay subscribed to a parent that outlives it (a flow's
+        // steps on its request, a job's attempts on a worker's signal): one listener each, kept.
+        this.detach = () => parent.removeEventListener('abort', onParent);
+      }
+    }
+    return controller;
   }
 
   private abortWith(reason: unknown): void {
     clearTimeout(this.timer);
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    if (this.controller && !this.controller.signal.aborted) this.controller.abort(reason);
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { TieredCache } from '../core/cache.js';
 import type { Hit } from '../retrieval/types.js';
 import { namespaceOf } from './context.js';
@@ -7,6 +7,8 @@ import type { RequestContext, WholeAnswer } from './types.js';
 
 export interface CachedSearch {
   kind: 'search';
+  /** The query as sanitized (the request log's input for a hit). */
+  query: string;
   hits: Hit[];
 }
 
@@ -32,7 +34,8 @@ export interface ResultCache {
   /**
    * The cached result of this request (by tenant, namespace, the variant and the normalised
    * request), if it was built on the namespace's current index version; records on `ctx.cache`
-   * whether it was a hit.
+   * whether it was a hit. `request` is keyed by its JSON: the flow builds it in a fixed key order,
+   * with any object the client shaped (a filter) passed through `sortedKeys`.
    */
   lookup<V extends CachedResult>(ctx: RequestContext, kind: V['kind'], namespace: string, request: unknown): Promise<ResultSlot<V>>;
   /** With the semantic cache on: the answer of an earlier question close to this one, in the slot's scope. */
@@ -77,8 +80,8 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
       // The version is not in the key: the key holds one result, with the version it was built on,
       // and the current version is read at every lookup (in the same Redis command as the result
       // when the result is not in memory), so no replica serves a result older than a write.
-      const key = digest(JSON.stringify([kind, ctx.tenant, scoped, ctx.variant, canonical(request)]));
-      const found = await cache.lookupAt(key, { redisKey: versions.versionKey?.(scoped), read: () => versions.indexVersion(scoped) }, ctx.deadline.signal);
+      const key = digest(JSON.stringify([kind, ctx.tenant, scoped, ctx.variant, request]));
+      const found = await cache.lookupAt(key, { redisKey: versions.versionKey?.(scoped), read: () => versions.indexVersion(scoped) }, ctx.deadline);
       // Without the version (Redis unreachable) another replica's write could not be seen: no caching.
       if (!found) {
         ctx.cache = { hit: false };
@@ -108,7 +111,7 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
       // Its own key (its answer evicted, the question still indexed) is this request's flight: never wait for it.
       if (!match || match.key === slot.key) return undefined;
       // At the version this request read: the scope's questions were answered on it.
-      const found = await cache.lookupAt(match.key, { read: async () => version }, ctx.deadline.signal);
+      const found = await cache.lookupAt(match.key, { read: async () => version }, ctx.deadline);
       if (!found?.hit) {
         // Gone from the cache (evicted, expired, or replaced by an answer on a newer version): this request answers it afresh.
         found?.fill(undefined);
@@ -128,10 +131,11 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
 
 /**
  * What a flow's results depend on in its config (a variant's own, after a reload maybe another
- * under the same name): part of every key, so a changed config never serves older results.
+ * under the same name), the redaction rules its inputs were sanitized by included: part of every
+ * key, so a changed config never serves older results.
  */
-export function configFingerprint(config: { pipeline: unknown; retrieval: unknown; answer: unknown }): string {
-  return digest(JSON.stringify(canonical([config.pipeline, config.retrieval, config.answer])));
+export function configFingerprint(config: { pipeline: unknown; retrieval: unknown; answer: unknown; pii: unknown }): string {
+  return digest(JSON.stringify(sortedKeys([config.pipeline, config.retrieval, config.answer, config.pii])));
 }
 
 /** Whitespace runs as one space, ends trimmed: how texts are compared for the cache. */
@@ -139,20 +143,23 @@ export function normalisedText(text: string): string {
   return text.trim().replace(/\s+/g, ' ');
 }
 
+/** One-shot SHA-256 (no Hash object per lookup). */
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
 }
 
 /**
- * JSON with object keys sorted, so `{a, b}` and `{b, a}` filters make one key. By hand: the
- * request is a validated body of plain JSON values, and this is a few lines, not a dependency.
+ * The value with its objects' keys sorted, so `{a, b}` and `{b, a}` filters make one key. By hand:
+ * the value is a validated body of plain JSON values, and this is a few lines, not a dependency.
+ * Only for what the client shaped: sorting a whole request at every lookup was most of a hit's
+ * key cost (~3 KB of garbage per hit).
  */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
+export function sortedKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortedKeys) as T;
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
     Object.keys(value)
       .sort()
-      .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-  );
+      .map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]),
+  ) as T;
 }

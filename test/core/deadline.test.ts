@@ -10,6 +10,32 @@ test('a deadline aborts its signal with deadline_exceeded when it passes', async
   assert.equal(deadline.expired, true);
 });
 
+test('the signal is made when first asked for: until then no timer; then aborted if the deadline passed, a cancel came or the parent aborted', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+  const before = timers();
+  const unasked = new Deadline(10_000);
+  assert.equal(timers(), before, 'a deadline nobody asked for a signal holds no timer');
+  assert.equal(unasked.signal.aborted, false);
+  assert.equal(timers(), before + 1, 'its signal, once made, aborts on its own timer');
+  unasked.dispose();
+
+  const passed = new Deadline(1);
+  await sleep(5);
+  assert.equal((passed.signal.reason as ProntoError).code, 'deadline_exceeded');
+  const cancelled = new Deadline(10_000);
+  cancelled.cancel();
+  assert.equal((cancelled.signal.reason as ProntoError).code, 'cancelled');
+  const parent = new AbortController();
+  const child = new Deadline(10_000, parent.signal);
+  parent.abort(new ProntoError('cancelled'));
+  assert.equal(child.expired, true);
+
+  const done = new Deadline(10_000);
+  done.dispose();
+  assert.equal(done.signal.aborted, false);
+  assert.equal(timers(), before, 'asked for after dispose (late work): a signal that holds nothing');
+});
+
 test('cancel aborts with cancelled, and stage scopes follow their parent', async () => {
   const deadline = new Deadline(10_000);
   const scope = deadline.scope(5_000);

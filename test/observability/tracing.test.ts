@@ -20,7 +20,8 @@ test('a request continues the caller trace, with one child span per pipeline sta
     assert.ok(spans.every((s) => s.attributes['pronto.degraded'] === undefined || s === root), 'nothing degraded');
 
     const degradedTrace = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-    const degraded = await server.post('/v1/infer', { text: 'What is pronto?', user_id: 'u1' }, { traceparent: `00-${degradedTrace}-00f067aa0ba902b7-01` });
+    // Another question: the first one's answer is cached now, and a hit runs no stage.
+    const degraded = await server.post('/v1/infer', { text: 'What does pronto do?', user_id: 'u1' }, { traceparent: `00-${degradedTrace}-00f067aa0ba902b7-01` });
     assert.equal(degraded.status, 200);
     const later = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === degradedTrace);
     const features = later.find((s) => s.name === 'features');

@@ -18,7 +18,7 @@ function replica(versions: { shared: number | undefined; held: number }) {
 }
 
 const ctx = () => createRequestContext({ logger: pino({ level: 'silent' }), tenant: 't', deadlineMs: 5000 });
-const RESULT: CachedSearch = { kind: 'search', hits: [] };
+const RESULT: CachedSearch = { kind: 'search', query: 'q', hits: [] };
 
 test('a result is stored under the index version and found again until the version moves on', async () => {
   const versions = { shared: 3, held: 3 };

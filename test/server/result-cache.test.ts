@@ -83,6 +83,17 @@ describe('the results cache across two replicas sharing Redis', () => {
     assert.equal((await ask(b, '/v1/search', { ...search, top_k: 4 })).header, 'miss', 'another request is another key');
   });
 
+  test("a filter is the client's object: its keys in another order make the same request", async (t) => {
+    if (!redis) return t.skip('no Redis');
+    const namespace = 'filtered';
+    const documents = [{ id: 'filtered-1', text: 'Circuit breakers open after repeated failures.', metadata: { source: 'docs', lang: 'en' } }];
+    assert.equal((await a.post('/v1/documents', { namespace, documents }, { authorization: `Bearer ${KEYS.alpha}` })).status, 200);
+    for (const [path, body] of [['/v1/search', { query: 'circuit breaker' }], ['/v1/infer', { text: 'When do circuit breakers open?' }]] as const) {
+      assert.equal((await ask(a, path, { ...body, namespace, filter: { source: 'docs', lang: 'en' } })).header, 'miss', path);
+      assert.equal((await ask(a, path, { ...body, namespace, filter: { lang: 'en', source: 'docs' } })).header, 'memory', `${path}: filter keys reordered`);
+    }
+  });
+
   test('a Redis-tier hit is one Redis command: the index version and the answer read together (MGET)', async (t) => {
     if (!redis) return t.skip('no Redis');
     const question = { text: 'How many round trips does a cached answer cost?' };

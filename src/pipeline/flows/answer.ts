@@ -4,14 +4,14 @@ import type { Hit } from '../../retrieval/types.js';
 import { createStageRunner } from '../stage-runner.js';
 import { createGenerateStage } from '../stages/generate.js';
 import { extractCitations } from '../stages/postprocess.js';
-import { configFingerprint, normalisedText, type CachedAnswer, type ResultSlot } from '../result-cache.js';
+import { configFingerprint, normalisedText, sortedKeys, type CachedAnswer, type ResultSlot } from '../result-cache.js';
 import { createEmbedStage } from '../stages/embed.js';
 import type { AnswerInput, AnswerStream, Pipeline, RequestContext } from '../types.js';
 import { createContextRetriever, sanitizeMessages } from './common.js';
 import type { FlowDeps } from './deps.js';
 
 /**
- * answer:   sanitize -> features -> embed -> retrieve -> rerank -> generate (streamed) -> postprocess
+ * answer:   results cache -> sanitize -> features -> embed -> retrieve -> rerank -> generate (streamed) -> postprocess
  * complete: sanitize -> generate (streamed) -> postprocess, with a named generator and no retrieval
  * (A flow is a closure: its steps share the runner and the stages built once here.)
  */
@@ -38,15 +38,17 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
     prepared.catch(() => undefined);
     const done = deferred<Awaited<AnswerStream['done']>>();
     async function* tokens(): AsyncGenerator<string> {
-      let pending: Prepared['pending'];
+      let pending: ToGenerate['pending'];
       try {
-        const { messages, contexts, cached, pending: slot } = await prepared;
-        pending = slot;
-        if (cached) {
+        const ready = await prepared;
+        if (ready.cached) {
+          const { cached } = ready;
           yield* cached.pieces;
           done.resolve({ usage: cached.usage, model: cached.model, citations: cached.citations });
           return;
         }
+        const { messages, contexts } = ready;
+        pending = ready.pending;
         const generation = generate(
           ctx,
           { messages, contexts: contexts.map(toGenerationContext), maxTokens: maxTokens ?? config.pipeline.max_answer_tokens, answer: config.answer, ...sampling },
@@ -84,31 +86,34 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
   }
 
   /**
-   * The conversation sanitized, the user's features looked up, then the answer from the results
-   * cache (exact, then semantic when on), or contexts for the last question and a slot to fill.
+   * The answer from the results cache (exact, then semantic when on), or the conversation
+   * sanitized, the user's features looked up, and contexts for the last question with a slot to
+   * fill. The exact lookup comes first, so a hit runs no stage: its key is the conversation as sent
+   * (normalised), which holds no more than the sanitized one would (a digest; the redaction rules
+   * are in the config fingerprint, so a rule changed never serves an answer built under the old).
    */
   async function prepare(input: AnswerInput, ctx: RequestContext): Promise<Prepared> {
-    const messages = await sanitizeMessages(deps, runner, ctx, input.messages);
-    if (input.userId) {
-      const userId = input.userId;
-      ctx.features = await runner.run(ctx, 'features', (signal) => deps.features.get(userId, signal), {
-        name: 'default_features',
-        run: () => ({ ...config.features.defaults }),
-      });
-    }
-    const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
     const request = {
-      messages: messages.map((m) => ({ role: m.role, content: normalisedText(m.content) })),
+      messages: input.messages.map((m) => ({ role: m.role, content: normalisedText(m.content) })),
       topK: input.topK,
-      filter: input.filter,
+      filter: input.filter && sortedKeys(input.filter),
       maxTokens: input.maxTokens ?? config.pipeline.max_answer_tokens,
       config: configKey,
     };
     const slot = await deps.results.lookup<CachedAnswer>(ctx, 'answer', input.namespace, request);
-    if (slot.cached) return fromCache(ctx, messages, slot.cached);
+    if (slot.cached) return fromCache(ctx, slot.cached);
     // Whatever ends this request early, the requests waiting on its answer must not wait for it.
     ctx.deadline.signal.addEventListener('abort', () => slot.fill(undefined), { once: true });
     try {
+      const messages = await sanitizeMessages(deps, runner, ctx, input.messages);
+      if (input.userId) {
+        const userId = input.userId;
+        ctx.features = await runner.run(ctx, 'features', (signal) => deps.features.get(userId, signal), {
+          name: 'default_features',
+          run: () => ({ ...config.features.defaults }),
+        });
+      }
+      const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
       let vector: Float32Array | null | undefined;
       // Semantic hits are for one-turn questions: in a conversation the last turn's meaning depends on the rest.
       if (deps.results.semantic && messages.length === 1) {
@@ -116,7 +121,7 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
         const similar = vector ? await deps.results.similar(ctx, slot, vector) : undefined;
         if (similar) {
           slot.fill(undefined);
-          return fromCache(ctx, messages, similar);
+          return fromCache(ctx, similar);
         }
       }
       const contexts = await retrieveContexts(
@@ -153,20 +158,27 @@ async function withinBudget(ctx: RequestContext): Promise<void> {
 }
 
 /** What generation starts from: the conversation and its contexts, or a cached answer. */
-interface Prepared {
+type Prepared = ToGenerate | FromCache;
+
+interface ToGenerate {
+  cached?: undefined;
   messages: ChatMessage[];
   contexts: Hit[];
-  cached?: CachedAnswer;
   /** A miss of the results cache: the slot the answer fills, the question, its vector (semantic cache). */
   pending?: { slot: ResultSlot<CachedAnswer>; question: string; vector?: Float32Array };
 }
 
+interface FromCache {
+  cached: CachedAnswer;
+  contexts: Hit[];
+}
+
 /** A cached answer's transcript is whole at once: a caller may take the answer without reading its tokens. */
-function fromCache(ctx: RequestContext, messages: ChatMessage[], cached: CachedAnswer): Prepared {
+function fromCache(ctx: RequestContext, cached: CachedAnswer): FromCache {
   ctx.transcript.input = cached.question;
   ctx.transcript.retrieved = cached.contexts.map((hit) => ({ id: hit.id, doc_id: hit.docId, score: hit.score }));
   recordTranscript(ctx, cached.pieces.join(''), cached.citations);
-  return { messages, contexts: cached.contexts, cached };
+  return { contexts: cached.contexts, cached };
 }
 
 function recordTranscript(ctx: RequestContext, answer: string, citations: string[]): void {

@@ -3,6 +3,7 @@ import type { AnswerConfig } from '../../config/answer.js';
 import type { FlowsConfig } from '../../config/flows.js';
 import type { RetrievalConfig } from '../../config/retrieval.js';
 import type { CacheConfig, FeaturesConfig, PipelineConfig, SampleCorpusConfig } from '../../config/schema.js';
+import type { RedactionOptions } from '../../core/redact.js';
 import type { TieredCache } from '../../core/cache.js';
 import type { Redactor } from '../../core/redact.js';
 import type { ModelRuntime } from '../../models/runtime.js';
@@ -24,6 +25,8 @@ export interface PipelineSettings extends StageRunnerConfig {
   sample_corpus: SampleCorpusConfig;
   cache: CacheConfig;
   flows: FlowsConfig;
+  /** The sanitize stage's rules (the redactor is built from them): part of every results-cache key. */
+  pii: RedactionOptions;
 }
 
 /** What every flow is built from (the same for all four, so they compose the same way). */
