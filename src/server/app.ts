@@ -37,7 +37,7 @@ import { registerOperationalRoutes } from './routes/health.js';
 import { registerModelsRoute } from './routes/models.js';
 import { registerSearchRoute } from './routes/search.js';
 import { documentWebSocketRoutes, openApiOptions } from './openapi.js';
-import { PUBLIC_ROUTE, isOperationalRoute } from './route-policy.js';
+import { PUBLIC_ROUTE, isOperationalRoute, registerMatchedRoute } from './route-policy.js';
 import { createSchemas } from './schemas.js';
 import { VERSION } from '../core/version.js';
 import './types.js';
@@ -94,6 +94,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   };
 
   registerJsonBodyParser(server);
+  registerMatchedRoute(server);
   registerErrorHandler(server, runtime.redactor);
   registerRequestId(server);
   registerUnreadBodyDrain(server);

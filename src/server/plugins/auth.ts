@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { OPEN_KEY, PUBLIC_TENANT, type Authenticator } from '../front/auth.js';
-import { isPublicRoute } from '../route-policy.js';
+import { isPublicRoute, routeOf } from '../route-policy.js';
 
 /**
  * API keys map callers to their key records: `Authorization: Bearer <key>` or `x-api-key`. With
@@ -20,9 +20,9 @@ export function registerAuth(app: FastifyInstance, auth: Authenticator): void {
     const key = auth.authenticate({ authorization: request.headers.authorization, apiKey: request.headers['x-api-key'] });
     request.apiKey = key;
     request.tenant = key.tenant;
-    const route = request.routeOptions.url;
+    const { url: route, config } = routeOf(request);
     if (route === undefined) return; // no such route: a 404 once authenticated
-    if (request.routeOptions.config?.operator) auth.requireOperator(key, route);
+    if (config?.operator) auth.requireOperator(key, route);
     else auth.authorizeRoute(key, route);
   });
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../observability/metrics.js';
+import { routeOf } from '../route-policy.js';
 import { splitVariantOf } from './request-context.js';
 
 /** Request count and duration by route template (not raw URL: ids would explode the label set) and variant. */
@@ -7,7 +8,7 @@ export function registerHttpMetrics(app: FastifyInstance, metrics: Metrics): voi
   app.addHook('onResponse', async (request, reply) => {
     const labels = {
       method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
+      route: routeOf(request).url ?? 'unmatched',
       status: String(reply.statusCode),
       // Only on the routes variants split: a variant's latency is that of its queries alone.
       ...variantLabel(splitVariantOf(request)),

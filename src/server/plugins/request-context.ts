@@ -8,7 +8,7 @@ import { OPEN_KEY } from '../front/auth.js';
 import type { KeyLimiters } from '../front/key-limits.js';
 import { openRequest, requestDeadlineMs } from '../front/request-context.js';
 import { variantFor } from '../front/variant.js';
-import { isOperationalRoute } from '../route-policy.js';
+import { isOperationalRoute, routeOf } from '../route-policy.js';
 
 export const DEADLINE_HEADER = 'x-pronto-deadline-ms';
 /** `miss`, or where a cached result came from: `memory`, `redis`, `in_flight`; `semantic` for a similar question's answer. */
@@ -35,11 +35,12 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
   app.decorateRequest('ctx', undefined);
   app.addHook('preHandler', async (request, reply) => {
     if (isOperationalRoute(request)) return;
-    const variant = request.routeOptions.config?.variant ? chooseVariant(request, variants, request.body) : undefined;
+    const route = routeOf(request);
+    const variant = route.config?.variant ? chooseVariant(request, variants, request.body) : undefined;
     const opened = openRequest(tracing, {
-      name: `${request.method} ${request.routeOptions.url}`,
+      name: `${request.method} ${route.url}`,
       carrier: request.headers,
-      attributes: { 'http.request.method': request.method, 'http.route': request.routeOptions.url ?? '' },
+      attributes: { 'http.request.method': request.method, 'http.route': route.url ?? '' },
       logger: request.log,
       apiKey: request.apiKey,
       tokenBudget: limiters.tokenBudget(request.apiKey),
@@ -65,7 +66,7 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
 
 /** The variant of a request on a route variants split (none on the others: ingest, jobs, docs...). */
 export function splitVariantOf(request: FastifyRequest): string | undefined {
-  return request.routeOptions.config?.variant ? request.ctx?.variant : undefined;
+  return routeOf(request).config?.variant ? request.ctx?.variant : undefined;
 }
 
 /** The variant router and whether a caller may force a variant (the key's permission). */
@@ -89,7 +90,7 @@ export function chooseVariant(request: FastifyRequest, { router, mayForce }: Var
 
 function deadlineFor(request: FastifyRequest, config: Config): number {
   // Routes whose handler waits for bulk model capacity (`config: { budget: 'ingest' }`).
-  const budget = request.routeOptions.config?.budget;
+  const budget = routeOf(request).config?.budget;
   const asked = request.headers[DEADLINE_HEADER];
   if (asked === undefined) return requestDeadlineMs(config, undefined, budget);
   const ms = Number(asked);

@@ -6,7 +6,7 @@ import type { RequestLog } from '../../observability/request-log.js';
 import type { RequestSummary, StepSummary } from '../../observability/recent-requests.js';
 import { traceIdOf } from '../../observability/tracing.js';
 import type { RequestContext, StepEvent } from '../../pipeline/types.js';
-import { isOperationalRoute } from '../route-policy.js';
+import { isOperationalRoute, routeOf } from '../route-policy.js';
 import { splitVariantOf } from './request-context.js';
 
 /**
@@ -44,7 +44,7 @@ export function registerRequestObserver(app: FastifyInstance, deps: RequestObser
     observeRequest(deps, {
       id: request.id,
       method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
+      route: routeOf(request).url ?? 'unmatched',
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       tenant: request.tenant,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { KeyLimiters } from '../front/key-limits.js';
+import { routeOf } from '../route-policy.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -15,7 +16,7 @@ declare module 'fastify' {
  */
 export function registerStreamLimit(app: FastifyInstance, limiters: KeyLimiters): void {
   app.addHook('preHandler', async (request, reply) => {
-    const opens = request.routeOptions.config?.stream;
+    const opens = routeOf(request).config?.stream;
     if (!opens?.(request.body) || request.apiKey.limits.concurrent_streams === undefined) return;
     const release = await limiters.openStream(request.apiKey);
     // A WebSocket outlives its upgrade response: its slot is freed with the socket.
