@@ -26,12 +26,13 @@ export async function registerAdmission(app: FastifyInstance, config: Config['se
       },
     });
   }
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     // A draining process closes each connection after its response: clients reconnect through
     // the load balancer, to a replica that stays.
     if (state.draining) reply.header('connection', 'close');
-    if (isOperationalRoute(request)) return;
+    if (isOperationalRoute(request)) return done();
     // 'close' fires once per response, whether it finished or the client went away mid-stream.
     reply.raw.once('close', admission.admit());
+    done();
   });
 }

@@ -5,7 +5,7 @@ import { splitVariantOf } from './request-context.js';
 
 /** Request count and duration by route template (not raw URL: ids would explode the label set) and variant. */
 export function registerHttpMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const labels = {
       method: request.method,
       route: routeOf(request).url ?? 'unmatched',
@@ -15,6 +15,7 @@ export function registerHttpMetrics(app: FastifyInstance, metrics: Metrics): voi
     };
     metrics.requests.inc(labels);
     metrics.requestDuration.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
 }
 

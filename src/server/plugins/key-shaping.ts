@@ -16,8 +16,9 @@ export function registerKeyShaping(app: FastifyInstance): void {
     // A declared length is checked against what arrives by Fastify: only a chunked body needs counting.
     return Number.isNaN(declared) ? capped(payload, max, () => bodyOverKeyLimit(request.apiKey)) : payload;
   });
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', (request, _reply, done) => {
     shapeRequest(request.apiKey, request.body);
+    done();
   });
 }
 

@@ -33,8 +33,8 @@ declare module 'fastify' {
  */
 export function registerRequestContext(app: FastifyInstance, config: Config, tracing: Tracing, variants: VariantSeat, limiters: KeyLimiters): void {
   app.decorateRequest('ctx', undefined);
-  app.addHook('preHandler', async (request, reply) => {
-    if (isOperationalRoute(request)) return;
+  app.addHook('preHandler', (request, reply, done) => {
+    if (isOperationalRoute(request)) return done();
     const route = routeOf(request);
     const variant = route.config?.variant ? chooseVariant(request, variants, request.body) : undefined;
     const opened = openRequest(tracing, {
@@ -56,11 +56,12 @@ export function registerRequestContext(app: FastifyInstance, config: Config, tra
       if (variant !== undefined) variants.router.record(variant, reply.statusCode, reply.elapsedTime / 1000);
       opened.finish(reply.statusCode < 500 ? 'ok' : String(reply.statusCode), { 'http.response.status_code': reply.statusCode });
     });
+    done();
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.ctx && !reply.hasHeader('server-timing')) reply.header('server-timing', serverTiming(request.ctx));
     if (request.ctx?.cache && !reply.hasHeader(CACHE_HEADER)) reply.header(CACHE_HEADER, cacheHeader(request.ctx.cache));
-    return payload;
+    done(null, payload);
   });
 }
 

@@ -40,7 +40,7 @@ export interface ObservedRequest {
 }
 
 export function registerRequestObserver(app: FastifyInstance, deps: RequestObserverDeps): void {
-  app.addHook('onResponse', async (request, reply) =>
+  app.addHook('onResponse', (request, reply, done) => {
     observeRequest(deps, {
       id: request.id,
       method: request.method,
@@ -52,8 +52,9 @@ export function registerRequestObserver(app: FastifyInstance, deps: RequestObser
       operational: isOperationalRoute(request),
       ctx: request.ctx,
       log: request.log,
-    }),
-  );
+    });
+    done();
+  });
 }
 
 /** What an answered request leaves behind (see RequestObserverDeps); the gRPC front calls it per call. */

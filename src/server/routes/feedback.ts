@@ -22,9 +22,11 @@ export interface FeedbackRouteDeps {
  * that made the request may rate it: every successful API request is remembered with its tenant.
  */
 export function registerFeedbackRoute(app: FastifyInstance, deps: FeedbackRouteDeps, s: Schemas): void {
-  app.addHook('onResponse', async (request, reply) => {
-    if (isOperationalRoute(request) || reply.statusCode >= 400) return;
-    rememberRequest(deps.requests, { tenant: request.tenant, requestId: request.id, variant: request.ctx?.variant ?? DEFAULT_VARIANT }, request.log);
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!isOperationalRoute(request) && reply.statusCode < 400) {
+      rememberRequest(deps.requests, { tenant: request.tenant, requestId: request.id, variant: request.ctx?.variant ?? DEFAULT_VARIANT }, request.log);
+    }
+    done();
   });
 
   const Body = Type.Object(
