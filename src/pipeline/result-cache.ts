@@ -23,7 +23,7 @@ export interface ResultSlot<V extends CachedResult> {
   cached?: V;
   /** Stores the result (`undefined`: not cacheable, e.g. degraded). Call exactly once on a miss. */
   fill(value: V | undefined): void;
-  /** Set when the result can be cached (the index version was known): where the semantic index keeps it. */
+  /** Set on a miss whose result can be cached (the index version was known): where the semantic index keeps it. */
   scope?: string;
   key?: string;
   /** The index version the result is (to be) stored as built on. */
@@ -87,20 +87,21 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
         ctx.cache = { hit: false };
         return uncached;
       }
-      const { version } = found;
-      const scope = JSON.stringify([ctx.tenant, scoped, version, ctx.variant]);
-      // The kind is part of the key: what is found under it is a V.
+      // The kind is part of the key: what is found under it is a V. A hit fills nothing, so it
+      // needs no scope: a hit is the hot path, and the scope is for the slot a miss fills.
       if (found.hit) {
         ctx.cache = { hit: true, tier: found.tier };
-        return { cached: found.value as V, fill: () => undefined, scope, key, version };
+        return { cached: found.value as V, fill: uncached.fill };
       }
       ctx.cache = { hit: false };
+      const { version } = found;
       // A replica still taking in another's write computes from older documents than `version`
       // says: it answers, but does not store its result as built on that version (nor index it).
       if (versions.heldVersion(scoped) < version) {
         found.fill(undefined);
         return uncached;
       }
+      const scope = JSON.stringify([ctx.tenant, scoped, version, ctx.variant]);
       return { fill: found.fill as (value: V | undefined) => void, scope, key, version };
     },
 
