@@ -42,3 +42,32 @@ test("the one-minute window slides: it sums exactly the last windowSeconds point
     stats.stop();
   }
 });
+
+test('a reading gives the event loop a turn before each metric it reads, and before each step after', async () => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  const stats = createStatsRecorder(metrics.registry, { intervalMs: 3_600_000 });
+  const own = metrics.registry.getMetricsAsArray().filter((m) => m.name.startsWith('pronto_')).length;
+  // A callback queued behind I/O, queued again at each turn it gets: how many turns the reading gave.
+  const turnsDuring = async (reading: () => Promise<void>) => {
+    let turns = 0;
+    let running = true;
+    const turn = () => {
+      turns++;
+      if (running) setImmediate(turn);
+    };
+    setImmediate(turn);
+    await reading();
+    running = false;
+    return turns;
+  };
+  try {
+    const first = await turnsDuring(() => stats.tick());
+    assert.ok(first >= own, `the first reading (${own} metrics) gave ${first} turns`);
+    metrics.requests.inc({ method: 'POST', route: '/v1/search', status: '200' });
+    const next = await turnsDuring(() => stats.tick());
+    assert.ok(next >= own + 3, `a reading with a difference gave ${next} turns (metrics, then difference, point, window)`);
+    assert.equal(stats.points().at(-1)?.routes['/v1/search']?.rps, 1);
+  } finally {
+    stats.stop();
+  }
+});
