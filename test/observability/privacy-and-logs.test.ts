@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '../../src/config/load.js';
+import { readRequestLog } from '../../src/observability/request-log.js';
 import { readSse, startTestServer, type TestServer } from '../support/server.js';
 
 const SECRETS = ['jane.doe@example.com', '123-45-6789', '4111 1111 1111 1111', '10.20.30.40', '(555) 867-5309'];
@@ -67,6 +68,25 @@ describe('logs, the request log, spans and job records', () => {
     for (const [place, text] of Object.entries(places)) {
       for (const secret of [...SECRETS, KEY]) assert.ok(!text.includes(secret), `${place} leaks ${secret}`);
     }
+  });
+
+  test("a cached answer's request-log line has what the fresh answer's had: question, retrieved, answer, citations", async () => {
+    const question = { text: 'How do deadlines reach every stage of a request?' };
+    const fresh = await server.post('/v1/infer', question, auth);
+    const cached = await server.post('/v1/infer', question, auth);
+    assert.equal(cached.headers.get('x-pronto-cache'), 'memory', 'the second is served by the results cache');
+    await server.runtime.requestLog.flush();
+    const records = await readRequestLog(join(server.runtime.config.data_dir, 'request-log'), { since: new Date(0), withFeedback: false });
+    const lineOf = (response: Response) => {
+      const record = records.find((r) => r.request_id === response.headers.get('x-request-id'));
+      assert.ok(record, 'the request is in the log (sample rate 1)');
+      const { input, retrieved, output, cited } = record;
+      return { input, retrieved, output, cited };
+    };
+    const freshLine = lineOf(fresh);
+    assert.ok(freshLine.output && freshLine.retrieved.length > 0, 'the fresh line has an answer and contexts');
+    assert.deepEqual(lineOf(cached), freshLine);
+    assert.equal(freshLine.output, (await fresh.json()).answer);
   });
 
   test('one info line per request; probes and scrapes at debug; a slow request logs its stage breakdown', async () => {
