@@ -36,6 +36,33 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
     sampling: { temperature?: number; stop?: string[] } = {},
   ): AnswerStream {
     prepared.catch(() => undefined);
+    // The tokens and `done` are made when first read: a cached answer sent whole (/v1/infer)
+    // reads neither, and its hit then allocates no generator, promise or closures for them.
+    let made: Pick<AnswerStream, 'tokens' | 'done'> | undefined;
+    const generation = () => (made ??= generateAnswer(ctx, prepared, generatorName, maxTokens, sampling));
+    const cached = prepared.then((p) => p.cached);
+    // Most callers read the tokens and never this: its failure (prepare's) reaches them through `contexts`.
+    cached.catch(() => undefined);
+    return {
+      contexts: prepared.then((p) => p.contexts),
+      get tokens() {
+        return generation().tokens;
+      },
+      get done() {
+        return generation().done;
+      },
+      cached,
+    };
+  }
+
+  /** The tokens of a prepared answer (a cached one's pieces, else the generator's) and their `done`. */
+  function generateAnswer(
+    ctx: RequestContext,
+    prepared: Promise<Prepared>,
+    generatorName: string,
+    maxTokens: number | undefined,
+    sampling: { temperature?: number; stop?: string[] },
+  ): Pick<AnswerStream, 'tokens' | 'done'> {
     const done = deferred<Awaited<AnswerStream['done']>>();
     async function* tokens(): AsyncGenerator<string> {
       let pending: ToGenerate['pending'];
@@ -79,10 +106,7 @@ export function createAnswerFlow(deps: FlowDeps): Pick<Pipeline, 'answer' | 'com
         pending?.slot.fill(undefined);
       }
     }
-    const cached = prepared.then((p) => p.cached);
-    // Most callers read the tokens and never this: its failure (prepare's) reaches them through `contexts`.
-    cached.catch(() => undefined);
-    return { contexts: prepared.then((p) => p.contexts), tokens: tokens(), done: done.promise, cached };
+    return { tokens: tokens(), done: done.promise };
   }
 
   /**
