@@ -46,14 +46,12 @@ for _ in $(seq 1 "$ROUNDS"); do
   measure redis-tier 8492 "$SERVER_PID"; stop
 done
 
-# The Redis tier's keys: the cache's and the job queues' (prefix pronto-bench in its config), and
-# the feedback ledger's one per request (pronto:request:*, a fixed prefix).
+# The Redis tier's keys: the cache's, the job queues' and the feedback ledger's (one per request),
+# all under prefix pronto-bench in its config.
 node --input-type=module -e '
   import { Redis } from "ioredis";
   const redis = new Redis(process.argv[1]);
-  for (const pattern of ["pronto-bench*", "pronto:request:*"]) {
-    const keys = await redis.keys(pattern);
-    if (keys.length > 0) await redis.del(...keys);
-  }
+  const keys = await redis.keys("pronto-bench*");
+  if (keys.length > 0) await redis.del(...keys);
   redis.disconnect();
 ' "$REDIS_URL"

@@ -22,7 +22,7 @@ export const JobsSchema = Type.Object(
     backoff_ms: Type.Integer({ minimum: 0, default: 1000 }),
     /** How long finished jobs and their results are kept. */
     result_ttl_s: Type.Integer({ minimum: 1, default: 86400 }),
-    /** Redis key prefix of the BullMQ queues (one prefix per deployment). */
+    /** Redis key prefix of the deployment: BullMQ queues, index versions, feedback and its request ledger (one per deployment). */
     prefix: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', default: 'pronto' }),
     /**
      * A worker's lock on a running job (renewed every half of it); a worker that dies loses it

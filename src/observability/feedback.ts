@@ -11,7 +11,10 @@ export interface FeedbackRecord {
   variant: string;
 }
 
-/** Where user feedback goes: the newest `limit` records, in Redis when configured (shared by replicas). */
+/**
+ * Where user feedback goes: the newest `limit` records, in Redis when configured (shared by the
+ * deployment's replicas, under its prefix: two deployments on one Redis keep their feedback apart).
+ */
 export interface FeedbackSink {
   add(record: FeedbackRecord): Promise<void>;
   recent(tenant: string, count: number): Promise<FeedbackRecord[]>;
@@ -19,10 +22,16 @@ export interface FeedbackSink {
   since(tenant: string, sinceMs: number): Promise<FeedbackRecord[]>;
 }
 
-const KEY = 'pronto:feedback';
+/** The Redis the feedback is kept on, and the deployment's key prefix (`jobs.prefix`). */
+export interface FeedbackRedis {
+  redis: Redis;
+  prefix: string;
+}
 
-export function createFeedbackSink(redis: Redis | undefined, limit = 10_000): FeedbackSink {
-  if (redis) {
+export function createFeedbackSink(shared: FeedbackRedis | undefined, limit = 10_000): FeedbackSink {
+  if (shared) {
+    const { redis } = shared;
+    const KEY = `${shared.prefix}:feedback`;
     return {
       async add(record) {
         await redis.multi().lpush(KEY, JSON.stringify(record)).ltrim(KEY, 0, limit - 1).exec();
@@ -76,9 +85,11 @@ export interface RequestLedger {
 
 const LEDGER_TTL_S = 86_400;
 
-export function createRequestLedger(redis: Redis | undefined, maxEntries = 100_000): RequestLedger {
-  const key = (tenant: string, requestId: string) => `pronto:request:${tenant}:${requestId}`;
-  if (redis) {
+export function createRequestLedger(shared: FeedbackRedis | undefined, maxEntries = 100_000): RequestLedger {
+  const prefix = shared ? `${shared.prefix}:request:` : '';
+  const key = (tenant: string, requestId: string) => `${prefix}${tenant}:${requestId}`;
+  if (shared) {
+    const { redis } = shared;
     return {
       async remember(tenant, requestId, variant) {
         await redis.set(key(tenant, requestId), variant, 'EX', LEDGER_TTL_S);

@@ -21,7 +21,7 @@ type Json = Record<string, any>;
  * read, change or invalidate anything of alpha's.
  */
 describe("cross-tenant probe on Redis: beta can't read, rate or invalidate alpha's data", () => {
-  // Tenants of this run only: the feedback list (`pronto:feedback`) is not under the prefix.
+  // Tenants of this run only: their names say which run made a key when one is left behind.
   const RUN = `${process.pid}_${Date.now()}`;
   const alpha = createKey({ tenant: `alpha_${RUN}`, id: 'alpha' });
   const beta = createKey({ tenant: `beta_${RUN}`, id: 'beta' });
