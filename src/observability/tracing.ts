@@ -3,6 +3,7 @@ import {
   SpanKind,
   SpanStatusCode,
   defaultTextMapGetter,
+  isSpanContextValid,
   trace,
   type Context,
   type Link,
@@ -39,6 +40,9 @@ export function createTracing(exporter?: SpanExporter): Tracing {
     startRequest(name, headers, attributes) {
       const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
       const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+      // No SDK and no caller's trace: the span is the no-op one, and a context holding it would tell
+      // the stages nothing the root context does not. Not made per request (two Maps and a context).
+      if (parent === ROOT_CONTEXT && !isSpanContextValid(span.spanContext())) return { span, context: ROOT_CONTEXT };
       return { span, context: trace.setSpan(parent, span) };
     },
     shutdown: async () => provider?.shutdown(),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { startTestServer } from '../support/server.js';
+import { readSse, startTestServer } from '../support/server.js';
 
 test('a request continues the caller trace, with one child span per pipeline stage; a degraded stage says what served', async () => {
   const exporter = new InMemorySpanExporter();
@@ -28,6 +28,24 @@ test('a request continues the caller trace, with one child span per pipeline sta
     assert.equal(features?.attributes['pronto.degraded'], 'error->default_features');
     assert.equal(features?.attributes['pronto.outcome'], 'error');
     assert.equal(later.find((s) => s.name === 'POST /v1/infer')?.attributes['pronto.degraded'], 'features:default_features');
+  } finally {
+    await server.close();
+  }
+});
+
+test('with no tracing SDK, a request is traced only when its caller sent a sampled traceparent', async () => {
+  const server = await startTestServer();
+  try {
+    const doneOf = async (headers: Record<string, string>) => {
+      for await (const event of readSse(await server.post('/v1/chat', { text: 'How are deadlines kept?' }, headers))) {
+        if (event.event === 'done') return event.data as { trace_id?: string };
+      }
+      assert.fail('no done event');
+    };
+    assert.equal((await doneOf({})).trace_id, undefined, 'no traceparent: no trace id');
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    assert.equal((await doneOf({ traceparent: `00-${traceId}-b7ad6b7169203331-01` })).trace_id, traceId, "a sampled traceparent: the caller's trace");
+    assert.equal((await doneOf({ traceparent: `00-${traceId}-b7ad6b7169203331-00` })).trace_id, undefined, 'an unsampled one: none');
   } finally {
     await server.close();
   }
