@@ -110,7 +110,7 @@ export async function buildApp(runtime: Runtime): Promise<App> {
   const rateLimit = await registerRateLimit(server, runtime);
   const limits = createKeyLimiters({
     redis: runtime.redis,
-    prefix: 'pronto:keys:',
+    prefix: `${config.jobs.prefix}:keys:`,
     leaseMs: 2 * Math.max(config.deadline.max_ms, config.deadline.ingest_ms),
     redisTimeoutMs: config.rate_limit.redis_timeout_ms,
   });
@@ -157,7 +157,7 @@ async function registerRateLimit(server: FastifyInstance, runtime: Runtime): Pro
   const policyOf = (request: FastifyRequest) => requestPolicy(request.apiKey, request.ip, rate_limit);
   await server.register(fastifyRateLimit, {
     global: false,
-    store: runtime.redis ? fallbackRateLimitStore(runtime.redis, 'pronto:ratelimit:', rate_limit.redis_timeout_ms) : undefined,
+    store: runtime.redis ? fallbackRateLimitStore(runtime.redis, `${runtime.config.jobs.prefix}:ratelimit:`, rate_limit.redis_timeout_ms) : undefined,
     keyGenerator: (request) => policyOf(request)?.counter ?? '',
     max: (request) => policyOf(request)?.max ?? 1,
     timeWindow: (request) => policyOf(request)?.windowMs ?? 1000,

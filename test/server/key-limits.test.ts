@@ -104,7 +104,7 @@ describe('per-key limits across replicas (Redis)', () => {
     } finally {
       await a.close();
       await b.close();
-      await redis.del(`pronto:ratelimit:key:${shared.record.id}`, `pronto:keys:streams:${shared.record.id}`);
+      await redis.del(`pronto:ratelimit:key:${shared.record.id}`, `pronto:keys:streams:${shared.record.id}`); // the default jobs.prefix
       redis.disconnect();
     }
   });

@@ -6,10 +6,10 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
  * Two deployments (each its own `jobs.prefix`) on one Redis, both with the default tenant: the
- * feedback list and the request ledger are the deployment's, so neither can rate the other's
- * requests nor see its ratings.
+ * feedback list, the request ledger and the rate-limit counters are the deployment's, so neither
+ * can rate the other's requests, see its ratings or spend its request limit.
  */
-describe('feedback on a Redis shared by two deployments', () => {
+describe('two deployments sharing a Redis', () => {
   const RUN = `${process.pid}-${Date.now()}`;
   const prefixes = [`pronto-test-deploy-a-${RUN}`, `pronto-test-deploy-b-${RUN}`];
   let redis: Redis | undefined;
@@ -20,7 +20,14 @@ describe('feedback on a Redis shared by two deployments', () => {
     if (!redis) return;
     servers = await Promise.all(
       prefixes.map((prefix) =>
-        startTestServer({ redis_url: TEST_REDIS_URL, jobs: { prefix }, cache: { prefix }, observability: { log_level: 'warn' as const } }),
+        startTestServer({
+          redis_url: TEST_REDIS_URL,
+          jobs: { prefix },
+          cache: { prefix },
+          // Under load a Redis answer can take longer than the production timeout: the test is about whose count it is.
+          rate_limit: { enabled: true, max_per_minute: 6, redis_timeout_ms: 5000 },
+          observability: { log_level: 'warn' as const },
+        }),
       ),
     );
   });
@@ -53,5 +60,15 @@ describe('feedback on a Redis shared by two deployments', () => {
     assert.equal(await rated(b), 0, "b's summary holds none of a's ratings");
     assert.equal(await redis.exists(`${prefixes[0]}:request:public:${requestId}`), 1, 'the ledger entry is under the prefix');
     assert.equal(await redis.llen(`${prefixes[0]}:feedback`), 1, 'so is the feedback list');
+  });
+
+  test("one's request limit is its own: a tenant limited on one is served by the other", async (t) => {
+    if (!redis) return t.skip('no Redis');
+    const [a, b] = servers;
+    let status = 0;
+    for (let sent = 0; sent < 10 && status !== 429; sent++) status = (await a.post('/v1/search', { query: 'q' })).status;
+    assert.equal(status, 429, 'a limits the tenant once its 6 a minute are spent');
+    assert.equal((await b.post('/v1/search', { query: 'q' })).status, 200, "b's count is not a's");
+    assert.ok((await redis.keys(`${prefixes[0]}:ratelimit:*`)).length > 0, "a's counter is under a's prefix");
   });
 });
