@@ -94,7 +94,9 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'Redis connection error'));
   const tracing = createTracing(options.spanExporter);
   const models = createModelRuntime(config, { metrics, logger, tracer: tracing.tracer });
-  const retrieval = createRetrieval(config, { metrics, logger, changes: redis && { redis, prefix: config.jobs.prefix } });
+  // The Redis keys of this deployment (change feed, write lease, feedback, request ledger) are under its prefix.
+  const deployment = redis && { redis, prefix: config.jobs.prefix };
+  const retrieval = createRetrieval(config, { metrics, logger, changes: deployment });
   const redactor = createRedactor(config.pii);
   const features = redis ? redisFeatureSource(config.features, redis) : fileFeatureSource(config.features);
   const variants = createVariantRouter(config.variants, { metrics, logger });
@@ -137,8 +139,8 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     variants,
     jobs,
     redactor,
-    feedback: createFeedbackSink(redis && { redis, prefix: config.jobs.prefix }),
-    requests: createRequestLedger(redis && { redis, prefix: config.jobs.prefix }),
+    feedback: createFeedbackSink(deployment),
+    requests: createRequestLedger(deployment),
     stats,
     recentRequests: new RecentRequests(),
     requestLog,

@@ -144,8 +144,7 @@ async function read(registry: Registry): Promise<Samples> {
     .filter((name) => name.startsWith('pronto_'));
   for (const name of own) {
     await nextTurn();
-    const metric = await registry.getSingleMetric(name)?.get();
-    if (!metric) continue; // unregistered meanwhile
+    const metric = await registry.getSingleMetric(name)!.get();
     for (const value of metric.values) {
       const name = (value as { metricName?: string }).metricName ?? metric.name;
       const labels = Object.fromEntries(Object.entries(value.labels).map(([k, v]) => [k, String(v)]));
