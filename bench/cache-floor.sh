@@ -34,9 +34,7 @@ measure() {
 }
 
 for _ in $(seq 1 "$ROUNDS"); do
-  node --import tsx bench/fastify-floor.ts --port 8490 >/tmp/pronto-bench-8490.log 2>&1 &
-  SERVER_PID=$!
-  wait_ready 8490
+  serve_floor 8490
   measure fastify-floor 8490 "$SERVER_PID"; stop
 
   serve bench/results-cache.yaml 8491

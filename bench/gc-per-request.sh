@@ -12,12 +12,13 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-10}
-GC_LOG=/tmp/pronto-bench-gc.log
 
-# measure NAME PORT: warm-up, then the loaded run with the GC log emptied first; one JSON line.
+# measure NAME PORT: warm-up, then the loaded run with the server's log (its GC trace) emptied
+# first; one JSON line.
 measure() {
+  local log=/tmp/pronto-bench-$2.log
   $PRONTO bench infer-repeated --url "http://127.0.0.1:$2" --connections 1 --duration 3 >/dev/null
-  : >"$GC_LOG"
+  : >"$log"
   local result
   result=$($PRONTO bench infer-repeated --url "http://127.0.0.1:$2" --rate 1000 --duration "$DURATION")
   stop
@@ -33,17 +34,13 @@ measure() {
       allocated_kb_per_request: perRequestKb("allocated"), promoted_kb_per_request: perRequestKb("promoted"),
       pause_ms: { p50: pauses[pauses.length >> 1] ?? null, max: pauses.at(-1) ?? null },
     }));
-  ' "$1" "$result" "$GC_LOG"
+  ' "$1" "$result" "$log"
 }
 
 for _ in $(seq 1 "$ROUNDS"); do
-  node --trace-gc-nvp --import tsx bench/fastify-floor.ts --port 8490 >"$GC_LOG" 2>&1 &
-  SERVER_PID=$!
-  wait_ready 8490
+  serve_floor 8490 --trace-gc-nvp
   measure fastify-floor 8490
 
-  PRONTO_DATA_DIR="$(mktemp -d)" PORT=8491 node --trace-gc-nvp bin/pronto.js serve --config bench/results-cache.yaml >"$GC_LOG" 2>&1 &
-  SERVER_PID=$!
-  wait_ready 8491
+  PRONTO="node --trace-gc-nvp bin/pronto.js" serve bench/results-cache.yaml 8491
   measure memory-tier 8491
 done

@@ -8,6 +8,14 @@ serve() {
   SERVER_PID=$!
   wait_ready "$2"
 }
+# serve_floor PORT [NODE_FLAG...] -> starts the bare Fastify floor (bench/fastify-floor.ts) like serve.
+serve_floor() {
+  local port=$1
+  shift
+  node "$@" --import tsx bench/fastify-floor.ts --port "$port" >"/tmp/pronto-bench-$port.log" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "$port"
+}
 # wait_ready PORT -> returns once GET /readyz on 127.0.0.1:PORT answers 2xx; exits after 5 minutes.
 wait_ready() {
   for _ in $(seq 1 600); do curl -sf "127.0.0.1:$1/readyz" >/dev/null && return 0; sleep 0.5; done
