@@ -24,7 +24,6 @@ test('stdout a terminal: pino-pretty lines, not JSON', { skip: existsSync(SCRIPT
   const command = node.map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(' ');
   const run = spawnSync(SCRIPT, ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(run.status, 0, run.stderr);
-  // eslint-disable-next-line no-control-regex
   const text = run.stdout.replace(/\u001b\[[0-9;]*m/g, '').replaceAll('\r', '');
   assert.match(text, /INFO.*: hello from the logger/);
   assert.match(text, /request_id: "r-1"/);
