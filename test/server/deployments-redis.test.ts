@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { connectRedisOrSkip, TEST_REDIS_URL } from '../support/redis.js';
+import { connectRedisOrSkip, deleteKeysUnder, scratchPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -10,8 +10,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
  * can rate the other's requests, see its ratings or spend its request limit.
  */
 describe('two deployments sharing a Redis', () => {
-  const RUN = `${process.pid}-${Date.now()}`;
-  const prefixes = [`pronto-test-deploy-a-${RUN}`, `pronto-test-deploy-b-${RUN}`];
+  const prefixes = [scratchPrefix('deploy-a'), scratchPrefix('deploy-b')];
   let redis: Redis | undefined;
   let servers: TestServer[] = [];
 
@@ -35,10 +34,7 @@ describe('two deployments sharing a Redis', () => {
   after(async () => {
     await Promise.all(servers.map((server) => server.close()));
     if (redis) {
-      for (const prefix of prefixes) {
-        const keys = await redis.keys(`${prefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
-      }
+      for (const prefix of prefixes) await deleteKeysUnder(redis, prefix);
       redis.disconnect();
     }
   });

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { KeyLimits } from '../../src/config/auth.js';
 import { createKey } from '../../src/config/keys.js';
-import { connectRedisOrSkip, TEST_REDIS_URL } from '../support/redis.js';
+import { connectRedisOrSkip, deleteKeysUnder, scratchPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -90,7 +90,8 @@ describe('per-key limits across replicas (Redis)', () => {
     if (!redis) return;
     const shared = createKey({ tenant: 'limits', id: `shared-${RUN}`, limits: { ...THREE_PER_MINUTE, concurrent_streams: 1 } });
     // Under load a Redis answer can take longer than the production timeout: the test is about sharing.
-    const config = { redis_url: TEST_REDIS_URL, rate_limit: { redis_timeout_ms: 5000 }, auth: { keys: [shared.record] } };
+    const prefix = scratchPrefix('key-limits');
+    const config = { redis_url: TEST_REDIS_URL, jobs: { prefix }, cache: { prefix }, rate_limit: { redis_timeout_ms: 5000 }, auth: { keys: [shared.record] } };
     const a = await startTestServer(config);
     const b = await startTestServer(config);
     try {
@@ -104,7 +105,7 @@ describe('per-key limits across replicas (Redis)', () => {
     } finally {
       await a.close();
       await b.close();
-      await redis.del(`pronto:ratelimit:key:${shared.record.id}`, `pronto:keys:streams:${shared.record.id}`); // the default jobs.prefix
+      await deleteKeysUnder(redis, prefix);
       redis.disconnect();
     }
   });

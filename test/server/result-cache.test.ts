@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { connectRedisOrSkip, TEST_REDIS_URL } from '../support/redis.js';
+import { connectRedisOrSkip, deleteKeysUnder, scratchPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { metricValue, readSse, startTestServer, type TestServer } from '../support/server.js';
 
 /** Keys of this run only: other tests share the Redis. */
-const PREFIX = `pronto-test-cache-${process.pid}-${Date.now()}`;
+const PREFIX = scratchPrefix('cache');
 const KEYS = { alpha: 'cache-alpha-key-0', beta: 'cache-beta-key-0' };
 const QUESTION = 'How does pronto degrade when a stage fails?';
 
@@ -48,8 +48,7 @@ describe('the results cache across two replicas sharing Redis', () => {
   after(async () => {
     await Promise.all([a?.close(), b?.close()]);
     if (redis) {
-      const keys = await redis.keys(`${PREFIX}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteKeysUnder(redis, PREFIX);
       redis.disconnect();
     }
     rmSync(modelsDir, { recursive: true, force: true });

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createKey } from '../../src/config/keys.js';
-import { connectRedisOrSkip, TEST_REDIS_URL } from '../support/redis.js';
+import { connectRedisOrSkip, deleteKeysUnder, scratchPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { STREAM_MODELS } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** Keys of this run only: other tests share the Redis. */
-const PREFIX = `pronto-test-tenants-${process.pid}-${Date.now()}`;
+const PREFIX = scratchPrefix('tenants');
 const NS = 'shared-name';
 const QUESTION = 'Which enzyme does the marker protein inhibit?';
 const CLOSE = QUESTION.toLowerCase();
@@ -47,8 +47,7 @@ describe("cross-tenant probe on Redis: beta can't read, rate or invalidate alpha
   after(async () => {
     await server?.close();
     if (redis) {
-      const keys = await redis.keys(`${PREFIX}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteKeysUnder(redis, PREFIX);
       redis.disconnect();
     }
   });

@@ -20,3 +20,17 @@ export async function connectRedisOrSkip(t: TestContext): Promise<Redis | undefi
     return undefined;
   }
 }
+
+/**
+ * A key prefix of its own for one test file's servers (`jobs.prefix` and `cache.prefix` take it),
+ * so their keys in the shared test database are theirs alone and `deleteKeysUnder` removes them all.
+ */
+export function scratchPrefix(name: string): string {
+  return `pronto-test-${name}-${process.pid}-${Date.now()}`;
+}
+
+/** Deletes every key under `prefix` (a test's scratch prefix) from the test Redis. */
+export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+}
