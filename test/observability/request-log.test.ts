@@ -58,6 +58,32 @@ test('the request log samples by request id, rotates by size, and exports with f
   }
 });
 
+test('lines recorded within 100 ms wait and go to the file together; flush writes them at once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pronto-request-log-'));
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const log = createRequestLog({ dir, sampleRate: 1, maxFileBytes: 1 << 20, maxFiles: 2, redact: (text) => text, onError: (err) => assert.fail(String(err)) });
+    const live = join(dir, 'requests.jsonl');
+    const lines = () => readFileSync(live, 'utf8').trim().split('\n');
+    log.record(summary('b1'), { input: 'one' });
+    log.record(summary('b2'), { input: 'two' });
+    t.mock.timers.tick(99);
+    // Real time for a write under way to land (the timers are mocked, the clock and I/O are not).
+    const until = performance.now() + 50;
+    while (performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(readdirSync(dir), [], 'nothing is written before the batch is due');
+    t.mock.timers.tick(1);
+    await log.flush();
+    assert.deepEqual(lines().map((line) => JSON.parse(line).request_id), ['b1', 'b2']);
+    log.record(summary('b3'), { input: 'three' });
+    await log.flush();
+    assert.equal(lines().length, 3, 'flush does not wait for the batch to be due');
+  } finally {
+    t.mock.timers.reset();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the sample holds about its rate of requests, and none or all at 0 and 1', () => {
   const ids = Array.from({ length: 4000 }, (_, i) => `req-${i}`);
   const share = (rate: number) => ids.filter((id) => inSample(id, rate)).length / ids.length;
