@@ -155,23 +155,28 @@ export async function buildApp(runtime: Runtime): Promise<App> {
 async function registerRateLimit(server: FastifyInstance, runtime: Runtime): Promise<RateLimitCheck> {
   const { rate_limit } = runtime.config;
   const policyOf = (request: FastifyRequest) => requestPolicy(request.apiKey, request.ip, rate_limit);
+  const exempt = (request: FastifyRequest) => isOperationalRoute(request) || policyOf(request) === undefined;
   await server.register(fastifyRateLimit, {
     global: false,
     store: runtime.redis ? fallbackRateLimitStore(runtime.redis, `${runtime.config.jobs.prefix}:ratelimit:`, rate_limit.redis_timeout_ms) : undefined,
     keyGenerator: (request) => policyOf(request)?.counter ?? '',
     max: (request) => policyOf(request)?.max ?? 1,
     timeWindow: (request) => policyOf(request)?.windowMs ?? 1000,
-    allowList: (request) => isOperationalRoute(request) || policyOf(request) === undefined,
+    allowList: exempt,
   });
   // No options: options would make a child store with counters of its own. The global ones give
   // the same key and allow-list (a gRPC call matches no operational route: it is API work).
   const check = server.createRateLimit();
-  server.addHook('onRequest', async (request, reply) => {
-    const counted = await check(request);
-    if (counted.isAllowed) return;
-    const policy = policyOf(request)!;
-    reply.headers(rateLimitHeaders(policy, counted));
-    if (counted.isExceeded) throw rateLimited(policy, counted.ttl);
+  server.addHook('onRequest', (request, reply, done) => {
+    // What the allow-list lets through is not counted: it goes on without the plugin's check and
+    // its promise (with no limit configured, that is every request).
+    if (exempt(request)) return done();
+    check(request).then((counted) => {
+      if (counted.isAllowed) return done();
+      const policy = policyOf(request)!;
+      reply.headers(rateLimitHeaders(policy, counted));
+      done(counted.isExceeded ? rateLimited(policy, counted.ttl) : undefined);
+    }, done);
   });
   return check;
 }
