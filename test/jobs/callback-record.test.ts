@@ -76,7 +76,9 @@ describe('a callback across a Redis restart between the send and its record', { 
     const sent = receiver.deliveriesOf(jobId);
     assert.deepEqual(sent.map((d) => d['x-pronto-delivery-attempt']), ['1'], 'sent once');
     // The rerun found the record; the first send could not complete the delivery without its lock.
-    const rerun = await inspect.hget(`${prefix}:callbacks:cb-${jobId}`, 'returnvalue');
+    // Waited for, not read once: under load the worker's reconnect after the restart can start the
+    // rerun seconds after the record (CI failed once reading it 2 s after).
+    const rerun = await waitFor(async () => (await inspect.hget(`${prefix}:callbacks:cb-${jobId}`, 'returnvalue')) ?? undefined, 20_000, 'the delivery to complete');
     assert.equal(rerun, JSON.stringify('delivered before'));
   });
 
