@@ -6,7 +6,8 @@ import { createJobQueue } from './jobs/queue.js';
 import type { JobQueue } from './jobs/types.js';
 import { createModelRuntime } from './models/create-runtime.js';
 import type { ModelRuntime } from './models/runtime.js';
-import { createFeedbackSink, createRequestLedger, type FeedbackSink, type RequestLedger } from './observability/feedback.js';
+import { createFeedbackSink, type FeedbackSink } from './observability/feedback.js';
+import { createRequestLedger, type RequestLedger } from './observability/request-ledger.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
@@ -126,6 +127,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   });
   // A reload applies the variants' weights and limits and puts rolled-back canaries back.
   reloads.subscribe((next) => variants.reload(next.variants));
+  const requests = createRequestLedger(deployment);
   let ready = false;
 
   return {
@@ -140,7 +142,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     jobs,
     redactor,
     feedback: createFeedbackSink(deployment),
-    requests: createRequestLedger(deployment),
+    requests,
     stats,
     recentRequests: new RecentRequests(),
     requestLog,
@@ -179,7 +181,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
       stats.stop();
       // Running jobs finish (within the grace period) before the models they use close.
       await jobs.close();
-      await Promise.allSettled([models.close(), retrieval.close(), tracing.shutdown(), requestLog.flush()]);
+      await Promise.allSettled([models.close(), retrieval.close(), tracing.shutdown(), requestLog.flush(), requests.flush()]);
       redis?.disconnect();
     },
   };

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { LRUCache } from 'lru-cache';
 
 export interface FeedbackRecord {
   request_id: string;
@@ -69,43 +68,4 @@ function newerOf(newestFirst: FeedbackRecord[], tenant: string, sinceMs: number)
     if (record.tenant === tenant) out.push(record);
   }
   return out;
-}
-
-/**
- * Which tenant made which request, and which variant served it, so that only that tenant may rate
- * it (request ids are chosen by clients and guessable) and the rating counts for that variant.
- * Kept for a day, in Redis when configured (the rating may reach another replica), else in a
- * bounded in-process map.
- */
-export interface RequestLedger {
-  remember(tenant: string, requestId: string, variant: string): Promise<void>;
-  /** The variant that served the tenant's request, or undefined when the tenant made no such request. */
-  variantOf(tenant: string, requestId: string): Promise<string | undefined>;
-}
-
-const LEDGER_TTL_S = 86_400;
-
-export function createRequestLedger(shared: FeedbackRedis | undefined, maxEntries = 100_000): RequestLedger {
-  const prefix = shared ? `${shared.prefix}:request:` : '';
-  const key = (tenant: string, requestId: string) => `${prefix}${tenant}:${requestId}`;
-  if (shared) {
-    const { redis } = shared;
-    return {
-      async remember(tenant, requestId, variant) {
-        await redis.set(key(tenant, requestId), variant, 'EX', LEDGER_TTL_S);
-      },
-      async variantOf(tenant, requestId) {
-        return (await redis.get(key(tenant, requestId))) ?? undefined;
-      },
-    };
-  }
-  const seen = new LRUCache<string, string>({ max: maxEntries, ttl: LEDGER_TTL_S * 1000 });
-  return {
-    async remember(tenant, requestId, variant) {
-      seen.set(key(tenant, requestId), variant);
-    },
-    async variantOf(tenant, requestId) {
-      return seen.get(key(tenant, requestId));
-    },
-  };
 }

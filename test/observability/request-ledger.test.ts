@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createRequestLedger } from '../../src/observability/request-ledger.js';
+import { connectRedisOrSkip, deleteKeysUnder, scratchPrefix } from '../support/redis.js';
+
+test('the Redis ledger writes a batch in one pipeline, serves waiting entries from memory, and another replica finds them', async (t) => {
+  const redis = await connectRedisOrSkip(t);
+  if (!redis) return;
+  const prefix = scratchPrefix('ledger');
+  const other = redis.duplicate();
+  t.after(async () => {
+    other.disconnect();
+    await deleteKeysUnder(redis, prefix);
+    redis.disconnect();
+  });
+  const pipelines = t.mock.method(redis, 'pipeline');
+  const sets = t.mock.method(redis, 'set');
+
+  const replicaA = createRequestLedger({ redis, prefix });
+  const replicaB = createRequestLedger({ redis: other, prefix });
+  const written = ['r1', 'r2', 'r3'].map((id) => replicaA.remember('alpha', id, 'canary'));
+  // Before the batch is written: this replica answers from memory, Redis holds nothing yet.
+  assert.equal(await replicaA.variantOf('alpha', 'r2'), 'canary');
+  assert.equal(await redis.exists(`${prefix}:request:alpha:r2`), 0);
+  await Promise.all(written);
+  assert.equal(pipelines.mock.callCount(), 1, 'the three entries went in one pipeline');
+  assert.equal(sets.mock.callCount(), 0, 'no command of their own');
+  assert.equal(await redis.exists(`${prefix}:request:alpha:r1`, `${prefix}:request:alpha:r2`, `${prefix}:request:alpha:r3`), 3);
+  const ttl = await redis.ttl(`${prefix}:request:alpha:r3`);
+  assert.ok(ttl > 86_000 && ttl <= 86_400, `kept for a day (ttl ${ttl} s)`);
+  // Another replica, and another tenant.
+  assert.equal(await replicaB.variantOf('alpha', 'r1'), 'canary');
+  assert.equal(await replicaB.variantOf('beta', 'r1'), undefined);
+  // A rating that reaches replica B while A's batch still waits finds it on B's second read.
+  void replicaA.remember('alpha', 'r4', 'control');
+  assert.equal(await replicaB.variantOf('alpha', 'r4'), 'control');
+});
+
+test('flush writes the waiting entries at once; a failed write rejects their promise', async (t) => {
+  const redis = await connectRedisOrSkip(t);
+  if (!redis) return;
+  const prefix = scratchPrefix('ledger-flush');
+  t.after(async () => {
+    await deleteKeysUnder(redis, prefix);
+    redis.disconnect();
+  });
+  const ledger = createRequestLedger({ redis, prefix });
+  const remembered = ledger.remember('alpha', 'r1', 'default');
+  await ledger.flush();
+  await remembered;
+  assert.equal(await redis.get(`${prefix}:request:alpha:r1`), 'default');
+
+  const closed = redis.duplicate({ lazyConnect: true });
+  closed.disconnect();
+  await assert.rejects(createRequestLedger({ redis: closed, prefix }).remember('alpha', 'r2', 'default'), /closed/);
+});
