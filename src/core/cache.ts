@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { hash } from 'node:crypto';
 import { raceAbort } from './deadline.js';
 import type { RedisGuard } from './redis-guard.js';
 
@@ -296,4 +297,9 @@ export function jsonCodec<V>(): CacheCodec<V> {
     encode: (value) => Buffer.from(JSON.stringify(value)),
     decode: (buffer) => JSON.parse(buffer.toString('utf8')) as V,
   };
+}
+
+/** A cache key's digest of a text (SHA-256, base64url): one-shot, no Hash object per lookup. */
+export function keyDigest(text: string): string {
+  return hash('sha256', text, 'base64url');
 }

@@ -1,5 +1,4 @@
-import { hash } from 'node:crypto';
-import type { TieredCache } from '../core/cache.js';
+import { keyDigest, type TieredCache } from '../core/cache.js';
 import type { Hit } from '../retrieval/types.js';
 import { namespaceOf } from './context.js';
 import type { SemanticIndex } from './semantic-index.js';
@@ -80,7 +79,7 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
       // The version is not in the key: the key holds one result, with the version it was built on,
       // and the current version is read at every lookup (in the same Redis command as the result
       // when the result is not in memory), so no replica serves a result older than a write.
-      const key = digest(JSON.stringify([kind, ctx.tenant, scoped, ctx.variant, request]));
+      const key = keyDigest(JSON.stringify([kind, ctx.tenant, scoped, ctx.variant, request]));
       const found = await cache.lookupAt(key, { redisKey: versions.versionKey?.(scoped), read: () => versions.indexVersion(scoped) }, ctx.deadline);
       // Without the version (Redis unreachable) another replica's write could not be seen: no caching.
       if (!found) {
@@ -136,17 +135,12 @@ export function createResultCache({ cache, versions, semantic }: ResultCacheDeps
  * key, so a changed config never serves older results.
  */
 export function configFingerprint(config: { pipeline: unknown; retrieval: unknown; answer: unknown; pii: unknown }): string {
-  return digest(JSON.stringify(sortedKeys([config.pipeline, config.retrieval, config.answer, config.pii])));
+  return keyDigest(JSON.stringify(sortedKeys([config.pipeline, config.retrieval, config.answer, config.pii])));
 }
 
 /** Whitespace runs as one space, ends trimmed: how texts are compared for the cache. */
 export function normalisedText(text: string): string {
   return text.trim().replace(/\s+/g, ' ');
-}
-
-/** One-shot SHA-256 (no Hash object per lookup). */
-function digest(text: string): string {
-  return hash('sha256', text, 'base64url');
 }
 
 /**

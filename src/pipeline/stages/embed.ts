@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { TieredCache } from '../../core/cache.js';
+import { keyDigest, type TieredCache } from '../../core/cache.js';
 import type { Embedder, InputKind } from '../../models/types.js';
 import type { RequestContext } from '../types.js';
 import type { StageRunner } from '../stage-runner.js';
@@ -14,7 +13,7 @@ export function createEmbedStage(deps: { cache: TieredCache<Float32Array>; runne
   /** `input`: what the texts are (a model with prompts embeds each kind differently, so it is part of the cache key). */
   async function embedTexts(embedder: Embedder, texts: string[], ctx: RequestContext, signal: AbortSignal, input?: InputKind) {
     const kind = input ?? 'text';
-    const keys = texts.map((text) => `${embedder.name}:${kind}:${createHash('sha256').update(text).digest('base64url')}`);
+    const keys = texts.map((text) => `${embedder.name}:${kind}:${keyDigest(text)}`);
     // One lookup per distinct text: a text twice in one call must not wait for its own flight.
     const unique = [...new Set(keys)];
     const found = new Map(unique.map((key, i) => [key, i]));
