@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { DeploymentRedis } from '../core/deployment-redis.js';
 
 export interface FeedbackRecord {
   request_id: string;
@@ -21,13 +21,7 @@ export interface FeedbackSink {
   since(tenant: string, sinceMs: number): Promise<FeedbackRecord[]>;
 }
 
-/** The Redis the feedback is kept on, and the deployment's key prefix (`jobs.prefix`). */
-export interface FeedbackRedis {
-  redis: Redis;
-  prefix: string;
-}
-
-export function createFeedbackSink(shared: FeedbackRedis | undefined, limit = 10_000): FeedbackSink {
+export function createFeedbackSink(shared: DeploymentRedis | undefined, limit = 10_000): FeedbackSink {
   if (shared) {
     const { redis } = shared;
     const KEY = `${shared.prefix}:feedback`;

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deferred } from '../core/deferred.js';
-import type { FeedbackRedis } from './feedback.js';
+import type { DeploymentRedis } from '../core/deployment-redis.js';
 
 /**
  * Which tenant made which request, and which variant served it, so that only that tenant may rate
@@ -27,7 +27,7 @@ const LEDGER_TTL_S = 86_400;
  */
 const BATCH_MS = 10;
 
-export function createRequestLedger(shared: FeedbackRedis | undefined, maxEntries = 100_000): RequestLedger {
+export function createRequestLedger(shared: DeploymentRedis | undefined, maxEntries = 100_000): RequestLedger {
   if (shared) return redisLedger(shared);
   const seen = new LRUCache<string, string>({ max: maxEntries, ttl: LEDGER_TTL_S * 1000 });
   return {
@@ -45,7 +45,7 @@ function entryKey(prefix: string, tenant: string, requestId: string): string {
   return `${prefix}${tenant}:${requestId}`;
 }
 
-function redisLedger({ redis, prefix }: FeedbackRedis): RequestLedger {
+function redisLedger({ redis, prefix }: DeploymentRedis): RequestLedger {
   const keyPrefix = `${prefix}:request:`;
   /** The entries waiting for the next write, and the promise of that write. */
   let batch: { entries: Map<string, string>; written: ReturnType<typeof deferred<void>> } | undefined;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { DeploymentRedis } from '../core/deployment-redis.js';
 import type { Logger } from 'pino';
 import type { RetrievalConfig } from '../config/retrieval.js';
 import { invalidInput } from '../core/errors.js';
@@ -28,7 +28,7 @@ export interface RetrievalDeps {
   metrics: Metrics;
   logger: Logger;
   /** Replicas sharing the store hear of each other's writes on Redis; without it, one process. */
-  changes?: { redis: Redis; prefix: string };
+  changes?: DeploymentRedis;
 }
 
 /**
