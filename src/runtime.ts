@@ -127,7 +127,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   });
   // A reload applies the variants' weights and limits and puts rolled-back canaries back.
   reloads.subscribe((next) => variants.reload(next.variants));
-  const requests = createRequestLedger(deployment);
+  const requests = createRequestLedger(deployment, { ttlS: config.observability.ratable_for_s });
   let ready = false;
 
   return {

@@ -172,6 +172,11 @@ export const ConfigSchema = Type.Object({
       otlp_endpoint: Type.Optional(Type.String()),
       /** The default service.name; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over it. */
       service_name: Type.String({ default: 'pronto' }),
+      /**
+       * How long after its answer a request can be rated (POST /v1/feedback): each answered
+       * request is remembered this long, in Redis when configured (~180 bytes a request there).
+       */
+      ratable_for_s: Type.Integer({ minimum: 1, default: 86_400 }),
       request_log: Type.Object(
         {
           /** Share of answered requests recorded (redacted) for datasets; 0 turns the log off. */

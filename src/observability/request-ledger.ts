@@ -6,8 +6,8 @@ import type { DeploymentRedis } from '../core/deployment-redis.js';
 /**
  * Which tenant made which request, and which variant served it, so that only that tenant may rate
  * it (request ids are chosen by clients and guessable) and the rating counts for that variant.
- * Kept for a day, in Redis when configured (the rating may reach another replica), else in a
- * bounded in-process map.
+ * Kept `ttlS` (`observability.ratable_for_s`), in Redis when configured (the rating may reach
+ * another replica), else in a bounded in-process map.
  */
 export interface RequestLedger {
   /** Settles when the entry is written (in Redis: with its batch, see BATCH_MS). */
@@ -18,7 +18,6 @@ export interface RequestLedger {
   flush(): Promise<void>;
 }
 
-const LEDGER_TTL_S = 86_400;
 /**
  * How long a Redis ledger entry waits to be written with the others: one pipeline (one socket
  * write) per batch instead of one command per request. Entries waiting are read from memory by
@@ -27,9 +26,9 @@ const LEDGER_TTL_S = 86_400;
  */
 const BATCH_MS = 10;
 
-export function createRequestLedger(shared: DeploymentRedis | undefined, maxEntries = 100_000): RequestLedger {
-  if (shared) return redisLedger(shared);
-  const seen = new LRUCache<string, string>({ max: maxEntries, ttl: LEDGER_TTL_S * 1000 });
+export function createRequestLedger(shared: DeploymentRedis | undefined, { ttlS, maxEntries = 100_000 }: { ttlS: number; maxEntries?: number }): RequestLedger {
+  if (shared) return redisLedger(shared, ttlS);
+  const seen = new LRUCache<string, string>({ max: maxEntries, ttl: ttlS * 1000 });
   return {
     async remember(tenant, requestId, variant) {
       seen.set(entryKey('', tenant, requestId), variant);
@@ -45,7 +44,7 @@ function entryKey(prefix: string, tenant: string, requestId: string): string {
   return `${prefix}${tenant}:${requestId}`;
 }
 
-function redisLedger({ redis, prefix }: DeploymentRedis): RequestLedger {
+function redisLedger({ redis, prefix }: DeploymentRedis, ttlS: number): RequestLedger {
   const keyPrefix = `${prefix}:request:`;
   /** The entries waiting for the next write, and the promise of that write. */
   let batch: { entries: Map<string, string>; written: ReturnType<typeof deferred<void>> } | undefined;
@@ -58,7 +57,7 @@ function redisLedger({ redis, prefix }: DeploymentRedis): RequestLedger {
     if (!current) return Promise.resolve();
     batch = undefined;
     const pipeline = redis.pipeline();
-    for (const [key, variant] of current.entries) pipeline.set(key, variant, 'EX', LEDGER_TTL_S);
+    for (const [key, variant] of current.entries) pipeline.set(key, variant, 'EX', ttlS);
     pipeline.exec().then((replies) => {
       const failure = replies?.find(([err]) => err)?.[0];
       if (failure) current.written.reject(failure);

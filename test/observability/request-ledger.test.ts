@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequestLedger } from '../../src/observability/request-ledger.js';
 import { connectRedisOrSkip, deleteKeysUnder, scratchPrefix } from '../support/redis.js';
+
+const DAY = { ttlS: 86_400 };
 
 test('the Redis ledger writes a batch in one pipeline, serves waiting entries from memory, and another replica finds them', async (t) => {
   const redis = await connectRedisOrSkip(t);
@@ -16,8 +19,8 @@ test('the Redis ledger writes a batch in one pipeline, serves waiting entries fr
   const pipelines = t.mock.method(redis, 'pipeline');
   const sets = t.mock.method(redis, 'set');
 
-  const replicaA = createRequestLedger({ redis, prefix });
-  const replicaB = createRequestLedger({ redis: other, prefix });
+  const replicaA = createRequestLedger({ redis, prefix }, DAY);
+  const replicaB = createRequestLedger({ redis: other, prefix }, DAY);
   const written = ['r1', 'r2', 'r3'].map((id) => replicaA.remember('alpha', id, 'canary'));
   // Before the batch is written: this replica answers from memory, Redis holds nothing yet.
   assert.equal(await replicaA.variantOf('alpha', 'r2'), 'canary');
@@ -44,7 +47,7 @@ test('flush writes the waiting entries at once; a failed write rejects their pro
     await deleteKeysUnder(redis, prefix);
     redis.disconnect();
   });
-  const ledger = createRequestLedger({ redis, prefix });
+  const ledger = createRequestLedger({ redis, prefix }, DAY);
   const remembered = ledger.remember('alpha', 'r1', 'default');
   await ledger.flush();
   await remembered;
@@ -52,5 +55,24 @@ test('flush writes the waiting entries at once; a failed write rejects their pro
 
   const closed = redis.duplicate({ lazyConnect: true });
   closed.disconnect();
-  await assert.rejects(createRequestLedger({ redis: closed, prefix }).remember('alpha', 'r2', 'default'), /closed/);
+  await assert.rejects(createRequestLedger({ redis: closed, prefix }, DAY).remember('alpha', 'r2', 'default'), /closed/);
+});
+
+test('an entry is kept for ratable_for_s: in Redis as its TTL, in memory until it expires', async (t) => {
+  const redis = await connectRedisOrSkip(t);
+  if (!redis) return;
+  const prefix = scratchPrefix('ledger-ttl');
+  t.after(async () => {
+    await deleteKeysUnder(redis, prefix);
+    redis.disconnect();
+  });
+  await createRequestLedger({ redis, prefix }, { ttlS: 90 }).remember('alpha', 'r1', 'default');
+  const ttl = await redis.ttl(`${prefix}:request:alpha:r1`);
+  assert.ok(ttl > 85 && ttl <= 90, `ttl ${ttl} s`);
+
+  const inMemory = createRequestLedger(undefined, { ttlS: 1 });
+  await inMemory.remember('alpha', 'r1', 'default');
+  assert.equal(await inMemory.variantOf('alpha', 'r1'), 'default');
+  await sleep(1_100);
+  assert.equal(await inMemory.variantOf('alpha', 'r1'), undefined);
 });
