@@ -49,13 +49,16 @@ function redisLedger({ redis, prefix }: DeploymentRedis, ttlS: number): RequestL
   /** The entries waiting for the next write, and the promise of that write. */
   let batch: { entries: Map<string, string>; written: ReturnType<typeof deferred<void>> } | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** The last batch sent: `flush` waits for its reply too, so nothing is in flight when Redis disconnects. */
+  let sent: Promise<void> = Promise.resolve();
 
   const write = (): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
     const current = batch;
-    if (!current) return Promise.resolve();
+    if (!current) return sent;
     batch = undefined;
+    sent = current.written.promise;
     const pipeline = redis.pipeline();
     for (const [key, variant] of current.entries) pipeline.set(key, variant, 'EX', ttlS);
     pipeline.exec().then((replies) => {

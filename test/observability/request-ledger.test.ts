@@ -52,6 +52,12 @@ test('flush writes the waiting entries at once; a failed write rejects their pro
   await ledger.flush();
   await remembered;
   assert.equal(await redis.get(`${prefix}:request:alpha:r1`), 'default');
+  // A flush with nothing waiting still waits for the batch in flight.
+  let written = false;
+  void ledger.remember('alpha', 'r2', 'default').then(() => (written = true));
+  void ledger.flush();
+  await ledger.flush();
+  assert.ok(written, 'the second flush returned before the batch sent by the first was written');
 
   const closed = redis.duplicate({ lazyConnect: true });
   closed.disconnect();
