@@ -163,15 +163,25 @@ class OpenAiClient {
   }
 }
 
-class OpenAiEmbedder implements Embedder {
-  readonly role = 'embedder' as const;
+/** What the three openai models share: a name, the client they call through, nothing to load or warm. */
+abstract class OpenAiModel {
   readonly backend = 'openai';
-  dimensions = 0;
 
   constructor(
     readonly name: string,
-    private readonly client: OpenAiClient,
+    protected readonly client: OpenAiClient,
   ) {}
+
+  async load(): Promise<void> {}
+  async warmup(): Promise<void> {}
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+class OpenAiEmbedder extends OpenAiModel implements Embedder {
+  readonly role = 'embedder' as const;
+  dimensions = 0;
 
   async embed(texts: string[], options: CallOptions): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
@@ -186,22 +196,10 @@ class OpenAiEmbedder implements Embedder {
     this.dimensions = vectors[0].length;
     return vectors;
   }
-
-  async load(): Promise<void> {}
-  async warmup(): Promise<void> {}
-  close(): Promise<void> {
-    return this.client.close();
-  }
 }
 
-class OpenAiReranker implements Reranker {
+class OpenAiReranker extends OpenAiModel implements Reranker {
   readonly role = 'reranker' as const;
-  readonly backend = 'openai';
-
-  constructor(
-    readonly name: string,
-    private readonly client: OpenAiClient,
-  ) {}
 
   /** TEI answers `[{index, score}]`; Cohere/Jina-style servers `{results: [{index, relevance_score}]}`. */
   async rerank(query: string, documents: string[], options: CallOptions): Promise<number[]> {
@@ -218,22 +216,10 @@ class OpenAiReranker implements Reranker {
     for (const r of ranked) if (r.index >= 0 && r.index < documents.length) scores[r.index] = r.score ?? r.relevance_score ?? Number.NEGATIVE_INFINITY;
     return scores;
   }
-
-  async load(): Promise<void> {}
-  async warmup(): Promise<void> {}
-  close(): Promise<void> {
-    return this.client.close();
-  }
 }
 
-class OpenAiGenerator implements Generator {
+class OpenAiGenerator extends OpenAiModel implements Generator {
   readonly role = 'generator' as const;
-  readonly backend = 'openai';
-
-  constructor(
-    readonly name: string,
-    private readonly client: OpenAiClient,
-  ) {}
 
   generate(request: GenerateRequest, options: CallOptions): GenerationStream {
     const usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0 };
@@ -302,12 +288,6 @@ class OpenAiGenerator implements Generator {
       })),
       usage: { prompt_tokens: body.usage?.prompt_tokens ?? 0, completion_tokens: body.usage?.completion_tokens ?? 0 },
     };
-  }
-
-  async load(): Promise<void> {}
-  async warmup(): Promise<void> {}
-  close(): Promise<void> {
-    return this.client.close();
   }
 }
 
