@@ -82,6 +82,9 @@ describe('pronto bench against a real server', () => {
     assert.equal((result.status['200'] ?? 0) + shed, 50, JSON.stringify(result.status));
     assert.equal(result.rejected.count, shed);
     assert.equal(result.count, 50 - shed);
+    assert.equal(result.client_send_lag.count, 50, 'every send is timed against its schedule');
+    assert.equal(result.from_send.count, result.count);
+    assert.ok(result.from_send.p50 <= result.p50, 'from the send is never longer than from the schedule');
   });
 
   test('grpc: a closed loop of Embed calls, one channel per connection, counted like HTTP', async () => {
