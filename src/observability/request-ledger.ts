@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deferred } from '../core/deferred.js';
 import type { DeploymentRedis } from '../core/deployment-redis.js';
+import { WriteBehind } from '../core/write-behind.js';
 
 /**
  * Which tenant made which request, and which variant served it, so that only that tenant may rate
@@ -19,8 +19,8 @@ export interface RequestLedger {
 }
 
 /**
- * How long a Redis ledger entry waits to be written with the others: one pipeline (one socket
- * write) per batch instead of one command per request. Entries waiting are read from memory by
+ * How long a Redis ledger entry waits to be written with the others (core/write-behind): one
+ * pipeline (one socket write) per batch instead of one command per request. Entries waiting are read from memory by
  * this replica; another replica that misses reads again after 2 × BATCH_MS. A crash loses at most
  * this much of the ledger (those requests can then not be rated).
  */
@@ -46,45 +46,27 @@ function entryKey(prefix: string, tenant: string, requestId: string): string {
 
 function redisLedger({ redis, prefix }: DeploymentRedis, ttlS: number): RequestLedger {
   const keyPrefix = `${prefix}:request:`;
-  /** The entries waiting for the next write, and the promise of that write. */
-  let batch: { entries: Map<string, string>; written: ReturnType<typeof deferred<void>> } | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  /** The last batch sent: `flush` waits for its reply too, so nothing is in flight when Redis disconnects. */
-  let sent: Promise<void> = Promise.resolve();
-
-  const write = (): Promise<void> => {
-    clearTimeout(timer);
-    timer = undefined;
-    const current = batch;
-    if (!current) return sent;
-    batch = undefined;
-    sent = current.written.promise;
+  // The pipeline goes out before the first await: a later GET on this connection runs after it.
+  const entries = new WriteBehind<{ key: string; variant: string }>(BATCH_MS, async (batch) => {
     const pipeline = redis.pipeline();
-    for (const [key, variant] of current.entries) pipeline.set(key, variant, 'EX', ttlS);
-    pipeline.exec().then((replies) => {
-      const failure = replies?.find(([err]) => err)?.[0];
-      if (failure) current.written.reject(failure);
-      else current.written.resolve();
-    }, current.written.reject);
-    return current.written.promise;
-  };
+    for (const { key, variant } of batch) pipeline.set(key, variant, 'EX', ttlS);
+    const failure = (await pipeline.exec())?.find(([err]) => err)?.[0];
+    if (failure) throw failure;
+  });
 
   return {
     remember(tenant, requestId, variant) {
-      batch ??= { entries: new Map(), written: deferred<void>() };
-      batch.entries.set(entryKey(keyPrefix, tenant, requestId), variant);
-      timer ??= setTimeout(write, BATCH_MS).unref();
-      return batch.written.promise;
+      return entries.add({ key: entryKey(keyPrefix, tenant, requestId), variant });
     },
     async variantOf(tenant, requestId) {
       const key = entryKey(keyPrefix, tenant, requestId);
-      const waiting = batch?.entries.get(key);
-      if (waiting !== undefined) return waiting;
+      const waiting = entries.waiting.find((entry) => entry.key === key);
+      if (waiting) return waiting.variant;
       // Commands on one connection run in order: this replica's written batches are already in.
       // Another replica's may still be waiting for its timer.
       const found = (await redis.get(key)) ?? (await sleep(2 * BATCH_MS).then(() => redis.get(key)));
       return found ?? undefined;
     },
-    flush: write,
+    flush: () => entries.flush(),
   };
 }

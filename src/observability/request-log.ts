@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WriteBehind } from '../core/write-behind.js';
 import type { RequestSummary } from './recent-requests.js';
 
 /**
@@ -90,9 +91,6 @@ export function inSample(requestId: string, rate: number): boolean {
 export function createRequestLog(options: RequestLogOptions): RequestLog {
   const live = join(options.dir, LIVE);
   let size: number | undefined;
-  let writing: Promise<void> = Promise.resolve();
-  /** Lines recorded while a write is under way: the next write takes them all. */
-  let queued: string[] = [];
 
   /**
    * Appends lines, rotating before a line that would take the live file past max_file_bytes, as
@@ -122,25 +120,8 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
     if (run) await appendFile(live, run);
     size += runBytes;
   }
-  /** Set while lines wait for the next write (see BATCH_MS). */
-  let batchTimer: NodeJS.Timeout | undefined;
-  const writeQueued = () => {
-    clearTimeout(batchTimer);
-    batchTimer = undefined;
-    writing = writing
-      .then(() => {
-        const lines = queued;
-        queued = [];
-        return lines.length > 0 ? append(lines) : undefined;
-      })
-      .catch(options.onError);
-    return writing;
-  };
-  const enqueue = (entry: RequestRecord | FeedbackLine) => {
-    queued.push(JSON.stringify(entry) + '\n');
-    // Unref'd: a pending batch never holds the process open; shutdown flushes it.
-    batchTimer ??= setTimeout(writeQueued, BATCH_MS).unref();
-  };
+  const lines = new WriteBehind<string>(BATCH_MS, (batch) => append(batch).catch(options.onError));
+  const enqueue = (entry: RequestRecord | FeedbackLine) => void lines.add(JSON.stringify(entry) + '\n');
 
   return {
     record(summary, transcript) {
@@ -161,7 +142,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
       if (!inSample(line.request_id, options.sampleRate)) return;
       enqueue({ type: 'feedback', ...line, comment: line.comment === undefined ? undefined : options.redact(line.comment) });
     },
-    flush: () => (batchTimer === undefined ? writing : writeQueued()),
+    flush: () => lines.flush(),
   };
 }
 
