@@ -2,20 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequestLedger } from '../../src/observability/request-ledger.js';
-import { connectRedisOrSkip, deleteKeysUnder, scratchPrefix } from '../support/redis.js';
+import { scratchRedisOrSkip } from '../support/redis.js';
 
 const DAY = { ttlS: 86_400 };
 
 test('the Redis ledger writes a batch in one pipeline, serves waiting entries from memory, and another replica finds them', async (t) => {
-  const redis = await connectRedisOrSkip(t);
-  if (!redis) return;
-  const prefix = scratchPrefix('ledger');
+  const scratch = await scratchRedisOrSkip(t, 'ledger');
+  if (!scratch) return;
+  const { redis, prefix } = scratch;
   const other = redis.duplicate();
-  t.after(async () => {
-    other.disconnect();
-    await deleteKeysUnder(redis, prefix);
-    redis.disconnect();
-  });
+  t.after(() => other.disconnect());
   const pipelines = t.mock.method(redis, 'pipeline');
   const sets = t.mock.method(redis, 'set');
 
@@ -40,13 +36,9 @@ test('the Redis ledger writes a batch in one pipeline, serves waiting entries fr
 });
 
 test('flush writes the waiting entries at once; a failed write rejects their promise', async (t) => {
-  const redis = await connectRedisOrSkip(t);
-  if (!redis) return;
-  const prefix = scratchPrefix('ledger-flush');
-  t.after(async () => {
-    await deleteKeysUnder(redis, prefix);
-    redis.disconnect();
-  });
+  const scratch = await scratchRedisOrSkip(t, 'ledger-flush');
+  if (!scratch) return;
+  const { redis, prefix } = scratch;
   const ledger = createRequestLedger({ redis, prefix }, DAY);
   const remembered = ledger.remember('alpha', 'r1', 'default');
   await ledger.flush();
@@ -65,13 +57,9 @@ test('flush writes the waiting entries at once; a failed write rejects their pro
 });
 
 test('an entry is kept for ratable_for_s: in Redis as its TTL, in memory until it expires', async (t) => {
-  const redis = await connectRedisOrSkip(t);
-  if (!redis) return;
-  const prefix = scratchPrefix('ledger-ttl');
-  t.after(async () => {
-    await deleteKeysUnder(redis, prefix);
-    redis.disconnect();
-  });
+  const scratch = await scratchRedisOrSkip(t, 'ledger-ttl');
+  if (!scratch) return;
+  const { redis, prefix } = scratch;
   await createRequestLedger({ redis, prefix }, { ttlS: 90 }).remember('alpha', 'r1', 'default');
   const ttl = await redis.ttl(`${prefix}:request:alpha:r1`);
   assert.ok(ttl > 85 && ttl <= 90, `ttl ${ttl} s`);

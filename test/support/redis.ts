@@ -34,3 +34,18 @@ export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<voi
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
 }
+
+/**
+ * The test Redis and a scratch prefix for one test: after it, the keys under the prefix are
+ * deleted and the client disconnects. Undefined (the test marked skipped) when no Redis answers.
+ */
+export async function scratchRedisOrSkip(t: TestContext, name: string): Promise<{ redis: Redis; prefix: string } | undefined> {
+  const redis = await connectRedisOrSkip(t);
+  if (!redis) return undefined;
+  const prefix = scratchPrefix(name);
+  t.after(async () => {
+    await deleteKeysUnder(redis, prefix);
+    redis.disconnect();
+  });
+  return { redis, prefix };
+}
